@@ -1,0 +1,49 @@
+"""Build audit events from an actor, an action word and a target object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harmonybridge.web.audit.models import AuditEvent
+
+_SAFE_DETAIL = (str, int, float, bool, type(None))
+
+
+def _client_code(target: Any) -> str:
+    for attr in ("code", "client_code"):
+        value = getattr(target, attr, None)
+        if isinstance(value, str) and type(target).__name__ == "Client":
+            return value
+    client = getattr(target, "client", None)
+    if client is not None and hasattr(client, "code"):
+        return str(client.code)
+    return ""
+
+
+def record(
+    actor: Any, action: str, target: Any = None, *, request: Any = None, **detail: Any
+) -> AuditEvent:
+    """Append one audit event.
+
+    ``actor`` is a staff user, or None for a client's check-in (then no address is
+    kept). ``detail`` values must be ids or short words, never clinical content.
+    """
+    for key, value in detail.items():
+        if not isinstance(value, _SAFE_DETAIL) or (isinstance(value, str) and len(value) > 64):
+            raise ValueError(f"audit detail {key!r} must be a short id or word")
+    is_staff_actor = actor is not None and getattr(actor, "is_authenticated", False)
+    ip = None
+    if is_staff_actor and request is not None:
+        ip = request.META.get("REMOTE_ADDR")
+    practice_id = getattr(actor, "practice_id", None) if is_staff_actor else detail.get("practice_id")
+    return AuditEvent.objects.create(
+        actor=actor if is_staff_actor else None,
+        actor_label=actor.get_username() if is_staff_actor else "client check-in",
+        practice_id_ref=practice_id,
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
+        client_code=_client_code(target) if target is not None else "",
+        ip_address=ip,
+        detail=detail,
+    )

@@ -1,0 +1,13 @@
+"""Top-level URL configuration: each app mounts its own urls module here."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from harmonybridge.web.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", account_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+]

@@ -1,0 +1,17 @@
+"""Test settings: the real settings with a fast hasher, in-memory email and fixed keys."""
+
+import os
+
+os.environ.setdefault("HB_MODE", "test")
+os.environ.setdefault(
+    "HB_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "var", "test")
+)
+
+from harmonybridge.web.settings import *  # noqa: E402  (the repo's only star import)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A fixed, obviously fake key: test data is synthetic and never leaves the machine.
+HB_FIELD_KEYS = ["bV9mYWtlX3Rlc3Rfa2V5X2Zvcl9maWVsZF9jcnlwdG8="]
+AXES_ENABLED = False
