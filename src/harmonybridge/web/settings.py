@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "harmonybridge.web.accounts.middleware.SessionTimeoutMiddleware",
+    "harmonybridge.web.accounts.middleware.RequireMFAMiddleware",
+    "harmonybridge.web.accounts.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "harmonybridge.web.urls"

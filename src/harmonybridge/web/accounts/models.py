@@ -18,20 +18,27 @@ DEFAULT_CRISIS_TEXT = _(
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(tz)s is not a known time zone."), params={"tz": value})
+        raise ValidationError(
+            _("%(tz)s is not a known time zone."), params={"tz": value}
+        )
 
 
 class Practice(models.Model):
     name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/London", validators=[validate_time_zone]
+        _("time zone"),
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_time_zone],
     )
-    crisis_text = models.TextField(_("crisis text shown to clients"), default=DEFAULT_CRISIS_TEXT)
+    crisis_text = models.TextField(
+        _("crisis text shown to clients"), default=DEFAULT_CRISIS_TEXT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name"]  # noqa: RUF012  (Django Meta option)
 
     def __str__(self) -> str:
         return self.name
@@ -48,11 +55,20 @@ class User(AbstractUser):
     """A staff account. Clients never have accounts; they answer through check-in links."""
 
     practice = models.ForeignKey(
-        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+        Practice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
     )
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PRACTITIONER)
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.PRACTITIONER
+    )
     supervisees = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="supervisors",
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="supervisors",
         help_text=_("Practitioners whose caseloads this supervisor may see."),
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def record(actor: Any, action: str, target: Any = None, *, request: Any = None, **detail: Any) -> Any:
+def record(
+    actor: Any, action: str, target: Any = None, *, request: Any = None, **detail: Any
+) -> Any:
     """Append one audit event and return it (imported lazily to keep app loading simple)."""
     from harmonybridge.web.audit.recording import record as _record
 

@@ -26,10 +26,15 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
-    actor_label = models.CharField(max_length=150, blank=True, help_text=_("username, or 'client check-in'"))
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text=_("username, or 'client check-in'")
+    )
     practice_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
@@ -41,7 +46,7 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created_at", "-id"]  # noqa: RUF012  (Django Meta option)
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

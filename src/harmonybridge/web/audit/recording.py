@@ -29,13 +29,19 @@ def record(
     kept). ``detail`` values must be ids or short words, never clinical content.
     """
     for key, value in detail.items():
-        if not isinstance(value, _SAFE_DETAIL) or (isinstance(value, str) and len(value) > 64):
+        if not isinstance(value, _SAFE_DETAIL) or (
+            isinstance(value, str) and len(value) > 64
+        ):
             raise ValueError(f"audit detail {key!r} must be a short id or word")
     is_staff_actor = actor is not None and getattr(actor, "is_authenticated", False)
     ip = None
     if is_staff_actor and request is not None:
         ip = request.META.get("REMOTE_ADDR")
-    practice_id = getattr(actor, "practice_id", None) if is_staff_actor else detail.get("practice_id")
+    practice_id = (
+        getattr(actor, "practice_id", None)
+        if is_staff_actor
+        else detail.get("practice_id")
+    )
     return AuditEvent.objects.create(
         actor=actor if is_staff_actor else None,
         actor_label=actor.get_username() if is_staff_actor else "client check-in",
@@ -46,4 +52,16 @@ def record(
         client_code=_client_code(target) if target is not None else "",
         ip_address=ip,
         detail=detail,
+    )
+
+
+def record_login_failure(user: Any, request: Any) -> AuditEvent:
+    """Append a failed sign-in: the account when it exists, and the address it came from."""
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=user.get_username() if user is not None else "unknown account",
+        practice_id_ref=getattr(user, "practice_id", None),
+        action="login_failed",
+        ip_address=ip,
     )
