@@ -10,4 +10,5 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("audit/", include("harmonybridge.web.audit.urls")),
 ]
