@@ -1,0 +1,309 @@
+"""Frozen dataclasses describing an instrument definition and a scored response."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harmonybridge.errors import DataValidationError, WordingRequiredError
+
+if TYPE_CHECKING:
+    from harmonybridge.instruments._wording import Wording
+
+LICENCE_CLASSES = ("A", "B", "C", "D")
+KINDS = ("alliance", "outcome", "rupture", "goals")
+RATER_ROLES = ("client", "practitioner")
+CLINICAL_WHEN = ("at_or_above", "above", "at_or_below", "below")
+SAFETY_OPS = (">", ">=", "==", "<=", "<")
+SCORE_METHODS = ("sum", "mean", "none")
+
+
+@dataclass(frozen=True)
+class Licence:
+    """Licence class (psychometrics §0.7), terms in words, and where they come from."""
+
+    cls: str
+    terms: str
+    source: str
+    note: str = ""
+
+    @property
+    def ships_wording(self) -> bool:
+        """Whether the repository may carry the item wording (class A only)."""
+        return self.cls == "A"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code (LOINC or answer code) with its provenance and verification state."""
+
+    code: str
+    system: str = "http://loinc.org"
+    display: str = ""
+    verified: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ResponseScale:
+    """A labelled response scale; ``options`` are ``(value, label)`` in the default language."""
+
+    id: str
+    min: int
+    max: int
+    options: tuple[tuple[int, str], ...]
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    codes: tuple[Code | None, ...] = ()
+    verified: bool = True
+    configurable: bool = False
+    note: str = ""
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The allowed answer values, lowest first."""
+        return tuple(v for v, _ in self.options)
+
+    def option_labels(self, language: str = "en") -> tuple[tuple[int, str], ...]:
+        """Return ``(value, label)`` pairs in ``language`` (numbers when no label exists)."""
+        labels = self.labels.get(language)
+        if not labels:
+            return self.options
+        return tuple(zip(self.values, labels, strict=True))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item: wording per language (empty when not shipped), scale and scoring keys."""
+
+    number: int
+    text: Mapping[str, str]
+    scale: str
+    subscales: tuple[str, ...] = ()
+    reverse: bool = False
+    scored: bool = True
+    condition: tuple[int, int] | None = None
+    free_text_label: str = ""
+    loinc: Code | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Norm:
+    """A reliability, SD or reliable-change value with its provenance."""
+
+    value: float
+    source: str
+    sample: str = ""
+    n: int | None = None
+    type: str = ""
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """A clinical cut-off; ``clinical_when`` says which side (and whether inclusive)."""
+
+    value: float
+    clinical_when: str
+    source: str = ""
+    verified: bool = False
+
+    def is_clinical(self, x: float | None) -> bool | None:
+        """Return whether score ``x`` lies in the clinical range (None for no score)."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return None
+        return {
+            "at_or_above": x >= self.value,
+            "above": x > self.value,
+            "at_or_below": x <= self.value,
+            "below": x < self.value,
+        }[self.clinical_when]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A labelled score band; each bound says whether it is inclusive."""
+
+    label: str
+    low: float
+    high: float
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+    def contains(self, x: float) -> bool:
+        """Return whether ``x`` falls in this band."""
+        above = x >= self.low if self.low_inclusive else x > self.low
+        below = x <= self.high if self.high_inclusive else x < self.high
+        return above and below
+
+    def describe(self) -> str:
+        """Return the band in interval notation, e.g. ``[5, 10) mild``."""
+        lo = "[" if self.low_inclusive else "("
+        hi = "]" if self.high_inclusive else ")"
+        return f"{lo}{self.low:g}, {self.high:g}{hi} {self.label}"
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    """A rule that flags one answer regardless of the total, e.g. PHQ-9 item 9 > 0."""
+
+    item: int
+    op: str
+    value: float
+    message_key: str
+
+    def fires(self, x: float | None) -> bool:
+        """Return whether answer ``x`` triggers the rule (never for a missing answer)."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return False
+        return {
+            ">": x > self.value,
+            ">=": x >= self.value,
+            "==": x == self.value,
+            "<=": x <= self.value,
+            "<": x < self.value,
+        }[self.op]
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """How a total or subscale is computed from its items.
+
+    ``score = raw * multiplier + offset`` where ``raw`` is the item sum (prorated
+    to all items when some are missing) or the item mean; the score exists only
+    when at least ``min_answered`` of its items are answered.
+    """
+
+    method: str
+    items: tuple[int, ...]
+    min_answered: int
+    multiplier: float = 1.0
+    offset: float = 0.0
+    count_missing: bool = True
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The scores of one completed questionnaire."""
+
+    instrument: str
+    total: float | None
+    subscales: Mapping[str, float | None]
+    n_missing: int
+    prorated: bool
+    band: str | None
+    clinical: bool | None
+    safety: tuple[SafetyRule, ...]
+    reason: str | None = None
+    derived: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def has_safety_flag(self) -> bool:
+        """Whether any safety rule fired."""
+        return bool(self.safety)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A validated instrument definition (see ``definitions/<id>.toml``)."""
+
+    id: str
+    version: str
+    title: str
+    short_title: str
+    citation: str
+    licence: Licence
+    rater_role: str
+    kind: str
+    languages: tuple[str, ...]
+    scales: Mapping[str, ResponseScale]
+    items: tuple[Item, ...]
+    total: ScoreRule
+    subscale_rules: Mapping[str, ScoreRule]
+    higher_is_better: bool
+    is_validated: bool = True
+    stem: Mapping[str, str] = field(default_factory=dict)
+    counterpart: str | None = None
+    bands: tuple[Band, ...] = ()
+    cutoff: Cutoff | None = None
+    sd: Norm | None = None
+    reliability: Norm | None = None
+    rc_value: Norm | None = None
+    safety_items: tuple[SafetyRule, ...] = ()
+    derived_items: Mapping[str, int] = field(default_factory=dict)
+    loinc_panel: Code | None = None
+    loinc_total: Code | None = None
+    has_wording: bool = True
+    notes: str = ""
+    source_path: str = ""
+
+    @property
+    def subscales(self) -> tuple[str, ...]:
+        """Names of the subscales, in definition order."""
+        return tuple(self.subscale_rules)
+
+    @property
+    def requires_wording(self) -> bool:
+        """Whether the practice must supply licensed wording (class C/B/D)."""
+        return not self.licence.ships_wording
+
+    @property
+    def item_numbers(self) -> tuple[int, ...]:
+        """All item numbers, in order."""
+        return tuple(i.number for i in self.items)
+
+    def item(self, number: int) -> Item:
+        """Return item ``number`` or raise naming the allowed numbers."""
+        for it in self.items:
+            if it.number == number:
+                return it
+        raise DataValidationError(
+            f"instrument {self.id!r} has no item {number!r}; "
+            f"items are {', '.join(map(str, self.item_numbers))}"
+        )
+
+    def score(self, answers: Mapping[Any, Any]) -> ScoreResult:
+        """Score one questionnaire; see :func:`harmonybridge.instruments.score_answers`."""
+        from harmonybridge.instruments._scoring import score_answers
+
+        return score_answers(self, answers)
+
+    def with_wording(self, wording: Wording) -> Instrument:
+        """Return a copy carrying the practice's licensed wording (validated)."""
+        from harmonybridge.instruments._wording import apply_wording
+
+        return apply_wording(self, wording)
+
+    def require_wording(self) -> Instrument:
+        """Return self, or raise ``WordingRequiredError`` when wording is still missing."""
+        if not self.has_wording:
+            raise WordingRequiredError(
+                f"instrument {self.id!r} ({self.title}) is licence class "
+                f"{self.licence.cls}: its item wording is not shipped; load the "
+                "practice's licensed wording file (load_wording) and use "
+                "inst.with_wording(wording) before administering it"
+            )
+        return self
+
+    def form(self, language: str = "en") -> tuple[tuple[Item, str], ...]:
+        """Return ``(item, text)`` pairs to show a respondent, in ``language``.
+
+        Raises ``WordingRequiredError`` for a licensed instrument without wording
+        and ``DataValidationError`` for a language the definition does not have.
+        """
+        self.require_wording()
+        if language not in self.languages:
+            raise DataValidationError(
+                f"instrument {self.id!r} has no wording in language {language!r}; "
+                f"languages: {', '.join(self.languages)}"
+            )
+        return tuple(
+            (it, it.text.get(language, it.free_text_label)) for it in self.items
+        )
+
+    def replace(self, **changes: Any) -> Instrument:
+        """Return a copy with ``changes`` applied (dataclasses.replace)."""
+        return dataclasses.replace(self, **changes)
