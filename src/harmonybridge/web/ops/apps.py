@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "harmonybridge.web.ops"
+    label = "ops"
+    verbose_name = "Operations"

@@ -1,0 +1,136 @@
+"""Online backup and verified restore of a SQLite database, with checksums."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+class BackupError(RuntimeError):
+    """A backup or restore could not be made or did not verify."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_checksums(path: Path) -> dict[str, dict[str, Any]]:
+    """Return {table: {"rows": n, "sha256": hex}} over every row of every table, in rowid order."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        out: dict[str, dict[str, Any]] = {}
+        for table in tables:
+            digest = hashlib.sha256()
+            rows = 0
+            quoted = '"' + table.replace('"', '""') + '"'
+            for row in con.execute(f"SELECT * FROM {quoted} ORDER BY rowid"):
+                digest.update(repr(row).encode("utf-8"))
+                rows += 1
+            out[table] = {"rows": rows, "sha256": digest.hexdigest()}
+        return out
+    finally:
+        con.close()
+
+
+def integrity_ok(path: Path) -> bool:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
+def _copy(source: Path, target: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        # The online backup API copies a consistent snapshot while the app keeps writing.
+        src.backup(dst, pages=1024)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+        src.close()
+
+
+def backup(database: Path, out: Path) -> dict[str, Any]:
+    """Copy ``database`` to ``out`` online, verify it and write ``out`` + manifest; return it."""
+    if not database.exists():
+        raise BackupError(f"no database at {database}")
+    if out.exists():
+        raise BackupError(f"{out} exists already; choose a new name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    _copy(database, tmp)
+    if not integrity_ok(tmp):
+        tmp.unlink()
+        raise BackupError("the copy failed SQLite's integrity check")
+    tmp.rename(out)
+    out.chmod(0o600)
+    manifest = {
+        "format": "harmonybridge-sqlite-backup",
+        "version": 1,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "source": str(database),
+        "file_sha256": file_sha256(out),
+        "tables": table_checksums(out),
+    }
+    manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
+    manifest_path.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+    )
+    manifest_path.chmod(0o600)
+    return manifest
+
+
+def verify(backup_file: Path) -> dict[str, Any]:
+    """Check a backup file against its manifest; return the manifest."""
+    manifest_path = backup_file.with_name(backup_file.name + MANIFEST_SUFFIX)
+    if not backup_file.exists() or not manifest_path.exists():
+        raise BackupError(f"need both {backup_file} and {manifest_path}")
+    manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if file_sha256(backup_file) != manifest["file_sha256"]:
+        raise BackupError("the backup file's SHA-256 does not match its manifest")
+    if not integrity_ok(backup_file):
+        raise BackupError("the backup file failed SQLite's integrity check")
+    return manifest
+
+
+def restore(
+    backup_file: Path, database: Path, *, force: bool = False
+) -> dict[str, Any]:
+    """Restore ``backup_file`` into ``database`` and prove every table's checksum matches."""
+    manifest = verify(backup_file)
+    if database.exists() and not force:
+        raise BackupError(
+            f"{database} exists; pass --force to replace it (stop the app first)"
+        )
+    database.parent.mkdir(parents=True, exist_ok=True)
+    tmp = database.with_name(database.name + ".restoring")
+    tmp.unlink(missing_ok=True)
+    _copy(backup_file, tmp)
+    restored = table_checksums(tmp)
+    if restored != manifest["tables"]:
+        tmp.unlink()
+        raise BackupError("the restored tables do not match the backup's checksums")
+    for suffix in ("-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    tmp.replace(database)
+    return {"tables": len(restored), "rows": sum(t["rows"] for t in restored.values())}
