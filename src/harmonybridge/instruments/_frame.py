@@ -1,28 +1,357 @@
-"""Vectorised scoring of many questionnaires given as an item-level long frame."""
+"""Vectorised scoring of many questionnaires given as an item-level long frame.
+
+The long frame is scattered into one dense ``responses x items`` matrix (NaN for a
+missing answer) and every rule is applied with NumPy column operations, one
+instrument at a time; there is no Python loop over responses.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.instruments._loader import get
+from harmonybridge.instruments._model import Instrument, ScoreRule
+
+_FIXED = (schema.RESPONSE_ID, schema.INSTRUMENT, schema.ITEM, schema.VALUE)
 
 
-def score_frame(items: pd.DataFrame) -> pd.DataFrame:
-    """Score every ``response_id`` (temporary row-wise implementation)."""
-    schema.validate_long(
-        items, required=(schema.RESPONSE_ID, schema.INSTRUMENT, schema.ITEM, schema.VALUE),
-        numeric=(schema.ITEM, schema.VALUE), unique=(schema.RESPONSE_ID, schema.ITEM),
-        name="items",
-    )  # fmt: skip
-    rows = []
-    for rid, grp in items.groupby(schema.RESPONSE_ID, sort=False):
-        inst = get(grp[schema.INSTRUMENT].iloc[0])
-        res = inst.score(dict(zip(grp[schema.ITEM], grp[schema.VALUE], strict=True)))
-        row = {schema.RESPONSE_ID: rid, schema.INSTRUMENT: inst.id, "total": res.total}
-        row.update(res.subscales)
-        row.update(res.derived)
-        row.update(n_missing=res.n_missing, prorated=res.prorated, band=res.band,
-                   safety=res.has_safety_flag)  # fmt: skip
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _response_codes(rid: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Return one code per row and the response ids in order of first appearance."""
+    arr = rid.to_numpy()
+    if arr.dtype.kind in "iu" and len(arr) and bool(np.all(arr[1:] >= arr[:-1])):
+        new = np.empty(len(arr), dtype=bool)
+        new[0] = True
+        np.not_equal(arr[1:], arr[:-1], out=new[1:])
+        codes = np.cumsum(new, dtype=np.int64) - 1
+        return codes, pd.Index(arr[new], name=schema.RESPONSE_ID)
+    if rid.isna().any():
+        raise DataValidationError(f"column {schema.RESPONSE_ID!r} has missing values")
+    codes, uniques = pd.factorize(rid, sort=False)
+    return codes.astype(np.int64), pd.Index(uniques, name=schema.RESPONSE_ID)
+
+
+def _instrument_codes(
+    col: pd.Series, registry: Mapping[str, Instrument] | None
+) -> tuple[np.ndarray, list[Instrument]]:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, cats = col.cat.codes.to_numpy(), list(col.cat.categories)
+    else:
+        codes, uniq = pd.factorize(col, sort=False)
+        cats = list(uniq)
+    if len(codes) and codes.min() < 0:
+        raise DataValidationError(f"column {schema.INSTRUMENT!r} has missing values")
+    used = (
+        np.bincount(codes, minlength=len(cats)) > 0
+        if len(codes)
+        else np.zeros(len(cats), bool)
+    )
+    insts = []
+    for k, name in enumerate(cats):
+        if registry is not None and name in registry:
+            insts.append(registry[name])
+        elif used[k]:
+            insts.append(get(name))
+        else:
+            insts.append(None)
+    return codes.astype(np.int64), insts
+
+
+def _tables(insts: list[Instrument | None], width: int) -> tuple[np.ndarray, ...]:
+    """Per (instrument, item): valid flag and scale min/max (index 0 unused)."""
+    n = len(insts)
+    valid = np.zeros((n, width + 1), dtype=bool)
+    lo = np.zeros((n, width + 1))
+    hi = np.full((n, width + 1), -1.0)
+    for k, inst in enumerate(insts):
+        if inst is None:
+            continue
+        for it in inst.items:
+            scale = inst.scales[it.scale]
+            valid[k, it.number] = True
+            lo[k, it.number], hi[k, it.number] = scale.min, scale.max
+    return valid, lo, hi
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(~mask)[0])
+
+
+def _check_rows(
+    items: pd.DataFrame,
+    inst_codes: np.ndarray,
+    insts: list,
+    item: np.ndarray,
+    value: np.ndarray,
+) -> None:
+    width = max(len(i.items) for i in insts if i is not None)
+    valid, lo, hi = _tables(insts, width)
+    in_range = (item >= 1) & (item <= width)
+    safe_item = np.where(in_range, item, 0)
+    ok_item = in_range & valid[inst_codes, safe_item]
+    if not ok_item.all():
+        row = _first_bad(ok_item)
+        inst = insts[inst_codes[row]]
+        raise DataValidationError(
+            f"instrument {inst.id!r} has no item {items[schema.ITEM].iloc[row]!r} "
+            f"(row {items.index[row]!r}); items are {', '.join(map(str, inst.item_numbers))}"
+        )
+    with np.errstate(invalid="ignore"):
+        ok = np.isnan(value) | (
+            (value == np.floor(value))
+            & (value >= lo[inst_codes, safe_item])
+            & (value <= hi[inst_codes, safe_item])
+        )
+    if not ok.all():
+        row = _first_bad(ok)
+        inst, number = insts[inst_codes[row]], int(item[row])
+        allowed = ", ".join(map(str, inst.scales[inst.item(number).scale].values))
+        raise DataValidationError(
+            f"instrument {inst.id!r} item {number}: value {items[schema.VALUE].iloc[row]!r} "
+            f"is off the response scale (row {items.index[row]!r}); allowed: {allowed} "
+            "(or empty for a missing answer)"
+        )
+
+
+def _numeric(items: pd.DataFrame, col: str) -> np.ndarray:
+    series = items[col]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    schema.validate_long(items, required=(col,), numeric=(col,), name="items")
+    return pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _rule(rule: ScoreRule, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Apply one score rule to the keyed item matrix (same arithmetic as score())."""
+    n = len(rule.items)
+    sub = x[:, [i - 1 for i in rule.items]]
+    n_ans = n - np.isnan(sub).sum(axis=1)
+    s = np.nansum(sub, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule.method == "sum":
+            raw = np.where(n_ans < n, s * n / n_ans, s)
+        else:
+            raw = s / n_ans
+    ok = n_ans >= rule.min_answered
+    score = np.where(ok, raw * rule.multiplier + rule.offset, np.nan)
+    n_missing = (n - n_ans) if rule.count_missing else np.zeros(len(x), dtype=np.int64)
+    prorated = ok & (n_ans < n) if rule.count_missing else np.zeros(len(x), dtype=bool)
+    return score, n_missing, prorated
+
+
+def _compare(x: np.ndarray, op: str, v: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return {">": x > v, ">=": x >= v, "==": x == v, "<=": x <= v, "<": x < v}[op]
+
+
+def _score_block(
+    inst: Instrument, raw: np.ndarray, out: dict, rows: np.ndarray
+) -> None:
+    """Score the responses ``rows`` of one instrument into the ``out`` arrays."""
+    raw = raw.copy()
+    for it in inst.items:
+        if it.condition is not None:
+            ref, wanted = it.condition
+            raw[raw[:, ref - 1] != wanted, it.number - 1] = np.nan
+    keyed = raw.copy()
+    for it in inst.items:
+        if it.reverse:
+            scale = inst.scales[it.scale]
+            keyed[:, it.number - 1] = scale.min + scale.max - keyed[:, it.number - 1]
+    if inst.total.method != "none":
+        total, n_missing, prorated = _rule(inst.total, keyed)
+        out["total"][rows], out["n_missing"][rows], out["prorated"][rows] = (
+            total, n_missing, prorated,
+        )  # fmt: skip
+        _bands(inst, total, out, rows)
+        if inst.cutoff is not None:
+            clinical = _compare(total, *_cut(inst))
+            out["clinical"][rows] = np.where(np.isnan(total), -1, clinical)
+    for name, rule in inst.subscale_rules.items():
+        out.setdefault(name, np.full(len(out["total"]), np.nan))[rows] = _rule(
+            rule, keyed
+        )[0]
+    for name, number in inst.derived_items.items():
+        out.setdefault(name, np.full(len(out["total"]), np.nan))[rows] = raw[
+            :, number - 1
+        ]
+    flag = np.zeros(len(rows), dtype=bool)
+    for r in inst.safety_items:
+        flag |= _compare(raw[:, r.item - 1], r.op, r.value)
+    out["safety"][rows] = flag
+
+
+def _cut(inst: Instrument) -> tuple[str, float]:
+    ops = {"at_or_above": ">=", "above": ">", "at_or_below": "<=", "below": "<"}
+    return ops[inst.cutoff.clinical_when], inst.cutoff.value
+
+
+def _bands(inst: Instrument, total: np.ndarray, out: dict, rows: np.ndarray) -> None:
+    labels: list[str] = out["band_labels"]
+    codes = np.full(len(rows), -1, dtype=np.int64)
+    for band in inst.bands:
+        lo = _compare(total, ">=" if band.low_inclusive else ">", band.low)
+        hi = _compare(total, "<=" if band.high_inclusive else "<", band.high)
+        if band.label not in labels:
+            labels.append(band.label)
+        codes[lo & hi] = labels.index(band.label)
+    out["band"][rows] = codes
+
+
+def _carry(items: pd.DataFrame, codes: np.ndarray, n_resp: int) -> dict[str, pd.Series]:
+    others = [c for c in items.columns if c not in _FIXED]
+    if not others:
+        return {}
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    first = order[starts]
+    carried = {}
+    for col in others:
+        series = items[col].reset_index(drop=True)
+        spread = series.take(first[codes]).reset_index(drop=True)
+        same = (series == spread) | (series.isna() & spread.isna())
+        if not bool(same.all()):
+            warnings.warn(
+                f"column {col!r} is not constant within each response_id; left out of the scores",
+                HarmonyBridgeWarning,
+                stacklevel=3,
+            )
+            continue
+        carried[col] = series.take(first).reset_index(drop=True)
+    return carried
+
+
+def score_frame(
+    items: pd.DataFrame, *, instruments: Mapping[str, Instrument] | None = None
+) -> pd.DataFrame:
+    """Score many questionnaires at once from an item-level long frame.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Columns ``response_id``, ``instrument``, ``item`` (item number) and
+        ``value`` (raw answer, NaN for a missing answer); one row per answered
+        item. Other columns that are constant within a response are carried
+        through (others are left out with a ``HarmonyBridgeWarning``).
+    instruments : mapping, optional
+        Instrument objects to use instead of the shipped definitions, by id
+        (e.g. a SAI carrying the practice's wording and scale).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``response_id`` (order of first appearance): carried
+        columns, ``instrument``, ``total``, one column per subscale and derived
+        score of the instruments present, ``n_missing``, ``prorated``, ``band``,
+        ``clinical`` (nullable boolean) and ``safety``. Values equal those of
+        :meth:`Instrument.score` exactly.
+
+    Raises
+    ------
+    DataValidationError
+        For a missing column, an unknown instrument or item, a non-numeric
+        value, a value off the scale, a duplicate (response_id, item) or a
+        response that mixes instruments.
+
+    References
+    ----------
+    psychometrics.md §0.2-0.4 (reverse keys, score types, prorating). Reference
+    test: ``tests/core/test_scoring_frame.py`` (agreement with ``score()``).
+    """
+    schema.validate_long(items, required=_FIXED, name="items")
+    codes, uniques = _response_codes(items[schema.RESPONSE_ID])
+    inst_codes, insts = _instrument_codes(items[schema.INSTRUMENT], instruments)
+    n_resp = len(uniques)
+    item_f = _numeric(items, schema.ITEM)
+    if np.isnan(item_f).any() or not np.array_equal(item_f, np.floor(item_f)):
+        row = _first_bad(~np.isnan(item_f) & (item_f == np.floor(item_f)))
+        raise DataValidationError(
+            f"column 'item' must hold item numbers; found {items[schema.ITEM].iloc[row]!r}"
+        )
+    item = item_f.astype(np.int64)
+    value = _numeric(items, schema.VALUE)
+    if len(items) == 0:
+        return _assemble(uniques, {}, [], np.zeros(0, np.int64), {}, n_resp)
+    _check_rows(items, inst_codes, insts, item, value)
+    resp_inst = np.full(n_resp, -1, dtype=np.int64)
+    resp_inst[codes] = inst_codes
+    mixed = resp_inst[codes] != inst_codes
+    if mixed.any():
+        row = int(np.flatnonzero(mixed)[0])
+        raise DataValidationError(
+            f"response_id {items[schema.RESPONSE_ID].iloc[row]!r} has answers for more than "
+            "one instrument; each response_id is one completed questionnaire"
+        )
+    width = max(len(i.items) for i in insts if i is not None)
+    key = codes * width + (item - 1)
+    if not bool(np.all(key[1:] > key[:-1])):
+        counts = np.bincount(key, minlength=n_resp * width)
+        if counts.max() > 1:
+            row = int(np.flatnonzero(counts[key] > 1)[0])
+            raise DataValidationError(
+                f"duplicate answers: response_id {items[schema.RESPONSE_ID].iloc[row]!r} "
+                f"item {int(item[row])} appears more than once; one answer per item is allowed"
+            )
+    matrix = np.full(n_resp * width, np.nan)
+    matrix[key] = value
+    matrix = matrix.reshape(n_resp, width)
+    out: dict = {
+        "total": np.full(n_resp, np.nan),
+        "n_missing": np.zeros(n_resp, dtype=np.int64),
+        "prorated": np.zeros(n_resp, dtype=bool),
+        "band": np.full(n_resp, -1, dtype=np.int64),
+        "clinical": np.full(n_resp, -1, dtype=np.int8),
+        "safety": np.zeros(n_resp, dtype=bool),
+        "band_labels": [],
+    }
+    for k, inst in enumerate(insts):
+        rows = np.flatnonzero(resp_inst == k)
+        if inst is not None and len(rows):
+            _score_block(inst, matrix[rows, : len(inst.items)], out, rows)
+    carried = _carry(items, codes, n_resp)
+    return _assemble(uniques, out, insts, resp_inst, carried, n_resp)
+
+
+def _assemble(
+    uniques: pd.Index,
+    out: dict,
+    insts: list,
+    resp_inst: np.ndarray,
+    carried: dict,
+    n: int,
+) -> pd.DataFrame:
+    ids = [i.id for i in insts if i is not None]
+    cat_codes = np.array(
+        [ids.index(i.id) if i is not None else -1 for i in insts] or [-1]
+    )
+    data: dict = {schema.RESPONSE_ID: uniques.to_numpy()}
+    data.update({c: s.to_numpy() for c, s in carried.items()})
+    data[schema.INSTRUMENT] = pd.Categorical.from_codes(
+        cat_codes[resp_inst] if n else np.zeros(0, np.int64), categories=ids
+    )
+    data["total"] = out.get("total", np.zeros(0))
+    skip = {
+        "total",
+        "n_missing",
+        "prorated",
+        "band",
+        "clinical",
+        "safety",
+        "band_labels",
+    }
+    data.update({k: v for k, v in out.items() if k not in skip})
+    data["n_missing"] = out.get("n_missing", np.zeros(0, np.int64))
+    data["prorated"] = out.get("prorated", np.zeros(0, bool))
+    labels = out.get("band_labels", [])
+    data["band"] = pd.Categorical.from_codes(
+        out.get("band", np.zeros(0, np.int64)), labels
+    )
+    clinical = out.get("clinical", np.zeros(0, np.int8))
+    data["clinical"] = pd.arrays.BooleanArray(clinical == 1, clinical < 0)
+    data["safety"] = out.get("safety", np.zeros(0, bool))
+    return pd.DataFrame(data)
