@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 from pathlib import Path
 
 import pytest
+
 from harmonybridge.web.ops.sqlitebackup import (
     MANIFEST_SUFFIX,
     BackupError,
