@@ -8,10 +8,13 @@ from harmonybridge.datasets.practice import (
     demo_practice,
     simulate_practice,
 )
+from harmonybridge.datasets.series import SERIES_INSTRUMENTS, simulate_series
 
 __all__ = [
+    "SERIES_INSTRUMENTS",
     "STORY_KINDS",
     "SimulatedPractice",
     "demo_practice",
     "simulate_practice",
+    "simulate_series",
 ]
