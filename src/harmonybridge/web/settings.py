@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "harmonybridge.web.accounts",
     "harmonybridge.web.audit",
+    "harmonybridge.web.privacy",
+    "harmonybridge.web.ops",
 ]
 
 MIDDLEWARE = [
@@ -101,9 +103,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "harmonybridge.web.accounts.middleware.SecurityHeadersMiddleware",
     "harmonybridge.web.accounts.middleware.SessionTimeoutMiddleware",
     "harmonybridge.web.accounts.middleware.RequireMFAMiddleware",
-    "harmonybridge.web.accounts.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "harmonybridge.web.urls"
@@ -201,6 +203,8 @@ SESSION_COOKIE_AGE = env_int("HB_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 HB_SESSION_IDLE_SECONDS = env_int("HB_SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Messages live in the session, so the only cookies are the two __Host- ones below.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -246,6 +250,7 @@ TIME_ZONE = "UTC"
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
