@@ -7,3 +7,6 @@ class OpsConfig(AppConfig):
     name = "harmonybridge.web.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from harmonybridge.web.ops import checks  # noqa: F401  (registers the system checks)
