@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "harmonybridge.web.audit",
     "harmonybridge.web.privacy",
     "harmonybridge.web.ops",
+    "harmonybridge.web.practice",
+    "harmonybridge.web.checkins",
+    "harmonybridge.web.alerts",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "harmonybridge.web.practice.middleware.PracticeTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -122,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "harmonybridge.web.alerts.context_processors.safety_notices",
             ],
         },
     }

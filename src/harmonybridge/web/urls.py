@@ -10,5 +10,8 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("practice/", include("harmonybridge.web.practice.urls")),
+    path("c/", include("harmonybridge.web.checkins.urls")),
+    path("alerts/", include("harmonybridge.web.alerts.urls")),
     path("audit/", include("harmonybridge.web.audit.urls")),
 ]

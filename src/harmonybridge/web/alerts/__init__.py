@@ -1,0 +1,1 @@
+"""Stored alerts from the core's rules and safety notices for practitioners."""

@@ -1,0 +1,139 @@
+"""Alerts from the core's transparent rules, and safety notices awaiting acknowledgement."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from harmonybridge.web.practice.models import Engagement, TherapySession
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("info")
+    WARNING = "warning", _("warning")
+    URGENT = "urgent", _("urgent")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    DISCUSSED = "discussed", _("discussed with the client")
+    RESOLVED = "resolved", _("resolved")
+
+
+class StoredAlertQuerySet(models.QuerySet["StoredAlert"]):
+    def open(self) -> StoredAlertQuerySet:
+        return self.filter(status=AlertStatus.OPEN)
+
+
+class StoredAlert(models.Model):
+    """One alert as the core raised it: rule, version, parameters and evidence."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="alerts"
+    )
+    session = models.ForeignKey(
+        TherapySession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    session_number = models.PositiveIntegerField(null=True, blank=True)
+    rule_id = models.CharField(max_length=64)
+    rule_version = models.CharField(max_length=20)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    rater_role = models.CharField(max_length=20, blank=True)
+    respondent_id = models.CharField(max_length=32, blank=True)
+    instrument = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    message = models.TextField()
+    suggestions = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN
+    )
+    status_note = models.TextField(blank=True)
+    status_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoredAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]  # noqa: RUF012
+        constraints = [  # noqa: RUF012
+            models.UniqueConstraint(
+                fields=[
+                    "engagement",
+                    "session_number",
+                    "rule_id",
+                    "respondent_id",
+                    "instrument",
+                ],
+                name="alert_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} v{self.rule_version} ({self.severity})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("practice:engagement", args=[self.engagement_id])
+
+
+class SafetyNotice(models.Model):
+    """A client's answer triggered a safety item; shown until each practitioner acknowledges."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="safety_notices"
+    )
+    session = models.ForeignKey(
+        TherapySession, on_delete=models.CASCADE, related_name="safety_notices"
+    )
+    checkin = models.OneToOneField(
+        "checkins.CheckIn",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="safety_notice",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]  # noqa: RUF012
+
+    def __str__(self) -> str:
+        return f"safety notice {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("practice:session", args=[self.session_id])
+
+
+class SafetyAcknowledgement(models.Model):
+    notice = models.ForeignKey(
+        SafetyNotice, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [  # noqa: RUF012
+            models.UniqueConstraint(fields=["notice", "user"], name="safety_ack_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} acknowledged {self.notice_id}"

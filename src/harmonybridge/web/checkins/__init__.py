@@ -1,0 +1,1 @@
+"""Client and practitioner check-ins: tokens, answers, responses and scores."""

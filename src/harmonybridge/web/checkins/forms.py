@@ -1,0 +1,124 @@
+"""One Django form per instrument, built from the core's definition (clients and practitioners)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+_FIELD = re.compile(r"^i(\d+)$")
+
+
+def field_name(item_number: int) -> str:
+    return f"i{item_number}"
+
+
+def item_text(inst: Any, item: Any, goals: Sequence[str] = ()) -> str:
+    """The wording shown for an item; goal-progress items show the agreed goal itself."""
+    text = (item.text or {}).get("en") or item.free_text_label or ""
+    if inst.kind == "goals" and item.number <= len(goals):
+        goal = goals[item.number - 1]
+        return _("Goal %(n)s: “%(goal)s” — how far along are you?") % {
+            "n": item.number,
+            "goal": goal,
+        }
+    return text or _("Item %(n)s") % {"n": item.number}
+
+
+def shown_items(inst: Any, goals: Sequence[str] = ()) -> list[Any]:
+    """Items to ask: for goal progress only as many as there are agreed goals."""
+    items = [it for it in inst.items if it.scale in inst.scales]
+    if inst.kind == "goals":
+        limit = max(len(goals), 1)
+        items = [it for it in items if it.number <= limit]
+    return items
+
+
+class InstrumentForm(forms.Form):
+    """Radio buttons per item. Conditional items are optional and dropped when not shown.
+
+    ``data`` may hold answers for other instruments (prefixed); any field of this
+    instrument's prefix that names an unknown item is rejected.
+    """
+
+    def __init__(
+        self,
+        inst: Any,
+        *args: Any,
+        goals: Sequence[str] = (),
+        require_all: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("prefix", inst.id)
+        super().__init__(*args, **kwargs)
+        self.inst = inst
+        self.items = shown_items(inst, goals)
+        for it in self.items:
+            scale = inst.scales[it.scale]
+            choices = [(str(v), label) for v, label in scale.option_labels("en")]
+            conditional = it.condition is not None
+            field = forms.TypedChoiceField(
+                label=item_text(inst, it, goals),
+                choices=choices,
+                coerce=int,
+                widget=forms.RadioSelect,
+                required=require_all and it.required and not conditional,
+                error_messages={
+                    "required": gettext_lazy("Please choose an answer."),
+                    "invalid_choice": gettext_lazy(
+                        "%(value)s is not one of the answers on this scale."
+                    ),
+                },
+            )
+            field.item = it  # type: ignore[attr-defined]
+            if conditional:
+                field.help_text = _("Only if you answered yes just above.")
+            self.fields[field_name(it.number)] = field
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        known = {field_name(it.number) for it in self.items}
+        if self.data is not None:
+            pre = f"{self.prefix}-"
+            for key in self.data:
+                if key.startswith(pre):
+                    name = key[len(pre) :]
+                    if _FIELD.match(name) and name not in known:
+                        raise forms.ValidationError(
+                            _("%(item)s is not an item of %(title)s.")
+                            % {"item": name[1:], "title": self.inst.title},
+                            code="unknown_item",
+                        )
+        return cleaned
+
+    def answers(self) -> dict[int, int | None]:
+        """Item number -> value, with conditional items dropped when their condition fails."""
+        out: dict[int, int | None] = {}
+        data = self.cleaned_data
+        for it in self.items:
+            value = data.get(field_name(it.number))
+            out[it.number] = None if value in (None, "") else int(value)
+        for it in self.items:
+            if it.condition is not None:
+                cond_item, cond_value = it.condition
+                if out.get(cond_item) != cond_value:
+                    out[it.number] = None
+        return out
+
+    def fieldsets(self) -> list[dict[str, Any]]:
+        """Per item: the bound field, its legend and whether it is conditional."""
+        rows = []
+        for it in self.items:
+            bf = self[field_name(it.number)]
+            rows.append(
+                {"field": bf, "item": it, "conditional": it.condition is not None}
+            )
+        return rows
+
+
+def initial_from_draft(draft: Mapping[str, Any]) -> dict[str, str]:
+    return {field_name(int(k)): str(v) for k, v in draft.items() if v is not None}

@@ -1,0 +1,220 @@
+"""Store answers once, score them with the core, and notice safety items at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import harmonybridge
+from harmonybridge.web import audit
+from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
+from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice.models import PlanEntry, RaterRole, TherapySession
+
+
+def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
+    """Usable instruments the plan asks of this rater at this session, in plan order."""
+    engagement = session.engagement
+    entries = PlanEntry.objects.filter(
+        plan__engagement=engagement, rater_role=rater_role
+    )
+    out = []
+    for entry in entries:
+        if entry.is_due(session.number):
+            inst = catalogue.instrument_for(engagement.practice, entry.instrument_id)
+            if inst is not None:
+                out.append(inst)
+    return out
+
+
+def score_rows(
+    inst: Any, answers: Mapping[int, Any]
+) -> list[tuple[str, float | None, str]]:
+    """(subscale, value, band) rows from the core: total, subscales, derived scores."""
+    res = inst.score(dict(answers))
+    rows: list[tuple[str, float | None, str]] = [("", res.total, res.band or "")]
+    rows += [(name, value, "") for name, value in res.subscales.items()]
+    rows += [(name, value, "") for name, value in (res.derived or {}).items()]
+    return rows
+
+
+def safety_fires(inst: Any, answers: Mapping[int, Any]) -> bool:
+    """Whether any answer given so far triggers one of the instrument's safety items."""
+    return any(rule.fires(answers.get(rule.item)) for rule in inst.safety_items)
+
+
+@dataclass
+class Stored:
+    created: bool
+    responses: list[Response] = field(default_factory=list)
+
+
+def _store_one(
+    session: TherapySession,
+    inst: Any,
+    answers: Mapping[int, Any],
+    *,
+    rater_role: str,
+    respondent_key: str,
+    channel: str,
+    checkin: CheckIn | None = None,
+    client_id: int | None = None,
+    user_id: int | None = None,
+) -> Response:
+    now = timezone.now()
+    response = Response.objects.create(
+        session=session,
+        checkin=checkin,
+        instrument_id=inst.id,
+        instrument_version=inst.version,
+        rater_role=rater_role,
+        respondent_client_id=client_id,
+        respondent_user_id=user_id,
+        respondent_key=respondent_key,
+        channel=channel,
+        submitted_at=now,
+    )
+    Answer.objects.bulk_create(
+        Answer(response=response, item=item, value=value)
+        for item, value in answers.items()
+    )
+    version = harmonybridge.__version__
+    Score.objects.bulk_create(
+        Score(response=response, subscale=s, value=v, band=b, library_version=version)
+        for s, v, b in score_rows(catalogue.scoring_instrument(inst.id), answers)
+    )
+    return response
+
+
+def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) -> Stored:
+    """Store every instrument of a check-in once; a second submit stores nothing.
+
+    ``answers`` maps instrument id to complete, validated answers. The check-in row
+    is locked first, so concurrent submits queue and the later ones find it done;
+    the unique constraint on responses is the last line of defence.
+    """
+    try:
+        with transaction.atomic():
+            checkin = (
+                CheckIn.objects.select_for_update()
+                .select_related("session__engagement__practice", "respondent")
+                .get(pk=checkin_id)
+            )
+            if checkin.submitted_at is not None:
+                return Stored(created=False)
+            session = checkin.session
+            responses = []
+            for inst in due_instruments(session, RaterRole.CLIENT):
+                responses.append(
+                    _store_one(
+                        session,
+                        inst,
+                        answers[inst.id],
+                        rater_role=RaterRole.CLIENT,
+                        respondent_key=Response.key_for_client(checkin.respondent_id),
+                        channel=checkin.channel,
+                        checkin=checkin,
+                        client_id=checkin.respondent_id,
+                    )
+                )
+            checkin.submitted_at = timezone.now()
+            checkin.draft = {}
+            checkin.save(update_fields=["submitted_at", "draft", "updated_at"])
+            audit.record(
+                None,
+                "checkin.submit",
+                checkin.respondent,
+                practice_id=session.engagement.practice_id,
+                session_id=session.pk,
+                checkin_id=checkin.pk,
+                responses=len(responses),
+            )
+            _after_commit(session.engagement_id)
+            return Stored(created=True, responses=responses)
+    except IntegrityError:
+        return Stored(created=False)
+
+
+def store_practitioner_rating(
+    session: TherapySession,
+    inst: Any,
+    answers: Mapping[int, Any],
+    user: Any,
+    request: Any,
+) -> Stored:
+    """Store the practitioner's own rating once per session and instrument."""
+    key = Response.key_for_user(user.pk)
+    try:
+        with transaction.atomic():
+            if Response.objects.filter(
+                session=session, respondent_key=key, instrument_id=inst.id
+            ).exists():
+                return Stored(created=False)
+            response = _store_one(
+                session,
+                inst,
+                answers,
+                rater_role=RaterRole.PRACTITIONER,
+                respondent_key=key,
+                channel="web",
+                user_id=user.pk,
+            )
+            audit.record(
+                user,
+                "session.rate",
+                session,
+                request=request,
+                engagement_id=session.engagement_id,
+                instrument=inst.id,
+            )
+            _after_commit(session.engagement_id)
+            return Stored(created=True, responses=[response])
+    except IntegrityError:
+        return Stored(created=False)
+
+
+def save_draft(
+    checkin_id: int, instrument_id: str, answers: Mapping[int, Any]
+) -> CheckIn | None:
+    """Keep the answers of one screen so a dropped connection loses nothing."""
+    with transaction.atomic():
+        checkin = CheckIn.objects.select_for_update().filter(pk=checkin_id).first()
+        if checkin is None or checkin.submitted_at is not None:
+            return None
+        draft = dict(checkin.draft or {})
+        draft[instrument_id] = {str(k): v for k, v in answers.items()}
+        checkin.draft = draft
+        if checkin.opened_at is None:
+            checkin.opened_at = timezone.now()
+        checkin.save(update_fields=["draft", "opened_at", "updated_at"])
+        return checkin
+
+
+def _after_commit(engagement_id: int) -> None:
+    from harmonybridge.web.alerts.tasks import enqueue_evaluation
+
+    transaction.on_commit(lambda: enqueue_evaluation(engagement_id))
+
+
+def rescore(response: Response) -> int:
+    """Recompute a stored response's scores with this library version."""
+    inst = catalogue.scoring_instrument(response.instrument_id)
+    answers = {a.item: a.value for a in response.answers.all()}
+    answers = {
+        k: (None if v is None else int(v) if float(v).is_integer() else v)
+        for k, v in answers.items()
+    }
+    version = harmonybridge.__version__
+    with transaction.atomic():
+        response.scores.all().delete()
+        Score.objects.bulk_create(
+            Score(
+                response=response, subscale=s, value=v, band=b, library_version=version
+            )
+            for s, v, b in score_rows(inst, answers)
+        )
+    return 1

@@ -1,0 +1,105 @@
+"""All check-in token logic: issue, hash, look up, expire; tokens serve one purpose only.
+
+A token is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored. Look-up is by
+hash, then the digests are compared with ``hmac.compare_digest``; a forged, expired
+or used token gives the same answer (None), so neither the page nor its timing says
+which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.practice.models import Client, TherapySession
+
+#: The purpose is mixed into the hash so a token can never serve another purpose.
+PURPOSE = "hb-checkin-v1"
+SESSION_KEY = "hb_checkin_id"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(f"{PURPOSE}:{token}".encode()).hexdigest()
+
+
+def _expiry() -> timedelta:
+    return timedelta(hours=getattr(settings, "HB_CHECKIN_TOKEN_HOURS", 72))
+
+
+def issue(
+    session: TherapySession, respondent: Client, channel: str = "link"
+) -> tuple[CheckIn, str]:
+    """Create (or re-key) the respondent's check-in; return it and the plain token.
+
+    Issuing again for an unsubmitted check-in replaces its token (the old link stops
+    working) and keeps the answers saved so far.
+    """
+    token = secrets.token_urlsafe(32)
+    checkin, created = CheckIn.objects.get_or_create(
+        session=session,
+        respondent=respondent,
+        defaults={
+            "token_hash": _digest(token),
+            "expires_at": timezone.now() + _expiry(),
+            "channel": channel,
+        },
+    )
+    if not created:
+        checkin.token_hash = _digest(token)
+        checkin.expires_at = timezone.now() + _expiry()
+        checkin.channel = channel
+        checkin.save(
+            update_fields=["token_hash", "expires_at", "channel", "updated_at"]
+        )
+    return checkin, token
+
+
+def lookup(token: str) -> CheckIn | None:
+    """The open check-in for a token, or None when forged, expired or already used."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        _digest("x" * 43)  # same work either way
+        return None
+    digest = _digest(token)
+    checkin = (
+        CheckIn.objects.select_related("session__engagement__practice", "respondent")
+        .filter(token_hash=digest)
+        .first()
+    )
+    stored = checkin.token_hash if checkin is not None else "0" * 64
+    if not hmac.compare_digest(stored, digest) or checkin is None:
+        return None
+    if checkin.is_submitted or checkin.is_expired:
+        return None
+    return checkin
+
+
+def current(request_session: dict, *, allow_submitted: bool = False) -> CheckIn | None:
+    """The check-in this browser holds in its session cookie, if still usable."""
+    pk = request_session.get(SESSION_KEY)
+    if not isinstance(pk, int):
+        return None
+    checkin = (
+        CheckIn.objects.select_related("session__engagement__practice", "respondent")
+        .filter(pk=pk)
+        .first()
+    )
+    if checkin is None:
+        return None
+    if checkin.is_submitted and not allow_submitted:
+        return None
+    if checkin.is_expired and not checkin.is_submitted:
+        return None
+    return checkin
+
+
+def build_link(token: str) -> str:
+    from django.urls import reverse
+
+    base = getattr(settings, "HB_PUBLIC_BASE_URL", "").rstrip("/")
+    return base + reverse("checkins:start", args=[token])

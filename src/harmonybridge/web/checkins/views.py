@@ -1,0 +1,220 @@
+"""The client's check-in: token link → cookie → one screen per instrument → submit once."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from harmonybridge.web import audit
+from harmonybridge.web.alerts.safety import raise_notice
+from harmonybridge.web.checkins import storage, tokens
+from harmonybridge.web.checkins.forms import (
+    InstrumentForm,
+    field_name,
+    initial_from_draft,
+)
+from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.practice.models import RaterRole
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    """The one page for a forged, guessed, expired or used link."""
+    return render(request, "checkins/invalid.html", status=404)
+
+
+def _activate_tz(checkin: CheckIn) -> None:
+    try:
+        timezone.activate(
+            zoneinfo.ZoneInfo(checkin.session.engagement.practice.time_zone)
+        )
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
+
+
+def _instruments(checkin: CheckIn) -> list[Any]:
+    return storage.due_instruments(checkin.session, RaterRole.CLIENT)
+
+
+def _crisis(checkin: CheckIn, instruments: list[Any]) -> bool:
+    draft = checkin.draft or {}
+    for inst in instruments:
+        answers = {int(k): v for k, v in (draft.get(inst.id) or {}).items()}
+        if storage.safety_fires(inst, answers):
+            return True
+    return hasattr(checkin, "safety_notice")
+
+
+def _form(inst: Any, checkin: CheckIn, data: Any = None) -> InstrumentForm:
+    draft = (checkin.draft or {}).get(inst.id) or {}
+    return InstrumentForm(
+        inst,
+        data,
+        goals=checkin.session.engagement.goals,
+        initial=initial_from_draft(draft),
+    )
+
+
+def _screen(
+    request: HttpRequest,
+    checkin: CheckIn,
+    instruments: list[Any],
+    index: int,
+    form: InstrumentForm | None = None,
+    status: int = 200,
+    error: str = "",
+) -> HttpResponse:
+    inst = instruments[index]
+    context = {
+        "checkin": checkin,
+        "practice": checkin.session.engagement.practice,
+        "inst": inst,
+        "form": form or _form(inst, checkin),
+        "step": index + 1,
+        "steps": len(instruments),
+        "is_last": index == len(instruments) - 1,
+        "crisis": _crisis(checkin, instruments),
+        "error": error,
+    }
+    return render(request, "checkins/step.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def start(request: HttpRequest, token: str) -> HttpResponse:
+    """Exchange the link's token for a session cookie and drop the token from the URL."""
+    checkin = tokens.lookup(token)
+    if checkin is None:
+        return _invalid(request)
+    request.session.cycle_key()
+    request.session[tokens.SESSION_KEY] = checkin.pk
+    with transaction.atomic():
+        if checkin.opened_at is None:
+            checkin.opened_at = timezone.now()
+            checkin.save(update_fields=["opened_at", "updated_at"])
+        audit.record(
+            None,
+            "checkin.open",
+            checkin.respondent,
+            practice_id=checkin.session.engagement.practice_id,
+            checkin_id=checkin.pk,
+        )
+    return redirect("checkins:step")
+
+
+def _step_index(raw: Any, n: int) -> int:
+    try:
+        return min(max(int(raw) - 1, 0), n - 1)
+    except (TypeError, ValueError):
+        return 0
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest) -> HttpResponse:
+    """One screen per instrument; each POST keeps the answers given so far."""
+    checkin = tokens.current(request.session)
+    if checkin is None:
+        return _invalid(request)
+    _activate_tz(checkin)
+    instruments = _instruments(checkin)
+    if not instruments:
+        return render(request, "checkins/nothing.html")
+    index = _step_index(request.GET.get("s") or request.POST.get("s"), len(instruments))
+    if request.method == "GET":
+        return _screen(request, checkin, instruments, index)
+    if request.POST.get("checkin") != str(checkin.pk):
+        return _screen(
+            request,
+            checkin,
+            instruments,
+            index,
+            status=400,
+            error=_("These answers belong to another check-in and were not saved."),
+        )
+    inst = instruments[index]
+    form = _form(inst, checkin, request.POST)
+    if not form.is_valid():
+        return _screen(request, checkin, instruments, index, form=form, status=400)
+    answers = form.answers()
+    saved = storage.save_draft(checkin.pk, inst.id, answers)
+    if saved is None:
+        return redirect("checkins:done")
+    if storage.safety_fires(inst, answers):
+        raise_notice(saved)
+    if index + 1 < len(instruments):
+        return redirect(reverse("checkins:step") + f"?s={index + 2}")
+    return redirect(reverse("checkins:step") + f"?s={index + 1}")
+
+
+def _complete_answers(
+    checkin: CheckIn, instruments: list[Any], post: QueryDict
+) -> tuple[dict[str, dict[int, Any]], int | None, InstrumentForm | None]:
+    """Answers of every instrument from this POST or the saved draft, or the first gap."""
+    out: dict[str, dict[int, Any]] = {}
+    for i, inst in enumerate(instruments):
+        prefix = f"{inst.id}-"
+        if any(k.startswith(prefix) for k in post):
+            form = _form(inst, checkin, post)
+        else:
+            draft = (checkin.draft or {}).get(inst.id) or {}
+            data = QueryDict(mutable=True)
+            for k, v in draft.items():
+                if v is not None:
+                    data[f"{prefix}{field_name(int(k))}"] = str(v)
+            form = _form(inst, checkin, data)
+        if not form.is_valid():
+            return out, i, form
+        out[inst.id] = form.answers()
+    return out, None, None
+
+
+@never_cache
+@require_POST
+def submit(request: HttpRequest) -> HttpResponse:
+    """Store the whole check-in once; a repeat, refresh or back-button post stores nothing."""
+    checkin = tokens.current(request.session, allow_submitted=True)
+    if checkin is None:
+        return _invalid(request)
+    if checkin.is_submitted:
+        return redirect("checkins:done")
+    _activate_tz(checkin)
+    instruments = _instruments(checkin)
+    if request.POST.get("checkin") != str(checkin.pk):
+        return _screen(
+            request,
+            checkin,
+            instruments,
+            len(instruments) - 1,
+            status=400,
+            error=_("These answers belong to another check-in and were not saved."),
+        )
+    answers, gap, form = _complete_answers(checkin, instruments, request.POST)
+    if gap is not None:
+        return _screen(request, checkin, instruments, gap, form=form, status=400)
+    fired = any(storage.safety_fires(i, answers[i.id]) for i in instruments)
+    storage.submit_checkin(checkin.pk, answers)
+    if fired:
+        raise_notice(checkin)
+    return redirect("checkins:done")
+
+
+@never_cache
+@require_GET
+def done(request: HttpRequest) -> HttpResponse:
+    checkin = tokens.current(request.session, allow_submitted=True)
+    if checkin is None or not checkin.is_submitted:
+        return _invalid(request)
+    practice = checkin.session.engagement.practice
+    crisis = hasattr(checkin, "safety_notice")
+    return render(
+        request, "checkins/done.html", {"practice": practice, "crisis": crisis}
+    )

@@ -1,0 +1,1 @@
+"""The practice: clients, engagements, sessions and measurement plans."""

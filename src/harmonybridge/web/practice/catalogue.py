@@ -1,0 +1,112 @@
+"""The practice's view of the core's instruments: wording, usability and default plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from harmonybridge import instruments
+from harmonybridge.errors import DataValidationError
+from harmonybridge.web.accounts.models import Practice
+from harmonybridge.web.practice.models import InstrumentWording, ServiceKind
+
+#: (instrument id, rater role, every Nth session, first session).
+PlanRow = tuple[str, str, int, int]
+
+ALLIANCE_OPEN: tuple[PlanRow, ...] = (
+    ("hb_checkin", "client", 1, 1),
+    ("hb_checkin_practitioner", "practitioner", 1, 1),
+)
+ALLIANCE_WAI: tuple[PlanRow, ...] = (
+    ("wai_sr", "client", 1, 1),
+    ("wai_sr_t", "practitioner", 1, 1),
+)
+COACHING_ROWS: tuple[PlanRow, ...] = (
+    ("who5", "client", 1, 1),
+    ("goal_progress", "client", 1, 1),
+    ("swls", "client", 4, 1),
+    ("fs", "client", 4, 1),
+)
+THERAPY_ROWS: tuple[PlanRow, ...] = (
+    ("phq9", "client", 1, 1),
+    ("gad7", "client", 1, 1),
+)
+
+
+def _wording_from_json(instrument_id: str, data: Any) -> Any:
+    """Turn stored wording JSON into the core's wording object (validated by the core)."""
+    if not isinstance(data, dict):
+        raise DataValidationError("the wording must be a JSON object with 'items'")
+    if str(data.get("instrument", "")) != instrument_id:
+        raise DataValidationError(
+            f"the wording names instrument {data.get('instrument')!r}, not {instrument_id!r}"
+        )
+    return instruments.load_wording(data)
+
+
+def validate_wording(instrument_id: str, data: Any) -> Any:
+    """Validate pasted wording; raise DataValidationError with the core's message."""
+    inst = instruments.get(instrument_id)
+    return inst.with_wording(_wording_from_json(instrument_id, data))
+
+
+def instrument_for(practice: Practice | None, instrument_id: str) -> Any | None:
+    """The instrument with the practice's licensed wording, or None when not usable yet."""
+    inst = instruments.get(instrument_id)
+    if inst.has_wording:
+        return inst
+    if practice is None:
+        return None
+    stored = InstrumentWording.objects.filter(
+        practice=practice, instrument_id=instrument_id
+    ).first()
+    if stored is None:
+        return None
+    try:
+        return validate_wording(instrument_id, stored.wording)
+    except DataValidationError:
+        return None
+
+
+def scoring_instrument(instrument_id: str) -> Any:
+    """The instrument for scoring only (scoring never needs the wording)."""
+    return instruments.get(instrument_id)
+
+
+def is_usable(practice: Practice | None, instrument_id: str) -> bool:
+    return instrument_for(practice, instrument_id) is not None
+
+
+def unusable_reason(practice: Practice | None, instrument_id: str) -> str | None:
+    """Why an instrument cannot be offered yet (for plan editing), or None."""
+    try:
+        inst = instruments.get(instrument_id)
+    except DataValidationError as exc:
+        return str(exc)
+    if is_usable(practice, instrument_id):
+        return None
+    return _(
+        "%(title)s is a licensed instrument (class %(cls)s): its wording is not shipped. "
+        "A practice admin can enter the practice's licensed wording on the practice page; "
+        "until then it is not offered to clients."
+    ) % {"title": inst.title, "cls": inst.licence.cls}
+
+
+def choosable_instruments(practice: Practice | None) -> list[tuple[str, str]]:
+    """(id, label) for every instrument, marking those not usable yet."""
+    out = []
+    for inst in instruments.all_instruments():
+        label = f"{inst.title} ({inst.rater_role})"
+        if not is_usable(practice, inst.id):
+            label += " — " + _("needs licensed wording")
+        out.append((inst.id, label))
+    return out
+
+
+def default_plan_rows(practice: Practice | None, kind: str) -> list[PlanRow]:
+    """The default plan: alliance from both sides every session plus the line's outcomes."""
+    wai_ready = all(is_usable(practice, row[0]) for row in ALLIANCE_WAI)
+    rows = list(ALLIANCE_WAI if wai_ready else ALLIANCE_OPEN)
+    rows += COACHING_ROWS if kind == ServiceKind.COACHING else THERAPY_ROWS
+    return rows

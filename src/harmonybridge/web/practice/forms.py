@@ -1,0 +1,231 @@
+"""Forms of the practice app: clients, engagements, sessions, plans and admin lists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from harmonybridge.errors import DataValidationError
+from harmonybridge.web.accounts.models import Role, User
+from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice.models import (
+    Client,
+    Engagement,
+    InstrumentWording,
+    PlanEntry,
+    RaterRole,
+    ServiceLine,
+    TherapySession,
+)
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["name", "email"]  # noqa: RUF012
+        widgets = {  # noqa: RUF012
+            "name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+        }
+        help_texts = {  # noqa: RUF012
+            "name": _("Optional. Stored encrypted; the client code is always used."),
+            "email": _("Optional. Only used to send check-in links."),
+        }
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data.get("email", "").strip()
+        if value:
+            forms.EmailField().clean(value)
+        return value
+
+
+class EngagementForm(forms.ModelForm):
+    clients = forms.ModelMultipleChoiceField(
+        queryset=Client.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Clients"),
+        help_text=_("One client, or several for a couple or a family."),
+    )
+    co_practitioners = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Co-practitioners"),
+    )
+
+    class Meta:
+        model = Engagement
+        fields = [  # noqa: RUF012
+            "service_line",
+            "start_date",
+            "end_date",
+            "status",
+            "goal_1",
+            "goal_2",
+            "goal_3",
+            "way_of_working",
+            "client_sees_scores",
+            "client_sees_goals",
+        ]
+        widgets = {  # noqa: RUF012
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "goal_1": forms.TextInput(),
+            "goal_2": forms.TextInput(),
+            "goal_3": forms.TextInput(),
+            "way_of_working": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {  # noqa: RUF012
+            "goal_1": _("In the client's own words."),
+            "way_of_working": _("How you agreed to work together (Bordin's tasks)."),
+        }
+
+    def __init__(self, *args: Any, user: Any, clients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_line"].queryset = ServiceLine.objects.filter(
+            practice_id=user.practice_id, active=True
+        )
+        self.fields["clients"].queryset = clients
+        self.fields["co_practitioners"].queryset = User.objects.filter(
+            practice_id=user.practice_id,
+            is_active=True,
+            role__in=[Role.PRACTITIONER, Role.SUPERVISOR, Role.ADMIN],
+        ).exclude(pk=user.pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error(
+                "end_date", _("The end date cannot be before the start date.")
+            )
+        return data
+
+
+class SessionForm(forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    class Meta:
+        model = TherapySession
+        fields = ["starts_at", "modality", "attendance"]  # noqa: RUF012
+
+
+class PlanEntryForm(forms.ModelForm):
+    class Meta:
+        model = PlanEntry
+        fields = ["instrument_id", "rater_role", "every_n", "starting_session"]  # noqa: RUF012
+
+    def __init__(self, *args: Any, practice: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice = practice
+        self.fields["instrument_id"] = forms.ChoiceField(
+            label=_("Instrument"), choices=catalogue.choosable_instruments(practice)
+        )
+        self.fields["every_n"].min_value = 1
+
+    def clean_every_n(self) -> int:
+        value = self.cleaned_data["every_n"]
+        if value < 1:
+            raise forms.ValidationError(_("Every Nth session needs N of 1 or more."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        inst_id = data.get("instrument_id")
+        role = data.get("rater_role")
+        if inst_id:
+            reason = catalogue.unusable_reason(self.practice, inst_id)
+            if reason:
+                self.add_error("instrument_id", reason)
+            elif role and catalogue.scoring_instrument(inst_id).rater_role != role:
+                self.add_error(
+                    "rater_role",
+                    _("This instrument is answered by the %(role)s.")
+                    % {
+                        "role": RaterRole(
+                            catalogue.scoring_instrument(inst_id).rater_role
+                        ).label
+                    },
+                )
+        return data
+
+
+class ServiceLineForm(forms.ModelForm):
+    class Meta:
+        model = ServiceLine
+        fields = ["name", "kind"]  # noqa: RUF012
+
+
+class WordingForm(forms.Form):
+    instrument_id = forms.ChoiceField(label=_("Instrument"))
+    version = forms.CharField(label=_("Wording version"), max_length=40, initial="1")
+    wording = forms.CharField(
+        label=_("Licensed wording (JSON)"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("The wording file your licence gives you, pasted as JSON."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from harmonybridge import instruments
+
+        self.fields["instrument_id"].choices = [
+            (i.id, i.title) for i in instruments.all_instruments() if i.requires_wording
+        ]
+
+    def clean_wording(self) -> Any:
+        raw = self.cleaned_data["wording"]
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("This is not valid JSON (line %(line)s): %(msg)s")
+                % {"line": exc.lineno, "msg": exc.msg}
+            ) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("instrument_id") and "wording" in data:
+            try:
+                catalogue.validate_wording(data["instrument_id"], data["wording"])
+            except DataValidationError as exc:
+                self.add_error("wording", str(exc))
+        return data
+
+    def save(self, practice: Any, user: Any) -> InstrumentWording:
+        obj, _ = InstrumentWording.objects.update_or_create(
+            practice=practice,
+            instrument_id=self.cleaned_data["instrument_id"],
+            defaults={
+                "version": self.cleaned_data["version"],
+                "wording": self.cleaned_data["wording"],
+                "entered_by": user,
+            },
+        )
+        return obj
+
+
+class PersonForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("Initial password"), widget=forms.PasswordInput, min_length=12
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role"]  # noqa: RUF012
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        user.set_password(self.cleaned_data["password"])
+        if commit:
+            user.save()
+        return user

@@ -1,0 +1,39 @@
+"""URLs of the practice app (namespace ``practice``)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from harmonybridge.web.practice import views
+
+app_name = "practice"
+
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("clients/new", views.client_create, name="client_create"),
+    path("clients/<int:pk>/", views.client_detail, name="client"),
+    path("clients/<int:pk>/edit", views.client_edit, name="client_edit"),
+    path(
+        "clients/<int:client_pk>/engagements/new",
+        views.engagement_create,
+        name="engagement_create",
+    ),
+    path("engagements/<int:pk>/", views.engagement_detail, name="engagement"),
+    path("engagements/<int:pk>/edit", views.engagement_edit, name="engagement_edit"),
+    path("engagements/<int:pk>/plan/add", views.plan_entry_add, name="plan_add"),
+    path(
+        "engagements/<int:pk>/plan/<int:entry_pk>/remove",
+        views.plan_entry_remove,
+        name="plan_remove",
+    ),
+    path(
+        "engagements/<int:pk>/sessions/new", views.session_create, name="session_create"
+    ),
+    path("sessions/<int:pk>/", views.session_detail, name="session"),
+    path("sessions/<int:pk>/rate", views.session_rate, name="session_rate"),
+    path("sessions/<int:pk>/checkin-links", views.checkin_links, name="checkin_links"),
+    path("admin/", views.practice_admin, name="admin"),
+    path("admin/service-lines", views.add_service_line, name="add_service_line"),
+    path("admin/people", views.add_person, name="add_person"),
+    path("admin/wording", views.save_wording, name="save_wording"),
+]

@@ -1,0 +1,120 @@
+"""The practice admin page: people, service lines and licensed instrument wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from harmonybridge import instruments
+from harmonybridge.web import audit
+from harmonybridge.web.accounts.models import User
+from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice.forms import PersonForm, ServiceLineForm, WordingForm
+from harmonybridge.web.practice.http import PractitionerRequest, staff_view
+from harmonybridge.web.practice.models import InstrumentWording, ServiceLine
+from harmonybridge.web.practice.scoping import require_practice_admin
+
+
+def _context(request: PractitionerRequest, **forms: Any) -> dict[str, Any]:
+    practice = request.user.practice
+    stored = {
+        w.instrument_id: w for w in InstrumentWording.objects.filter(practice=practice)
+    }
+    licensed = [
+        {
+            "inst": inst,
+            "wording": stored.get(inst.id),
+            "usable": catalogue.is_usable(practice, inst.id),
+        }
+        for inst in instruments.all_instruments()
+        if inst.requires_wording
+    ]
+    return {
+        "practice": practice,
+        "people": User.objects.filter(practice=practice).order_by("username"),
+        "service_lines": ServiceLine.objects.filter(practice=practice),
+        "licensed": licensed,
+        "person_form": forms.get("person_form") or PersonForm(),
+        "line_form": forms.get("line_form") or ServiceLineForm(),
+        "wording_form": forms.get("wording_form") or WordingForm(),
+    }
+
+
+@require_GET
+@staff_view
+def practice_admin(request: PractitionerRequest) -> HttpResponse:
+    require_practice_admin(request.user)
+    audit.record(request.user, "practice.view", request.user.practice, request=request)
+    return render(request, "practice/practice_admin.html", _context(request))
+
+
+@require_POST
+@staff_view
+def add_service_line(request: PractitionerRequest) -> HttpResponse:
+    require_practice_admin(request.user)
+    form = ServiceLineForm(request.POST)
+    form.instance.practice = request.user.practice
+    if form.is_valid():
+        with transaction.atomic():
+            line = form.save()
+            audit.record(request.user, "service_line.create", line, request=request)
+        messages.success(request, _("Service line added."))
+        return redirect("practice:admin")
+    return render(
+        request,
+        "practice/practice_admin.html",
+        _context(request, line_form=form),
+        status=400,
+    )
+
+
+@require_POST
+@staff_view
+def add_person(request: PractitionerRequest) -> HttpResponse:
+    require_practice_admin(request.user)
+    form = PersonForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            person = form.save(commit=False)
+            person.practice = request.user.practice
+            person.save()
+            audit.record(request.user, "person.create", person, request=request)
+        messages.success(request, _("Account created."))
+        return redirect("practice:admin")
+    return render(
+        request,
+        "practice/practice_admin.html",
+        _context(request, person_form=form),
+        status=400,
+    )
+
+
+@require_POST
+@staff_view
+def save_wording(request: PractitionerRequest) -> HttpResponse:
+    require_practice_admin(request.user)
+    form = WordingForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            wording = form.save(request.user.practice, request.user)
+            audit.record(
+                request.user,
+                "wording.save",
+                wording,
+                request=request,
+                instrument=wording.instrument_id,
+            )
+        messages.success(request, _("Wording saved; the instrument can now be used."))
+        return redirect("practice:admin")
+    return render(
+        request,
+        "practice/practice_admin.html",
+        _context(request, wording_form=form),
+        status=400,
+    )

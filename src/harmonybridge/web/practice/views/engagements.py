@@ -1,0 +1,175 @@
+"""Engagement pages: open one, see and edit it, and edit its measurement plan."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from harmonybridge.web import audit
+from harmonybridge.web.practice import catalogue, services
+from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm, SessionForm
+from harmonybridge.web.practice.http import PractitionerRequest, staff_view
+from harmonybridge.web.practice.models import (
+    EngagementClient,
+    MeasurementPlan,
+    PlanEntry,
+)
+from harmonybridge.web.practice.scoping import (
+    clients_for,
+    get_client_or_404,
+    get_engagement_or_404,
+)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpResponse:
+    client = get_client_or_404(request, client_pk, change=True)
+    clients = clients_for(request.user, change=True)
+    form = EngagementForm(
+        request.POST or None,
+        user=request.user,
+        clients=clients,
+        initial={"clients": [client.pk]},
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            engagement = services.create_engagement(
+                form,
+                request.user,
+                form.cleaned_data["clients"],
+                form.cleaned_data["co_practitioners"],
+            )
+            audit.record(request.user, "engagement.create", engagement, request=request)
+        return redirect(engagement)
+    return render(
+        request,
+        "practice/engagement_form.html",
+        {"form": form, "client": client, "engagement": None},
+    )
+
+
+@require_GET
+@staff_view
+def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
+    engagement = get_engagement_or_404(request, pk)
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    entries = [
+        {
+            "entry": e,
+            "problem": catalogue.unusable_reason(engagement.practice, e.instrument_id),
+        }
+        for e in plan.entries.all()
+    ]
+    audit.record(request.user, "engagement.view", engagement, request=request)
+    context = {
+        "engagement": engagement,
+        "memberships": EngagementClient.objects.filter(
+            engagement=engagement
+        ).select_related("client"),
+        "sessions": engagement.sessions.order_by("-number"),
+        "entries": entries,
+        "plan_form": PlanEntryForm(practice=engagement.practice),
+        "session_form": SessionForm(),
+        "alerts": engagement.alerts.all()[:20],
+    }
+    template = "practice/engagement_detail.html"
+    if request.htmx:
+        template += "#plan"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def engagement_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
+    engagement = get_engagement_or_404(request, pk, change=True)
+    form = EngagementForm(
+        request.POST or None,
+        instance=engagement,
+        user=request.user,
+        clients=clients_for(request.user, change=True) | engagement.clients.all(),
+        initial={
+            "clients": list(engagement.clients.values_list("pk", flat=True)),
+            "co_practitioners": list(
+                engagement.practitioners.exclude(pk=engagement.lead_id).values_list(
+                    "pk", flat=True
+                )
+            ),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            engagement = form.save()
+            engagement.practitioners.set(
+                [engagement.lead, *form.cleaned_data["co_practitioners"]]
+            )
+            wanted = set(form.cleaned_data["clients"])
+            EngagementClient.objects.filter(engagement=engagement).exclude(
+                client__in=wanted
+            ).delete()
+            for c in wanted:
+                EngagementClient.objects.get_or_create(engagement=engagement, client=c)
+            audit.record(request.user, "engagement.update", engagement, request=request)
+        return redirect(engagement)
+    return render(
+        request,
+        "practice/engagement_form.html",
+        {"form": form, "client": None, "engagement": engagement},
+    )
+
+
+@require_POST
+@staff_view
+def plan_entry_add(request: PractitionerRequest, pk: int) -> HttpResponse:
+    engagement = get_engagement_or_404(request, pk, change=True)
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    form = PlanEntryForm(request.POST, practice=engagement.practice)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                entry = form.save(commit=False)
+                entry.plan = plan
+                entry.position = plan.entries.count()
+                entry.save()
+                audit.record(
+                    request.user,
+                    "plan.add",
+                    engagement,
+                    request=request,
+                    instrument=entry.instrument_id,
+                )
+            messages.success(request, _("Added to the measurement plan."))
+        except IntegrityError:
+            messages.error(
+                request, _("This instrument is already in the plan for that rater.")
+            )
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(engagement)
+
+
+@require_POST
+@staff_view
+def plan_entry_remove(
+    request: PractitionerRequest, pk: int, entry_pk: int
+) -> HttpResponse:
+    engagement = get_engagement_or_404(request, pk, change=True)
+    entry = PlanEntry.objects.filter(plan__engagement=engagement, pk=entry_pk).first()
+    if entry is None:
+        raise Http404
+    with transaction.atomic():
+        audit.record(
+            request.user,
+            "plan.remove",
+            engagement,
+            request=request,
+            instrument=entry.instrument_id,
+        )
+        entry.delete()
+    return redirect(engagement)

@@ -1,0 +1,85 @@
+"""Plain factory functions for web tests: defaults filled with setdefault, no library."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from harmonybridge.web.accounts.models import Practice, Role, User
+from harmonybridge.web.checkins import tokens
+from harmonybridge.web.practice import services
+from harmonybridge.web.practice.models import (
+    Client,
+    Engagement,
+    EngagementClient,
+    ServiceKind,
+    ServiceLine,
+    TherapySession,
+)
+
+_seq = itertools.count(1)
+
+
+def make_practice(**overrides: Any) -> Practice:
+    overrides.setdefault("name", f"Practice {next(_seq)}")
+    overrides.setdefault("time_zone", "Europe/Berlin")
+    practice = Practice.objects.create(**overrides)
+    services.ensure_service_lines(practice)
+    return practice
+
+
+def make_practitioner(practice: Practice | None = None, **overrides: Any) -> User:
+    n = next(_seq)
+    overrides.setdefault("username", f"user{n}")
+    overrides.setdefault("email", f"user{n}@example.org")
+    overrides.setdefault("role", Role.PRACTITIONER)
+    user = User(practice=practice or make_practice(), **overrides)
+    user.set_password("correct horse battery staple")
+    user.save()
+    return user
+
+
+def make_client(practitioner: User | None = None, **overrides: Any) -> Client:
+    practitioner = practitioner or make_practitioner()
+    overrides.setdefault("practice", practitioner.practice)
+    overrides.setdefault("practitioner", practitioner)
+    return Client.objects.create(**overrides)
+
+
+def make_engagement(
+    practitioner: User | None = None,
+    clients: list[Client] | None = None,
+    kind: str = ServiceKind.COACHING,
+    **overrides: Any,
+) -> Engagement:
+    practitioner = practitioner or make_practitioner()
+    clients = clients or [make_client(practitioner)]
+    line = ServiceLine.objects.filter(practice=practitioner.practice, kind=kind).first()
+    overrides.setdefault("service_line", line)
+    overrides.setdefault("goal_1", "Sleep through the night")
+    overrides.setdefault("goal_2", "Go back to choir")
+    engagement = Engagement.objects.create(
+        practice=practitioner.practice, lead=practitioner, **overrides
+    )
+    engagement.practitioners.add(practitioner)
+    for c in clients:
+        EngagementClient.objects.create(engagement=engagement, client=c)
+    services.apply_default_plan(engagement)
+    return engagement
+
+
+def make_session(
+    engagement: Engagement | None = None, **overrides: Any
+) -> TherapySession:
+    engagement = engagement or make_engagement()
+    overrides.setdefault("number", engagement.next_session_number())
+    return TherapySession.objects.create(engagement=engagement, **overrides)
+
+
+def make_checkin(
+    session: TherapySession | None = None, respondent: Client | None = None
+):
+    """Return (check-in, plain token)."""
+    session = session or make_session()
+    respondent = respondent or session.engagement.clients.first()
+    return tokens.issue(session, respondent)
