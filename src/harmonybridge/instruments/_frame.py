@@ -21,19 +21,25 @@ from harmonybridge.instruments._model import Instrument, ScoreRule
 _FIXED = (schema.RESPONSE_ID, schema.INSTRUMENT, schema.ITEM, schema.VALUE)
 
 
-def _response_codes(rid: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Return one code per row and the response ids in order of first appearance."""
+def _response_codes(rid: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """Return one code per row, the response ids (first appearance) and, when the
+    ids are sorted, the boolean "first row of a response" marker."""
     arr = rid.to_numpy()
-    if arr.dtype.kind in "iu" and len(arr) and bool(np.all(arr[1:] >= arr[:-1])):
-        new = np.empty(len(arr), dtype=bool)
-        new[0] = True
-        np.not_equal(arr[1:], arr[:-1], out=new[1:])
-        codes = np.cumsum(new, dtype=np.int64) - 1
-        return codes, pd.Index(arr[new], name=schema.RESPONSE_ID)
+    if arr.dtype.kind in "iu" and len(arr) > 1:
+        step = np.diff(arr)
+        if step.min() >= 0:
+            new = np.empty(len(arr), dtype=bool)
+            new[0] = True
+            np.not_equal(step, 0, out=new[1:])
+            del step
+            starts = np.flatnonzero(new)
+            sizes = np.diff(np.append(starts, len(arr)))
+            codes = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+            return codes, pd.Index(arr[starts], name=schema.RESPONSE_ID), new
     if rid.isna().any():
         raise DataValidationError(f"column {schema.RESPONSE_ID!r} has missing values")
     codes, uniques = pd.factorize(rid, sort=False)
-    return codes.astype(np.int64), pd.Index(uniques, name=schema.RESPONSE_ID)
+    return codes.astype(np.int64), pd.Index(uniques, name=schema.RESPONSE_ID), None
 
 
 def _instrument_codes(
@@ -62,60 +68,61 @@ def _instrument_codes(
     return codes.astype(np.int64), insts
 
 
-def _tables(insts: list[Instrument | None], width: int) -> tuple[np.ndarray, ...]:
-    """Per (instrument, item): valid flag and scale min/max (index 0 unused)."""
-    n = len(insts)
-    valid = np.zeros((n, width + 1), dtype=bool)
-    lo = np.zeros((n, width + 1))
-    hi = np.full((n, width + 1), -1.0)
-    for k, inst in enumerate(insts):
-        if inst is None:
-            continue
-        for it in inst.items:
-            scale = inst.scales[it.scale]
-            valid[k, it.number] = True
-            lo[k, it.number], hi[k, it.number] = scale.min, scale.max
-    return valid, lo, hi
-
-
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(~mask)[0])
 
 
-def _check_rows(
-    items: pd.DataFrame,
-    inst_codes: np.ndarray,
-    insts: list,
-    item: np.ndarray,
-    value: np.ndarray,
+def _item_numbers(items: pd.DataFrame) -> np.ndarray:
+    """Return the item column as integers (int8 stays int8), rejecting non-integers."""
+    series = items[schema.ITEM]
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+        return series.to_numpy()
+    item_f = _numeric(items, schema.ITEM)
+    ok = ~np.isnan(item_f) & (item_f == np.floor(item_f))
+    if not ok.all():
+        row = _first_bad(ok)
+        raise DataValidationError(
+            f"column 'item' must hold item numbers; found {series.iloc[row]!r} "
+            f"(row {items.index[row]!r})"
+        )
+    return item_f.astype(np.int64)
+
+
+def _check_items(
+    items: pd.DataFrame, inst_codes: np.ndarray, insts: list, item: np.ndarray
 ) -> None:
-    width = max(len(i.items) for i in insts if i is not None)
-    valid, lo, hi = _tables(insts, width)
-    in_range = (item >= 1) & (item <= width)
-    safe_item = np.where(in_range, item, 0)
-    ok_item = in_range & valid[inst_codes, safe_item]
-    if not ok_item.all():
-        row = _first_bad(ok_item)
+    n_items = np.array(
+        [len(i.items) if i is not None else 0 for i in insts], dtype=np.int64
+    )
+    ok = (item >= 1) & (item <= n_items[inst_codes])
+    if not ok.all():
+        row = _first_bad(ok)
         inst = insts[inst_codes[row]]
         raise DataValidationError(
             f"instrument {inst.id!r} has no item {items[schema.ITEM].iloc[row]!r} "
             f"(row {items.index[row]!r}); items are {', '.join(map(str, inst.item_numbers))}"
         )
+
+
+def _check_values(
+    inst: Instrument, block: np.ndarray, rows: np.ndarray, ctx: dict
+) -> None:
+    """Reject a value off its item's scale (non-integer, below min or above max)."""
+    lo = np.array([[inst.scales[it.scale].min] for it in inst.items], dtype=float)
+    hi = np.array([[inst.scales[it.scale].max] for it in inst.items], dtype=float)
     with np.errstate(invalid="ignore"):
-        ok = np.isnan(value) | (
-            (value == np.floor(value))
-            & (value >= lo[inst_codes, safe_item])
-            & (value <= hi[inst_codes, safe_item])
-        )
-    if not ok.all():
-        row = _first_bad(ok)
-        inst, number = insts[inst_codes[row]], int(item[row])
-        allowed = ", ".join(map(str, inst.scales[inst.item(number).scale].values))
-        raise DataValidationError(
-            f"instrument {inst.id!r} item {number}: value {items[schema.VALUE].iloc[row]!r} "
-            f"is off the response scale (row {items.index[row]!r}); allowed: {allowed} "
-            "(or empty for a missing answer)"
-        )
+        bad = (block < lo) | (block > hi) | (np.floor(block) < block)
+    if not bad.any():  # NaN compares False everywhere above
+        return
+    j, r = (int(v[0]) for v in np.nonzero(bad))
+    items, codes, item = ctx["items"], ctx["codes"], ctx["item"]
+    row = int(np.flatnonzero((codes == rows[r]) & (item == j + 1))[0])
+    allowed = ", ".join(map(str, inst.scales[inst.items[j].scale].values))
+    raise DataValidationError(
+        f"instrument {inst.id!r} item {j + 1}: value {items[schema.VALUE].iloc[row]!r} "
+        f"is off the response scale (row {items.index[row]!r}); allowed: {allowed} "
+        "(or empty for a missing answer)"
+    )
 
 
 def _numeric(items: pd.DataFrame, col: str) -> np.ndarray:
@@ -126,12 +133,22 @@ def _numeric(items: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _rule(rule: ScoreRule, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Apply one score rule to the keyed item matrix (same arithmetic as score())."""
+def _rule(
+    rule: ScoreRule, filled: np.ndarray, missing: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Apply one score rule (same arithmetic as score()).
+
+    ``filled`` is the keyed item-major matrix with 0 for a missing answer and
+    ``missing`` the matching int8 missing-answer indicator.
+    """
     n = len(rule.items)
-    sub = x[:, [i - 1 for i in rule.items]]
-    n_ans = n - np.isnan(sub).sum(axis=1)
-    s = np.nansum(sub, axis=1)
+    first = rule.items[0] - 1
+    if rule.items == tuple(range(first + 1, first + n + 1)):
+        rows: slice | list[int] = slice(first, first + n)
+    else:
+        rows = [i - 1 for i in rule.items]
+    n_ans = n - missing[rows].sum(axis=0, dtype=np.int64)
+    s = filled[rows].sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         if rule.method == "sum":
             raw = np.where(n_ans < n, s * n / n_ans, s)
@@ -139,8 +156,9 @@ def _rule(rule: ScoreRule, x: np.ndarray) -> tuple[np.ndarray, ...]:
             raw = s / n_ans
     ok = n_ans >= rule.min_answered
     score = np.where(ok, raw * rule.multiplier + rule.offset, np.nan)
-    n_missing = (n - n_ans) if rule.count_missing else np.zeros(len(x), dtype=np.int64)
-    prorated = ok & (n_ans < n) if rule.count_missing else np.zeros(len(x), dtype=bool)
+    size = filled.shape[1]
+    n_missing = (n - n_ans) if rule.count_missing else np.zeros(size, dtype=np.int64)
+    prorated = ok & (n_ans < n) if rule.count_missing else np.zeros(size, dtype=bool)
     return score, n_missing, prorated
 
 
@@ -149,40 +167,49 @@ def _compare(x: np.ndarray, op: str, v: float) -> np.ndarray:
         return {">": x > v, ">=": x >= v, "==": x == v, "<=": x <= v, "<": x < v}[op]
 
 
+def _column(out: dict, name: str) -> np.ndarray:
+    if name not in out:
+        out[name] = np.full(len(out["total"]), np.nan)
+    return out[name]
+
+
 def _score_block(
     inst: Instrument, raw: np.ndarray, out: dict, rows: np.ndarray
 ) -> None:
-    """Score the responses ``rows`` of one instrument into the ``out`` arrays."""
-    raw = raw.copy()
+    """Score the responses ``rows`` of one instrument (``raw`` is a private copy)."""
     for it in inst.items:
         if it.condition is not None:
             ref, wanted = it.condition
-            raw[raw[:, ref - 1] != wanted, it.number - 1] = np.nan
-    keyed = raw.copy()
-    for it in inst.items:
-        if it.reverse:
-            scale = inst.scales[it.scale]
-            keyed[:, it.number - 1] = scale.min + scale.max - keyed[:, it.number - 1]
+            raw[it.number - 1, raw[ref - 1] != wanted] = np.nan
+    keyed = raw
+    if any(it.reverse for it in inst.items):
+        keyed = raw.copy()
+        for it in inst.items:
+            if it.reverse:
+                scale = inst.scales[it.scale]
+                keyed[it.number - 1] = scale.min + scale.max - keyed[it.number - 1]
+    missing = np.isnan(keyed)
+    filled = keyed.copy()
+    np.copyto(filled, 0.0, where=missing)
+    missing = missing.view(np.int8)
     if inst.total.method != "none":
-        total, n_missing, prorated = _rule(inst.total, keyed)
+        total, n_missing, prorated = _rule(inst.total, filled, missing)
         out["total"][rows], out["n_missing"][rows], out["prorated"][rows] = (
-            total, n_missing, prorated,
-        )  # fmt: skip
+            total,
+            n_missing,
+            prorated,
+        )
         _bands(inst, total, out, rows)
         if inst.cutoff is not None:
             clinical = _compare(total, *_cut(inst))
             out["clinical"][rows] = np.where(np.isnan(total), -1, clinical)
     for name, rule in inst.subscale_rules.items():
-        out.setdefault(name, np.full(len(out["total"]), np.nan))[rows] = _rule(
-            rule, keyed
-        )[0]
+        _column(out, name)[rows] = _rule(rule, filled, missing)[0]
     for name, number in inst.derived_items.items():
-        out.setdefault(name, np.full(len(out["total"]), np.nan))[rows] = raw[
-            :, number - 1
-        ]
+        _column(out, name)[rows] = raw[number - 1]
     flag = np.zeros(len(rows), dtype=bool)
     for r in inst.safety_items:
-        flag |= _compare(raw[:, r.item - 1], r.op, r.value)
+        flag |= _compare(raw[r.item - 1], r.op, r.value)
     out["safety"][rows] = flag
 
 
@@ -264,42 +291,16 @@ def score_frame(
     test: ``tests/core/test_scoring_frame.py`` (agreement with ``score()``).
     """
     schema.validate_long(items, required=_FIXED, name="items")
-    codes, uniques = _response_codes(items[schema.RESPONSE_ID])
+    codes, uniques, first_row = _response_codes(items[schema.RESPONSE_ID])
     inst_codes, insts = _instrument_codes(items[schema.INSTRUMENT], instruments)
-    n_resp = len(uniques)
-    item_f = _numeric(items, schema.ITEM)
-    if np.isnan(item_f).any() or not np.array_equal(item_f, np.floor(item_f)):
-        row = _first_bad(~np.isnan(item_f) & (item_f == np.floor(item_f)))
-        raise DataValidationError(
-            f"column 'item' must hold item numbers; found {items[schema.ITEM].iloc[row]!r}"
-        )
-    item = item_f.astype(np.int64)
+    item = _item_numbers(items)
     value = _numeric(items, schema.VALUE)
+    n_resp = len(uniques)
     if len(items) == 0:
-        return _assemble(uniques, {}, [], np.zeros(0, np.int64), {}, n_resp)
-    _check_rows(items, inst_codes, insts, item, value)
-    resp_inst = np.full(n_resp, -1, dtype=np.int64)
-    resp_inst[codes] = inst_codes
-    mixed = resp_inst[codes] != inst_codes
-    if mixed.any():
-        row = int(np.flatnonzero(mixed)[0])
-        raise DataValidationError(
-            f"response_id {items[schema.RESPONSE_ID].iloc[row]!r} has answers for more than "
-            "one instrument; each response_id is one completed questionnaire"
-        )
-    width = max(len(i.items) for i in insts if i is not None)
-    key = codes * width + (item - 1)
-    if not bool(np.all(key[1:] > key[:-1])):
-        counts = np.bincount(key, minlength=n_resp * width)
-        if counts.max() > 1:
-            row = int(np.flatnonzero(counts[key] > 1)[0])
-            raise DataValidationError(
-                f"duplicate answers: response_id {items[schema.RESPONSE_ID].iloc[row]!r} "
-                f"item {int(item[row])} appears more than once; one answer per item is allowed"
-            )
-    matrix = np.full(n_resp * width, np.nan)
-    matrix[key] = value
-    matrix = matrix.reshape(n_resp, width)
+        return _assemble(uniques, {}, [], np.zeros(0, np.int64), {}, 0)
+    _check_items(items, inst_codes, insts, item)
+    resp_inst = _response_instruments(items, codes, inst_codes, first_row, n_resp)
+    matrix = _scatter(items, codes, item, value, insts, n_resp, first_row)
     out: dict = {
         "total": np.full(n_resp, np.nan),
         "n_missing": np.zeros(n_resp, dtype=np.int64),
@@ -309,12 +310,74 @@ def score_frame(
         "safety": np.zeros(n_resp, dtype=bool),
         "band_labels": [],
     }
+    ctx = {"items": items, "codes": codes, "item": item}
     for k, inst in enumerate(insts):
         rows = np.flatnonzero(resp_inst == k)
         if inst is not None and len(rows):
-            _score_block(inst, matrix[rows, : len(inst.items)], out, rows)
+            block = matrix[: len(inst.items), rows]
+            _check_values(inst, block, rows, ctx)
+            _score_block(inst, block, out, rows)
     carried = _carry(items, codes, n_resp)
     return _assemble(uniques, out, insts, resp_inst, carried, n_resp)
+
+
+def _response_instruments(
+    items: pd.DataFrame,
+    codes: np.ndarray,
+    inst_codes: np.ndarray,
+    first_row: np.ndarray | None,
+    n_resp: int,
+) -> np.ndarray:
+    """Return the instrument code of each response; reject a response mixing two."""
+    if first_row is not None:
+        resp_inst = inst_codes[first_row].astype(np.int64)
+        mixed = np.r_[False, (inst_codes[1:] != inst_codes[:-1]) & ~first_row[1:]]
+    else:
+        resp_inst = np.full(n_resp, -1, dtype=np.int64)
+        resp_inst[codes] = inst_codes
+        mixed = resp_inst[codes] != inst_codes
+    if mixed.any():
+        row = int(np.flatnonzero(mixed)[0])
+        raise DataValidationError(
+            f"response_id {items[schema.RESPONSE_ID].iloc[row]!r} has answers for more than "
+            "one instrument; each response_id is one completed questionnaire"
+        )
+    return resp_inst
+
+
+def _scatter(
+    items: pd.DataFrame,
+    codes: np.ndarray,
+    item: np.ndarray,
+    value: np.ndarray,
+    insts: list,
+    n_resp: int,
+    first_row: np.ndarray | None,
+) -> np.ndarray:
+    """Return the item-major ``items x responses`` matrix (NaN = missing).
+
+    Rejects a duplicate (response_id, item). With sorted response ids and
+    increasing item numbers within each response the check is one comparison.
+    """
+    width = max(len(i.items) for i in insts if i is not None)
+    key = item.astype(np.int64)
+    key -= 1
+    key *= n_resp
+    key += codes
+    ordered = first_row is not None and bool(
+        np.all((item[1:] > item[:-1]) | first_row[1:])
+    )
+    if not ordered:
+        counts = np.bincount(key, minlength=n_resp * width)
+        if counts.max() > 1:
+            row = int(np.flatnonzero(counts[key] > 1)[0])
+            raise DataValidationError(
+                f"duplicate answers: response_id {items[schema.RESPONSE_ID].iloc[row]!r} "
+                f"item {int(item[row])} appears more than once; one answer per item is allowed"
+            )
+    matrix = np.full(n_resp * width, np.nan)
+    matrix[key] = value
+    return matrix.reshape(width, n_resp)
 
 
 def _assemble(
