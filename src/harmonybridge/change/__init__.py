@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from harmonybridge.change.reliable_change import reliable_change, s_diff
 from harmonybridge.change.ruptures import detect_ruptures, pooled_within_sd
+from harmonybridge.change.trajectories import (
+    TrajectoryFit,
+    classify_progress,
+    fit_trajectories,
+    predict_bands,
+)
 
 __all__ = [
+    "TrajectoryFit",
+    "classify_progress",
     "detect_ruptures",
+    "fit_trajectories",
     "pooled_within_sd",
+    "predict_bands",
     "reliable_change",
     "s_diff",
 ]
