@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from harmonybridge.change.reliable_change import reliable_change, s_diff
 from harmonybridge.change.ruptures import detect_ruptures, pooled_within_sd
+from harmonybridge.change.sudden_gains import (
+    sudden_gain_intervals,
+    sudden_gains,
+    sudden_gains_byperson,
+)
 from harmonybridge.change.trajectories import (
     TrajectoryFit,
     classify_progress,
@@ -20,4 +25,7 @@ __all__ = [
     "predict_bands",
     "reliable_change",
     "s_diff",
+    "sudden_gain_intervals",
+    "sudden_gains",
+    "sudden_gains_byperson",
 ]

@@ -1,0 +1,162 @@
+"""Vectorised sudden-gain criteria on a wide (series x session grid) score matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import stats
+
+SUDDENGAINS = "suddengains"
+TANG_DERUBEIS = "tang-derubeis"
+ENGINES = (TANG_DERUBEIS, SUDDENGAINS)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Resolved options of one sudden-gains run (validated by the public functions)."""
+
+    cutoff: float | None
+    pct: float | None
+    crit3: bool
+    alpha: float
+    adjust: bool
+    critical_value: float
+    losses: bool
+    engine: str
+    higher_is_better: bool
+    first_is_baseline: bool
+
+    @property
+    def sign(self) -> float:
+        """+1 when the event is a fall of the raw score, -1 when it is a rise.
+
+        In the ``suddengains`` engine scores are taken as they are: gains are falls and
+        losses rises. In the ``tang-derubeis`` engine the direction of the scale decides.
+        """
+        if self.engine == SUDDENGAINS:
+            return -1.0 if self.losses else 1.0
+        improvement_is_fall = not self.higher_is_better
+        return 1.0 if improvement_is_fall != self.losses else -1.0
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Per-interval results, each of shape (n_series, N - 3); NaN = missing.
+
+    Interval ``k`` has its pre-gain score at grid position ``k + 1`` and its post-gain score at
+    ``k + 2`` (0-based), i.e. the R package's column ``j = k + 3`` (1-based).
+    """
+
+    crit1: np.ndarray | None
+    crit2: np.ndarray | None
+    crit3: np.ndarray | None
+    df: np.ndarray
+    critical_value: np.ndarray
+    mean_diff: np.ndarray
+    threshold: np.ndarray
+    result: np.ndarray
+
+
+def _as_float(cond: np.ndarray, known: np.ndarray) -> np.ndarray:
+    return np.where(known, cond.astype("float64"), np.nan)
+
+
+def _window_stats(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and sum of squared deviations over the last axis, ignoring NaN."""
+    valid = ~np.isnan(w)
+    n = valid.sum(axis=-1)
+    filled = np.where(valid, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=-1) / n
+        dev = np.where(valid, w - mean[..., None], 0.0)
+    return n, mean, (dev * dev).sum(axis=-1)
+
+
+def _critical_values(p: Params, df: np.ndarray) -> np.ndarray:
+    if not p.adjust:
+        return np.full(df.shape, p.critical_value, dtype="float64")
+    table = np.full(5, np.nan)
+    table[2:] = stats.t.ppf(1.0 - p.alpha / 2.0, np.arange(2, 5))
+    return table[np.clip(df, 0, 4)]
+
+
+def _crit3(x: np.ndarray, p: Params) -> tuple[np.ndarray, ...]:
+    """Criterion 3 with up to three scores either side (Lutz et al. 2013 df adjustment)."""
+    n_grid = x.shape[1]
+    padded = np.pad(x, ((0, 0), (1, 1)), constant_values=np.nan)
+    windows = sliding_window_view(padded, 3, axis=1)  # window w covers grid w-1 .. w+1
+    n_pre, m_pre, ss_pre = _window_stats(windows[:, 0 : n_grid - 3])
+    n_post, m_post, ss_post = _window_stats(windows[:, 3:n_grid])
+    enough = (n_pre >= 2) & (n_post >= 2)
+    df = np.where(enough, n_pre + n_post - 2, 0)
+    crit = np.where(enough, _critical_values(p, df), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s_pooled = np.sqrt((ss_pre + ss_post) / df)
+    diff = p.sign * (m_pre - m_post)
+    threshold = crit * s_pooled
+    with np.errstate(invalid="ignore"):
+        met = _as_float(diff > threshold, enough)
+    return (
+        met,
+        np.where(enough, df, -1),
+        crit,
+        np.where(enough, diff, np.nan),
+        threshold,
+    )
+
+
+def evaluate(x: np.ndarray, p: Params) -> Criteria:
+    """Apply the enabled criteria to every tested interval of every series."""
+    n_grid = x.shape[1]
+    pre, post = x[:, 1 : n_grid - 2], x[:, 2 : n_grid - 1]
+    known = ~(np.isnan(pre) | np.isnan(post))
+    change = p.sign * (pre - post)  # positive = in the direction of the event
+    with np.errstate(invalid="ignore"):
+        if p.engine == SUDDENGAINS and p.losses:
+            # identify_sl: pre - post <= cutoff and (quirk) pre - post <= pct * pre
+            c1 = None if p.cutoff is None else _as_float(pre - post <= p.cutoff, known)
+            c2 = None if p.pct is None else _as_float(pre - post <= p.pct * pre, known)
+        else:
+            c1 = None if p.cutoff is None else _as_float(change >= p.cutoff, known)
+            c2 = None if p.pct is None else _as_float(change >= p.pct * pre, known)
+    if p.crit3:
+        c3, df, crit, diff, threshold = _crit3(x, p)
+    else:
+        c3 = None
+        nan = np.full(pre.shape, np.nan)
+        df, crit, diff, threshold = np.full(pre.shape, -1), nan, nan, nan
+    enabled = [c for c in (c1, c2, c3) if c is not None]
+    stacked = np.stack(enabled)
+    any_missing = np.isnan(stacked).any(axis=0)
+    if p.engine == SUDDENGAINS:
+        # R multiplies the criteria: any NA gives NA, even next to a FALSE
+        result = np.where(any_missing, np.nan, np.prod(stacked, axis=0))
+    else:
+        # three-valued AND: a criterion known to fail decides the interval
+        any_false = (stacked == 0).any(axis=0)
+        result = np.where(any_false, 0.0, np.where(any_missing, np.nan, 1.0))
+    return Criteria(c1, c2, c3, df, crit, diff, threshold, result)
+
+
+def reversal_start(p: Params) -> int:
+    """Offset after the pre-gain position where the reversal scan starts."""
+    if p.engine == SUDDENGAINS and not p.first_is_baseline:
+        return 3  # R renumbers from 0: p - sg_session_n >= 2 skips session n+2 (quirk)
+    return 2
+
+
+def reversals(
+    x_rows: np.ndarray, pos: np.ndarray, value: np.ndarray, p: Params
+) -> np.ndarray:
+    """1 when any later score is strictly beyond ``value`` (back towards the pre score)."""
+    n_grid = x_rows.shape[1]
+    z = p.sign * x_rows
+    # suffix maximum ignoring NaN; one extra all-NaN column for scans past the end
+    padded = np.concatenate([z, np.full((len(z), 1), np.nan)], axis=1)
+    suffix = np.fmax.accumulate(padded[:, ::-1], axis=1)[:, ::-1]
+    start = np.minimum(pos + reversal_start(p), n_grid)
+    best = suffix[np.arange(len(z)), start]
+    with np.errstate(invalid="ignore"):
+        return (best > p.sign * value).astype("int64")
