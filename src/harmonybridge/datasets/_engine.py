@@ -116,6 +116,7 @@ def latent_state(
         wellbeing=well,
         goals=_latent.goal_ratings(rng, n_goals, z_c * 0.1 + 0.3, n_slots),
         item9=np.full((n_c, n_slots), np.nan),
+        noise=np.ones(n_c),
     )
     length_c = plan.length[cl_eng]
     unrepaired = _latent.background_ruptures(rng, lat, length_c, cl_eng)
@@ -140,16 +141,12 @@ def _round_items(
     rng: np.random.Generator,
     mean: np.ndarray,
     offsets: np.ndarray,
-    noise: float,
+    sd: np.ndarray,
     lo: int,
     hi: int,
 ) -> np.ndarray:
-    raw = (
-        mean[:, None]
-        + offsets[None, :]
-        + rng.normal(0, noise, (len(mean), len(offsets)))
-    )
-    return np.rint(raw).clip(lo, hi)
+    noise = rng.standard_normal((len(mean), len(offsets))) * sd[:, None]
+    return np.rint(mean[:, None] + offsets[None, :] + noise).clip(lo, hi)
 
 
 def draw_items(
@@ -160,33 +157,36 @@ def draw_items(
     cols: np.ndarray,
 ) -> np.ndarray:
     """Return the ``(n, n_items)`` answers of one instrument (NaN = item not shown)."""
-    if instrument.startswith("hb_checkin"):
-        client = instrument == "hb_checkin"
-        level = (lat.alliance_client if client else lat.alliance_practitioner)[
-            rows, cols
-        ]
-        report = (lat.rupture_client if client else lat.rupture_practitioner)[
-            rows, cols
-        ]
-        alliance = _round_items(rng, level, _ALLIANCE_OFFSETS, 0.35, 1, 5)
-        return np.column_stack([alliance, report])
+    if instrument == "hb_checkin_practitioner":
+        level = lat.alliance_practitioner[rows, cols]
+        sd = np.full(len(rows), 0.35)
+        alliance = _round_items(rng, level, _ALLIANCE_OFFSETS, sd, 1, 5)
+        return np.column_stack([alliance, lat.rupture_practitioner[rows, cols]])
+    scale = lat.noise[rows]
+    if instrument == "hb_checkin":
+        level = lat.alliance_client[rows, cols]
+        alliance = _round_items(rng, level, _ALLIANCE_OFFSETS, 0.35 * scale, 1, 5)
+        return np.column_stack([alliance, lat.rupture_client[rows, cols]])
     if instrument == "goal_progress":
         return np.rint(lat.goals[rows, cols])
     if instrument in ("phq9", "gad7"):
         total = getattr(lat, instrument)[rows, cols]
-        out = _round_items(
-            rng, total / len(_OFFSETS[instrument]), _OFFSETS[instrument], 0.45, 0, 3
-        )
+        offsets = _OFFSETS[instrument]
+        out = _round_items(rng, total / len(offsets), offsets, 0.45 * scale, 0, 3)
         if instrument == "phq9":
             forced = lat.item9[rows, cols]
             out[:, 8] = np.where(np.isnan(forced), out[:, 8], forced)
         return out
-    well = lat.wellbeing[rows, cols] + rng.normal(0, 0.3, len(rows))
+    well = lat.wellbeing[rows, cols] + rng.normal(0, 0.3, len(rows)) * scale
     if instrument == "who5":
-        return _round_items(rng, (50 + 15 * well) / 20, _OFFSETS["who5"], 0.5, 0, 5)
+        return _round_items(
+            rng, (50 + 15 * well) / 20, _OFFSETS["who5"], 0.5 * scale, 0, 5
+        )
     if instrument == "swls":
-        return _round_items(rng, (21 + 5.5 * well) / 5, _OFFSETS["swls"], 0.55, 1, 7)
-    return _round_items(rng, (41 + 6.5 * well) / 8, _OFFSETS["fs"], 0.5, 1, 7)
+        return _round_items(
+            rng, (21 + 5.5 * well) / 5, _OFFSETS["swls"], 0.55 * scale, 1, 7
+        )
+    return _round_items(rng, (41 + 6.5 * well) / 8, _OFFSETS["fs"], 0.5 * scale, 1, 7)
 
 
 def _masks(plan: Plan, grid: Grid) -> dict[str, np.ndarray]:

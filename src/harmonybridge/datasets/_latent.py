@@ -58,9 +58,8 @@ class Latent:
     gad7: np.ndarray
     wellbeing: np.ndarray  # z-metric, mapped to who5/swls/fs
     goals: np.ndarray  # (C, S, 3) 0–10, NaN for goals not agreed
-    item9: np.ndarray = field(
-        default_factory=lambda: np.empty((0, 0))
-    )  # override or NaN
+    item9: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # override
+    noise: np.ndarray = field(default_factory=lambda: np.empty(0))  # answer noise scale
 
 
 def _log_session(n_slots: int) -> np.ndarray:

@@ -61,7 +61,9 @@ LAYOUTS: dict[str, InstrumentLayout] = {
     "who5": InstrumentLayout("who5", 5, 0, 5, ()),
     "swls": InstrumentLayout("swls", 5, 1, 7, ()),
     "fs": InstrumentLayout("fs", 8, 1, 7, ()),
-    "goal_progress": InstrumentLayout("goal_progress", 3, 0, 10, ()),
+    "goal_progress": InstrumentLayout(
+        "goal_progress", 3, 0, 10, ("goal_1", "goal_2", "goal_3")
+    ),
 }
 
 #: Order of instruments inside one session (client forms, then the practitioner's).
@@ -105,7 +107,7 @@ def score_matrix(instrument: str, values: np.ndarray) -> np.ndarray:
         alliance = values[:, :3]
         return np.column_stack([alliance.mean(axis=1), alliance, values[:, 3:6]])
     if instrument == "goal_progress":
-        return np.nanmean(values, axis=1)[:, None]
+        return np.column_stack([np.nanmean(values, axis=1), values])
     total = values.sum(axis=1)
     if instrument == "who5":
         total = total * 4.0

@@ -40,6 +40,7 @@ def _calm(rng: np.random.Generator, lat: Latent, e: int, clients: np.ndarray) ->
             np.isnan(lat.goals[c]), np.nan, (2.5 + 2.2 * lnt)[:, None].clip(0, 10)
         )
         lat.item9[c] = 0.0
+        lat.noise[c] = 0.4  # steadier answers so the story reads at a glance
     lat.rupture_client[clients] = np.nan
     lat.rupture_client[clients, :, 0] = 0.0
     lat.alliance_practitioner[e] = 3.95 + 0.1 * lnt + rng.normal(0, 0.1, n_slots)
@@ -68,12 +69,15 @@ def plant(
 
 def _rupture(lat: Latent, c: int, e: int, s0: int, *, repaired: bool) -> None:
     if repaired:
-        lat.alliance_client[c, s0] -= 1.6
+        lat.alliance_client[c, s0] -= 1.8
+        lat.alliance_client[c, s0 + 1 :] += (
+            0.25  # repair tends to lift the next sessions
+        )
         lat.rupture_client[c, s0] = (1.0, 4.0, 3.0)
         lat.alliance_practitioner[e, s0] -= 0.6
         lat.rupture_practitioner[e, s0] = (1.0, 3.0, 3.0)
     else:
-        lat.alliance_client[c, s0:] -= 1.6
+        lat.alliance_client[c, s0:] -= 1.8
         lat.rupture_client[c, s0] = (1.0, 4.0, 1.0)
 
 
@@ -116,11 +120,11 @@ def _not_on_track(rng, lat, e, clients, length, therapy):  # type: ignore[no-unt
     n_slots = lat.phq9.shape[1]
     lnt = np.log(np.arange(1, n_slots + 1, dtype=float))
     if therapy:
-        lat.phq9[c] = (15 + 1.4 * lnt + rng.normal(0, 0.8, n_slots)).clip(0, 27)
-        lat.gad7[c] = (11 + 1.0 * lnt + rng.normal(0, 0.8, n_slots)).clip(0, 21)
+        lat.phq9[c] = (14 + 2.0 * lnt + rng.normal(0, 0.8, n_slots)).clip(0, 27)
+        lat.gad7[c] = (10 + 1.4 * lnt + rng.normal(0, 0.8, n_slots)).clip(0, 21)
         what, instrument = "PHQ-9 worsens from intake", "phq9"
     else:
-        lat.wellbeing[c] = -0.5 - 0.3 * lnt + rng.normal(0, 0.1, n_slots)
+        lat.wellbeing[c] = -0.4 - 0.55 * lnt + rng.normal(0, 0.1, n_slots)
         lat.goals[c] = np.where(np.isnan(lat.goals[c]), np.nan, 1.5)
         what, instrument = "WHO-5 falls and goal progress stalls", "who5"
     return {
@@ -184,12 +188,12 @@ def _sudden_gain(rng, lat, e, clients, length, therapy):  # type: ignore[no-unty
     pre = min(4, length - 4)  # slot of the pre-gain session
     after = np.arange(n_slots) > pre
     if therapy:
-        lat.phq9[c] = np.where(after, 8.0, 17.0) + rng.normal(0, 0.6, n_slots)
+        lat.phq9[c] = np.where(after, 7.5, 17.0) + rng.normal(0, 0.6, n_slots)
         lat.gad7[c] = np.where(after, 6.0, 12.0) + rng.normal(0, 0.6, n_slots)
-        instrument, what = "phq9", "PHQ-9 falls by about 9 points"
+        instrument, what = "phq9", "PHQ-9 falls by about 9-10 points"
     else:
-        lat.wellbeing[c] = np.where(after, 0.9, -1.0) + rng.normal(0, 0.08, n_slots)
-        instrument, what = "who5", "WHO-5 rises by about 28 points"
+        lat.wellbeing[c] = np.where(after, 1.0, -1.0) + rng.normal(0, 0.08, n_slots)
+        instrument, what = "who5", "WHO-5 rises by about 30 points"
     return {
         "client": c,
         "instrument": instrument,
