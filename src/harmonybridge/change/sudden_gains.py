@@ -72,20 +72,23 @@ _REFERENCES = """
 
 
 def _prepare(
-    data: pd.DataFrame, opts: dict[str, Any]
+    data: pd.DataFrame, opts: dict[str, Any], depth: int
 ) -> tuple[Wide, core.Params, list[str]]:
+    """Validate; ``depth`` = frames from the public function down to this one."""
     keys = key_list(opts.pop("id"))
     time, score = opts.pop("time"), opts.pop("score")
-    params = resolve_params(**opts, stacklevel=4)
-    wide = to_wide(data, keys, time, score, stacklevel=4)
+    params = resolve_params(**opts, stacklevel=depth + 3)
+    wide = to_wide(data, keys, time, score, stacklevel=depth + 3)
     return wide, params, keys
 
 
-def _warn_none(params: core.Params, found: int) -> None:
+def _warn_none(params: core.Params, found: int, depth: int) -> None:
     if not found:
         what = "losses" if params.losses else "gains"
         warnings.warn(
-            f"No sudden {what} were identified.", HarmonyBridgeWarning, stacklevel=4
+            f"No sudden {what} were identified.",
+            HarmonyBridgeWarning,
+            stacklevel=depth + 2,
         )
 
 
@@ -141,14 +144,14 @@ def _run(
     data: pd.DataFrame, opts: dict[str, Any]
 ) -> tuple[Wide, pd.DataFrame, np.ndarray]:
     tx_start, tx_end = opts.pop("tx_start"), opts.pop("tx_end")
-    wide, params, _ = _prepare(data, opts)
+    wide, params, _ = _prepare(data, opts, depth=2)
     tx = (
         grid_position(wide.grid, tx_start, "tx_start", 0),
         grid_position(wide.grid, tx_end, "tx_end", len(wide.grid) - 1),
     )
     crit = core.evaluate(wide.x, params)
     gains, rows = _gain_table(wide, params, crit, tx)
-    _warn_none(params, len(gains))
+    _warn_none(params, len(gains), depth=2)
     return wide, gains, rows
 
 
@@ -357,7 +360,7 @@ def sudden_gain_intervals(
     """
     opts = _options(locals())
     tx_start, tx_end = opts.pop("tx_start"), opts.pop("tx_end")
-    wide, params, _ = _prepare(data, opts)
+    wide, params, _ = _prepare(data, opts, depth=1)
     grid_position(wide.grid, tx_start, "tx_start", 0)
     grid_position(wide.grid, tx_end, "tx_end", 0)
     crit = core.evaluate(wide.x, params)
@@ -377,7 +380,7 @@ def sudden_gain_intervals(
     out["df"] = pd.arrays.IntegerArray(np.maximum(df, 0).astype("int64"), df < 0)
     out["critical_value"] = crit.critical_value.ravel()
     out["result"] = _nullable(crit.result, n * n_int, "Int64")
-    _warn_none(params, int((crit.result == 1).sum()))
+    _warn_none(params, int((crit.result == 1).sum()), depth=1)
     return out
 
 
