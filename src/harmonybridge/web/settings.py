@@ -29,7 +29,9 @@ from harmonybridge.web.envconf import (
 BASE_DIR = Path(__file__).resolve().parent
 HB_MODE = env_str("HB_MODE", "production")
 if HB_MODE not in MODES:
-    raise ImproperlyConfigured(f"HB_MODE must be one of {', '.join(MODES)}, got {HB_MODE!r}")
+    raise ImproperlyConfigured(
+        f"HB_MODE must be one of {', '.join(MODES)}, got {HB_MODE!r}"
+    )
 PRODUCTION = HB_MODE == "production"
 DEMO = HB_MODE == "demo"
 DATA_DIR = Path(env_str("HB_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -64,7 +66,9 @@ if not HB_FIELD_KEYS:
         )
     ]
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -169,7 +173,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -256,6 +262,9 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production WhiteNoise serves straight from the finders, so `make run`
+# (DEBUG off, no collectstatic) has its styles and htmx.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -279,19 +288,25 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 TASKS = {
     "default": {
-        "BACKEND": env_str("HB_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+        "BACKEND": env_str(
+            "HB_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        )
     }
 }
 
 # --- Check-ins ---------------------------------------------------------------------
 HB_CHECKIN_TOKEN_HOURS = env_int("HB_CHECKIN_TOKEN_HOURS", 72)
-HB_PUBLIC_BASE_URL = env_str("HB_PUBLIC_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+HB_PUBLIC_BASE_URL = env_str(
+    "HB_PUBLIC_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+)
 
 # --- Logging: never client values; requests are logged without query strings -------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

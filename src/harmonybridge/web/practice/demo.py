@@ -1,0 +1,300 @@
+"""Load the synthetic demo practice from ``harmonybridge.datasets`` with bulk inserts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+
+import harmonybridge
+from harmonybridge.web.accounts.models import Practice, Role, User
+from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
+from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice.models import (
+    _CODE_ALPHABET,
+    Client,
+    Engagement,
+    EngagementClient,
+    MeasurementPlan,
+    PlanEntry,
+    PractitionerProfile,
+    ServiceLine,
+    TherapySession,
+)
+from harmonybridge.web.practice.services import ensure_service_lines
+
+PRACTICE_NAME = "HarmonyBridge Family Therapy"
+PASSWORD = "harmony-demo-2026"
+
+#: Dataset service-line id -> the practice's default service-line name.
+LINE_NAMES = {
+    "individual_therapy": "Individual therapy",
+    "couples_family_therapy": "Couples and family therapy",
+    "health_wellness_coaching": "Health and wellness coaching",
+    "spiritual_life_coaching": "Spiritual life coaching",
+    "life_transition_coaching": "Life transition coaching",
+}
+
+#: (username, first, last, role, profession, dataset practitioner id or None).
+ACCOUNTS = (
+    ("admin", "Alex", "Morgan", Role.ADMIN, "Practice manager", None),
+    ("maya", "Maya", "Lindqvist", Role.PRACTITIONER, "Life coach", "P01"),
+    ("daniel", "Daniel", "Okafor", Role.PRACTITIONER, "Family therapist", "P02"),
+)
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    logins: list[tuple[str, str, str]]
+    counts: dict[str, int]
+
+
+def logins() -> list[tuple[str, str, str]]:
+    return [(u, PASSWORD, str(Role(r).label)) for u, _f, _l, r, _p, _d in ACCOUNTS]
+
+
+def _codes(n: int) -> list[str]:
+    taken = set(Client.objects.values_list("code", flat=True))
+    out: list[str] = []
+    while len(out) < n:
+        code = "C-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+        if code not in taken:
+            taken.add(code)
+            out.append(code)
+    return out
+
+
+def _simulate(as_of: dt.date) -> Any:
+    from harmonybridge.datasets import demo_practice
+
+    return demo_practice(seed=0, as_of=as_of)
+
+
+def load(as_of: dt.date | None = None) -> DemoResult:
+    """Create the demo practice once; a second call changes nothing."""
+    existing = Practice.objects.filter(name=PRACTICE_NAME).first()
+    if existing is not None and existing.members.exists():
+        return DemoResult(False, logins(), {})
+    data = _simulate(as_of or dt.date.today())
+    with transaction.atomic():
+        counts = _load(data)
+    _evaluate_active()
+    return DemoResult(True, logins(), counts)
+
+
+def _load(data: Any) -> dict[str, int]:
+    practice = Practice.objects.create(name=PRACTICE_NAME, time_zone="Europe/London")
+    ensure_service_lines(practice)
+    lines = {sl.name: sl for sl in ServiceLine.objects.filter(practice=practice)}
+    users: dict[str, User] = {}
+    for username, first, last, role, profession, ds_id in ACCOUNTS:
+        user = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.org",
+            role=role,
+            practice=practice,
+        )
+        user.set_password(PASSWORD)
+        user.save()
+        profile = PractitionerProfile.objects.create(user=user, profession=profession)
+        if ds_id is not None:
+            users[ds_id] = user
+            row = data.practitioners.set_index("practitioner_id").loc[ds_id]
+            profile.service_lines.set(
+                [lines[LINE_NAMES[s]] for s in row["service_lines"]]
+            )
+
+    eng_frame = data.engagements.reset_index(drop=True)
+    goals = {
+        (r.engagement_id, int(r.goal)): r.text
+        for r in data.goals.itertuples(index=False)
+    }
+    engagements = Engagement.objects.bulk_create(
+        Engagement(
+            practice=practice,
+            lead=users[r.practitioner_id],
+            service_line=lines[LINE_NAMES[r.service_line]],
+            start_date=pd.Timestamp(r.start).date(),
+            end_date=None if r.status == "active" else pd.Timestamp(r.start).date(),
+            status=r.status,
+            goal_1=goals.get((r.engagement_id, 1), ""),
+            goal_2=goals.get((r.engagement_id, 2), ""),
+            goal_3=goals.get((r.engagement_id, 3), ""),
+        )
+        for r in eng_frame.itertuples(index=False)
+    )
+    eng_by_id = dict(zip(eng_frame["engagement_id"], engagements, strict=True))
+    Through = Engagement.practitioners.through
+    Through.objects.bulk_create(
+        Through(engagement_id=e.pk, user_id=e.lead_id) for e in engagements
+    )
+
+    clients_frame = data.clients.reset_index(drop=True)
+    codes = _codes(len(clients_frame))
+    clients = Client.objects.bulk_create(
+        Client(
+            practice=practice,
+            code=code,
+            name=r.display_name,
+            practitioner=eng_by_id[r.engagement_id].lead,
+        )
+        for r, code in zip(clients_frame.itertuples(index=False), codes, strict=True)
+    )
+    client_by_id = dict(zip(clients_frame["client_id"], clients, strict=True))
+    EngagementClient.objects.bulk_create(
+        EngagementClient(
+            engagement=eng_by_id[r.engagement_id], client=client_by_id[r.client_id]
+        )
+        for r in clients_frame.itertuples(index=False)
+    )
+    _plans(practice, engagements)
+
+    tz = zoneinfo.ZoneInfo(practice.time_zone)
+    sess_frame = data.sessions.reset_index(drop=True)
+    hours = 9 + (np.arange(len(sess_frame)) % 8)
+    sessions = TherapySession.objects.bulk_create(
+        TherapySession(
+            engagement=eng_by_id[r.engagement_id],
+            number=int(r.session),
+            starts_at=dt.datetime.combine(
+                pd.Timestamp(r.date).date(), dt.time(int(h)), tzinfo=tz
+            ).astimezone(dt.UTC),
+            modality=r.modality,
+            attendance=r.attendance,
+        )
+        for r, h in zip(sess_frame.itertuples(index=False), hours, strict=True)
+    )
+    sess_by_key = {
+        (r.engagement_id, int(r.session)): s
+        for r, s in zip(sess_frame.itertuples(index=False), sessions, strict=True)
+    }
+    n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
+    _safety(data, sess_by_key, client_by_id)
+    return {
+        "engagements": len(engagements),
+        "clients": len(clients),
+        "sessions": len(sessions),
+        "responses": n_resp,
+        "answers": n_answers,
+        "scores": n_scores,
+    }
+
+
+def _plans(practice: Practice, engagements: list[Engagement]) -> None:
+    plans = MeasurementPlan.objects.bulk_create(
+        MeasurementPlan(engagement=e) for e in engagements
+    )
+    rows_by_kind = {
+        kind: catalogue.default_plan_rows(practice, kind)
+        for kind in ("therapy", "coaching")
+    }
+    entries = []
+    for e, plan in zip(engagements, plans, strict=True):
+        for i, (inst, role, every, start) in enumerate(
+            rows_by_kind[e.service_line.kind]
+        ):
+            entries.append(
+                PlanEntry(
+                    plan=plan,
+                    instrument_id=inst,
+                    rater_role=role,
+                    every_n=every,
+                    starting_session=start,
+                    position=i,
+                )
+            )
+    PlanEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+def _responses(
+    data: Any, sess_by_key: dict, client_by_id: dict, users: dict
+) -> tuple[int, int, int]:
+    items = data.items
+    keys = ["engagement_id", "session", "respondent_id", "instrument"]
+    heads = items.drop_duplicates("response_id")[["response_id", "rater_role", *keys]]
+    versions = {
+        i: catalogue.scoring_instrument(i).version for i in heads["instrument"].unique()
+    }
+    responses = []
+    for r in heads.itertuples(index=False):
+        is_client = r.rater_role == "client"
+        client = client_by_id.get(r.respondent_id) if is_client else None
+        user = None if is_client else users[r.respondent_id]
+        session = sess_by_key[(r.engagement_id, int(r.session))]
+        responses.append(
+            Response(
+                session=session,
+                instrument_id=r.instrument,
+                instrument_version=versions[r.instrument],
+                rater_role=r.rater_role,
+                respondent_client=client,
+                respondent_user=user,
+                respondent_key=Response.key_for_client(client.pk)
+                if client
+                else Response.key_for_user(user.pk),
+                channel=Channel.LINK if is_client else Channel.WEB,
+                submitted_at=session.starts_at + dt.timedelta(hours=1),
+            )
+        )
+    responses = Response.objects.bulk_create(responses, batch_size=2000)
+    resp_by_id = dict(zip(heads["response_id"], responses, strict=True))
+    values = items["value"].to_numpy()
+    Answer.objects.bulk_create(
+        (
+            Answer(
+                response=resp_by_id[rid],
+                item=int(item),
+                value=None if np.isnan(v) else float(v),
+            )
+            for rid, item, v in zip(
+                items["response_id"], items["item"], values, strict=True
+            )
+        ),
+        batch_size=5000,
+    )
+    scores = data.scores.merge(heads[["response_id", *keys]], on=keys, how="inner")
+    version = harmonybridge.__version__
+    score_values = scores["score"].to_numpy()
+    Score.objects.bulk_create(
+        (
+            Score(
+                response=resp_by_id[rid],
+                subscale=sub,
+                value=None if np.isnan(v) else float(v),
+                library_version=version,
+            )
+            for rid, sub, v in zip(
+                scores["response_id"], scores["subscale"], score_values, strict=True
+            )
+        ),
+        batch_size=5000,
+    )
+    return len(responses), len(items), len(scores)
+
+
+def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
+    """The safety story's session gets its notice, as a live check-in would have raised."""
+    story = data.stories[data.stories["story"] == "safety_item"]
+    for r in story.itertuples(index=False):
+        session = sess_by_key.get((r.engagement_id, int(r.session)))
+        if session is not None:
+            SafetyNotice.objects.create(engagement=session.engagement, session=session)
+
+
+def _evaluate_active() -> None:
+    from harmonybridge.web.alerts.rules import evaluate_engagement
+
+    for pk in Engagement.objects.filter(
+        practice__name=PRACTICE_NAME, status="active"
+    ).values_list("pk", flat=True):
+        evaluate_engagement(pk)
