@@ -176,9 +176,9 @@ def _item(
     path = f"items[{k}]"
     if not isinstance(raw, dict):
         raise ctx.fail(path, "must be a table")
-    ctx.only(raw, _ITEM_KEYS, path)
     number = ctx.get(raw, "number", int, path)
     path = f"items[{k}] (item {number})"
+    ctx.only(raw, _ITEM_KEYS, path)
     text = _text(ctx, raw.get("text", {}), f"{path}.text", langs)
     if text and not lic.ships_wording:
         raise ctx.fail(
