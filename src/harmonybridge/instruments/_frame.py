@@ -68,6 +68,12 @@ def _instrument_codes(
     return codes.astype(np.int64), insts
 
 
+def _cell(items: pd.DataFrame, col: str, row: int) -> object:
+    """The value at position ``row`` as a plain Python object (for messages)."""
+    value = items[col].iloc[row]
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(~mask)[0])
 
@@ -82,7 +88,7 @@ def _item_numbers(items: pd.DataFrame) -> np.ndarray:
     if not ok.all():
         row = _first_bad(ok)
         raise DataValidationError(
-            f"column 'item' must hold item numbers; found {series.iloc[row]!r} "
+            f"column 'item' must hold item numbers; found {_cell(items, schema.ITEM, row)!r} "
             f"(row {items.index[row]!r})"
         )
     return item_f.astype(np.int64)
@@ -99,7 +105,7 @@ def _check_items(
         row = _first_bad(ok)
         inst = insts[inst_codes[row]]
         raise DataValidationError(
-            f"instrument {inst.id!r} has no item {items[schema.ITEM].iloc[row]!r} "
+            f"instrument {inst.id!r} has no item {_cell(items, schema.ITEM, row)!r} "
             f"(row {items.index[row]!r}); items are {', '.join(map(str, inst.item_numbers))}"
         )
 
@@ -119,7 +125,7 @@ def _check_values(
     row = int(np.flatnonzero((codes == rows[r]) & (item == j + 1))[0])
     allowed = ", ".join(map(str, inst.scales[inst.items[j].scale].values))
     raise DataValidationError(
-        f"instrument {inst.id!r} item {j + 1}: value {items[schema.VALUE].iloc[row]!r} "
+        f"instrument {inst.id!r} item {j + 1}: value {_cell(items, schema.VALUE, row)!r} "
         f"is off the response scale (row {items.index[row]!r}); allowed: {allowed} "
         "(or empty for a missing answer)"
     )
@@ -339,7 +345,7 @@ def _response_instruments(
     if mixed.any():
         row = int(np.flatnonzero(mixed)[0])
         raise DataValidationError(
-            f"response_id {items[schema.RESPONSE_ID].iloc[row]!r} has answers for more than "
+            f"response_id {_cell(items, schema.RESPONSE_ID, row)!r} has answers for more than "
             "one instrument; each response_id is one completed questionnaire"
         )
     return resp_inst
@@ -372,7 +378,7 @@ def _scatter(
         if counts.max() > 1:
             row = int(np.flatnonzero(counts[key] > 1)[0])
             raise DataValidationError(
-                f"duplicate answers: response_id {items[schema.RESPONSE_ID].iloc[row]!r} "
+                f"duplicate answers: response_id {_cell(items, schema.RESPONSE_ID, row)!r} "
                 f"item {int(item[row])} appears more than once; one answer per item is allowed"
             )
     matrix = np.full(n_resp * width, np.nan)
