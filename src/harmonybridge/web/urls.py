@@ -14,4 +14,5 @@ urlpatterns = [
     path("c/", include("harmonybridge.web.checkins.urls")),
     path("alerts/", include("harmonybridge.web.alerts.urls")),
     path("audit/", include("harmonybridge.web.audit.urls")),
+    path("privacy/", include("harmonybridge.web.privacy.urls")),
 ]

@@ -33,3 +33,73 @@ def give_totp(user: User) -> None:
     from allauth.mfa.totp.internal.auth import TOTP
 
     TOTP.activate(user, "JBSWY3DPEHPK3PXP")
+
+
+MARK_NAME = "ZZCANARY-NAME-Ærøskøbing"
+MARK_EMAIL = "zzcanary.contact@example.org"
+MARK_TEXT = "ZZCANARY-TEXT-goal-words"
+
+
+def make_client_world(
+    practice: Practice | None = None, practitioner: User | None = None
+) -> dict[str, Any]:
+    """One client with an engagement, a session, a plan entry, a check-in and a safety notice.
+
+    Built straight from the practice app's models so the security tests do not depend
+    on its forms; the client's name, contact and goal carry the planted markers.
+    """
+    import datetime as dt
+    import hashlib
+
+    from django.utils import timezone
+
+    from harmonybridge.web.alerts.models import SafetyNotice
+    from harmonybridge.web.checkins.models import CheckIn
+    from harmonybridge.web.practice.models import (
+        Client,
+        Engagement,
+        EngagementClient,
+        MeasurementPlan,
+        PlanEntry,
+        ServiceLine,
+        TherapySession,
+    )
+
+    practice = practice or make_practice()
+    practitioner = practitioner or make_staff(practice, Role.PRACTITIONER)
+    line, _ = ServiceLine.objects.get_or_create(
+        practice=practice, name="Individual therapy", defaults={"kind": "therapy"}
+    )
+    client = Client.objects.create(
+        practice=practice, name=MARK_NAME, email=MARK_EMAIL, practitioner=practitioner
+    )
+    engagement = Engagement.objects.create(
+        practice=practice, lead=practitioner, service_line=line, goal_1=MARK_TEXT
+    )
+    engagement.practitioners.add(practitioner)
+    EngagementClient.objects.create(engagement=engagement, client=client)
+    session = TherapySession.objects.create(engagement=engagement, number=1)
+    plan = MeasurementPlan.objects.create(engagement=engagement)
+    entry = PlanEntry.objects.create(
+        plan=plan, instrument_id="phq9", rater_role="client"
+    )
+    token_hash = hashlib.sha256(f"tok-{client.pk}-{session.pk}".encode()).hexdigest()
+    checkin = CheckIn.objects.create(
+        session=session,
+        respondent=client,
+        token_hash=token_hash,
+        expires_at=timezone.now() + dt.timedelta(days=3),
+    )
+    notice = SafetyNotice.objects.create(
+        engagement=engagement, session=session, checkin=checkin
+    )
+    return {
+        "practice": practice,
+        "practitioner": practitioner,
+        "client": client,
+        "engagement": engagement,
+        "session": session,
+        "plan_entry": entry,
+        "checkin": checkin,
+        "safety_notice": notice,
+    }

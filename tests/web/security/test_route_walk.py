@@ -1,0 +1,249 @@
+"""Every URL the app defines is either login-protected or on an explicit public allow-list.
+
+After the 18F Tock pattern: the URLconf is walked, every route must appear in ROUTES
+(a new route missing from the table fails the suite), anonymous requests to protected
+routes go to the sign-in page, and every object route is tried by staff who must not
+see the object (another practice; another practitioner of the same practice): 404 and
+no row of any table changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.web.security.support import (
+    give_totp,
+    make_client_world,
+    make_practice,
+    make_staff,
+)
+
+PUBLIC = "public"  # anyone, no client data
+CHECKIN = "checkin"  # clients, by token or the check-in cookie only; no staff data
+STAFF = "staff"  # sign-in required
+
+#: Route name -> (access, {url kwarg: which object of make_client_world() fills it}).
+ROUTES: dict[str, tuple[str, dict[str, str]]] = {
+    "home": (STAFF, {}),
+    "healthz": (PUBLIC, {}),
+    # allauth: sign-in, password reset and two-factor steps
+    "account_login": (PUBLIC, {}),
+    "account_logout": (PUBLIC, {}),
+    "account_inactive": (PUBLIC, {}),
+    "account_signup": (PUBLIC, {}),  # closed: renders "no self sign-up"
+    "account_reauthenticate": (STAFF, {}),
+    "account_request_reauthentication_code": (STAFF, {}),
+    "account_confirm_reauthentication_code": (STAFF, {}),
+    "account_email": (STAFF, {}),
+    "account_email_verification_sent": (PUBLIC, {}),
+    "account_change_password": (STAFF, {}),
+    "account_set_password": (STAFF, {}),
+    "account_reset_password": (PUBLIC, {}),
+    "account_confirm_login_code": (PUBLIC, {}),
+    "account_confirm_email": (PUBLIC, {"key": "text"}),
+    "account_reset_password_from_key_done": (PUBLIC, {}),
+    "account_reset_password_from_key": (PUBLIC, {"uidb36": "text", "key": "text"}),
+    "account_reset_password_done": (PUBLIC, {}),
+    "mfa_index": (STAFF, {}),
+    "mfa_authenticate": (PUBLIC, {}),  # the second step of a sign-in in progress
+    "mfa_reauthenticate": (STAFF, {}),
+    "mfa_activate_totp": (STAFF, {}),
+    "mfa_deactivate_totp": (STAFF, {}),
+    "mfa_view_recovery_codes": (STAFF, {}),
+    "mfa_generate_recovery_codes": (STAFF, {}),
+    "mfa_download_recovery_codes": (STAFF, {}),
+    # practice app
+    "practice:caseload": (STAFF, {}),
+    "practice:client_create": (STAFF, {}),
+    "practice:client": (STAFF, {"pk": "client"}),
+    "practice:client_edit": (STAFF, {"pk": "client"}),
+    "practice:engagement_create": (STAFF, {"client_pk": "client"}),
+    "practice:engagement": (STAFF, {"pk": "engagement"}),
+    "practice:engagement_edit": (STAFF, {"pk": "engagement"}),
+    "practice:plan_add": (STAFF, {"pk": "engagement"}),
+    "practice:plan_remove": (STAFF, {"pk": "engagement", "entry_pk": "plan_entry"}),
+    "practice:session_create": (STAFF, {"pk": "engagement"}),
+    "practice:session": (STAFF, {"pk": "session"}),
+    "practice:session_rate": (STAFF, {"pk": "session"}),
+    "practice:checkin_links": (STAFF, {"pk": "session"}),
+    "practice:admin": (STAFF, {}),
+    "practice:add_service_line": (STAFF, {}),
+    "practice:add_person": (STAFF, {}),
+    "practice:save_wording": (STAFF, {}),
+    # client check-in (token, then a signed cookie)
+    "checkins:step": (CHECKIN, {}),
+    "checkins:submit": (CHECKIN, {}),
+    "checkins:done": (CHECKIN, {}),
+    "checkins:start": (CHECKIN, {"token": "text"}),
+    # alerts
+    "alerts:list": (STAFF, {}),
+    "alerts:acknowledge_safety": (STAFF, {"pk": "safety_notice"}),
+    # audit and privacy
+    "audit:log": (STAFF, {}),
+    "privacy:export": (STAFF, {"pk": "client"}),
+    "privacy:erase": (STAFF, {"pk": "client"}),
+}
+
+#: Tables whose rows may change on any request (bookkeeping, never client data).
+VOLATILE_TABLES = {"audit_auditevent", "django_session"}
+VOLATILE_PREFIXES = ("axes_",)
+
+
+def _walk(
+    patterns: list[Any], namespace: str | None = None
+) -> list[tuple[str, list[str]]]:
+    found = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace
+            child_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            found += _walk(p.url_patterns, child_ns)
+        elif isinstance(p, URLPattern):
+            name = p.name or f"<unnamed {p.pattern}>"
+            full = f"{namespace}:{name}" if namespace else name
+            found.append((full, sorted(p.pattern.regex.groupindex)))
+    return found
+
+
+def all_routes() -> dict[str, list[str]]:
+    return dict(_walk(get_resolver().url_patterns))
+
+
+def test_every_route_is_in_the_table():
+    routes = all_routes()
+    missing = sorted(set(routes) - set(ROUTES))
+    assert not missing, f"add these routes to ROUTES with their access rule: {missing}"
+
+
+def test_table_has_no_stale_entries():
+    stale = sorted(set(ROUTES) - set(all_routes()))
+    assert not stale, f"these routes no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", sorted(all_routes()))
+def test_table_names_every_url_kwarg(name):
+    if name not in ROUTES:
+        pytest.fail(f"{name} is not in ROUTES")
+    assert sorted(ROUTES[name][1]) == all_routes()[name]
+
+
+def _url(name: str, world: dict[str, Any] | None = None) -> str:
+    kwargs = {}
+    for kwarg, kind in ROUTES[name][1].items():
+        if kind == "text":
+            kwargs[kwarg] = "abc123"
+        else:
+            kwargs[kwarg] = world[kind].pk if world else 1
+    return reverse(name, kwargs=kwargs)
+
+
+STAFF_ROUTES = sorted(n for n, (access, _) in ROUTES.items() if access == STAFF)
+OBJECT_ROUTES = sorted(
+    n
+    for n, (access, kw) in ROUTES.items()
+    if access == STAFF and any(k != "text" for k in kw.values())
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", STAFF_ROUTES)
+def test_anonymous_is_sent_to_login(name, method):
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    response = getattr(Client(), method)(_url(name))
+    if response.status_code == 405:
+        return  # the method is refused before anything else happens
+    assert response.status_code == 302, (name, response.status_code)
+    assert response["Location"].startswith("/accounts/login/"), (
+        name,
+        response["Location"],
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (a, _) in ROUTES.items() if a != STAFF)
+)
+def test_public_routes_answer_without_error(name):
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    response = Client().get(_url(name))
+    assert response.status_code < 500, name
+
+
+def _table_fingerprint() -> dict[str, str]:
+    """A hash of every row of every model table, volatile bookkeeping tables excepted."""
+    fingerprint = {}
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            table = model._meta.db_table
+            if table in VOLATILE_TABLES or table.startswith(VOLATILE_PREFIXES):
+                continue
+            cursor.execute(f"SELECT * FROM {qn(table)} ORDER BY 1")
+            digest = hashlib.sha256(repr(cursor.fetchall()).encode()).hexdigest()
+            fingerprint[table] = digest
+    return fingerprint
+
+
+def _intruder(kind: str, world: dict[str, Any]):
+    if kind == "other_practice_admin":
+        user = make_staff(make_practice(), "admin")
+    elif kind == "other_practice_practitioner":
+        user = make_staff(make_practice(), "practitioner")
+    elif kind == "same_practice_colleague":
+        user = make_staff(world["practice"], "practitioner")
+    else:  # a researcher of the same practice sees no identifiable page
+        user = make_staff(world["practice"], "researcher")
+    give_totp(user)
+    return user
+
+
+INTRUDERS = [
+    "other_practice_admin",
+    "other_practice_practitioner",
+    "same_practice_colleague",
+    "same_practice_researcher",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("intruder", INTRUDERS)
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_object_routes_are_404_for_those_who_may_not_see(name, intruder, settings):
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    settings.HB_REQUIRE_MFA = True  # production behaviour; the intruder has TOTP
+    world = make_client_world()
+    client = Client()
+    client.force_login(_intruder(intruder, world))
+    url = _url(name, world)
+    before = _table_fingerprint()
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            url, {"confirm": "yes", "code": world["client"].code}
+        )
+        assert response.status_code in (404, 405), (name, method, response.status_code)
+    assert _table_fingerprint() == before, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_object_routes_open_for_the_practice_admin(name, settings):
+    """The positive control: the same URLs work for someone who may see the object."""
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    world = make_client_world()
+    admin = make_staff(world["practice"], "admin")
+    client = Client()
+    client.force_login(admin)
+    response = client.get(_url(name, world))
+    assert response.status_code in (200, 302, 405), (name, response.status_code)
