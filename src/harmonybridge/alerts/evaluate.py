@@ -391,7 +391,11 @@ def _outcome_parts(
     )
     first = (g.cumcount() == 0).to_numpy()
     o = o.assign(
-        intake=intake, previous=prev, change=x - intake, change_since_previous=x - prev
+        intake=intake,
+        previous=prev,
+        change=x - intake,
+        change_since_previous=x - prev,
+        cutoff=m["cutoff"].to_numpy(float),
     )
     worse, step = sign * (x - intake), sign * (x - prev)
     parts: list[_Part] = []
@@ -436,7 +440,6 @@ def _outcome_parts(
                 step >= sl.params["min_pct"] * np.abs(prev) - _EPS
             )
             add("outcome.sudden_loss", loss, ["previous", SC, "change_since_previous"])
-    o["cutoff"] = m["cutoff"].to_numpy(float)
     nt = ctx.rule("outcome.not_on_track")
     if nt:
         parts.append(
