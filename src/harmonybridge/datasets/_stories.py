@@ -36,9 +36,7 @@ def _calm(rng: np.random.Generator, lat: Latent, e: int, clients: np.ndarray) ->
         lat.phq9[c] = (14 - 2.6 * lnt + rng.normal(0, 1.0, n_slots)).clip(0, 27)
         lat.gad7[c] = (11 - 2.0 * lnt + rng.normal(0, 1.0, n_slots)).clip(0, 21)
         lat.wellbeing[c] = -0.6 + 0.45 * lnt + rng.normal(0, 0.12, n_slots)
-        lat.goals[c] = np.where(
-            np.isnan(lat.goals[c]), np.nan, (2.5 + 2.2 * lnt)[:, None].clip(0, 10)
-        )
+        lat.goals[c] = np.where(np.isnan(lat.goals[c]), np.nan, _goal_curves(lnt))
         lat.item9[c] = 0.0
         lat.noise[c] = 0.4  # steadier answers so the story reads at a glance
     lat.rupture_client[clients] = np.nan
@@ -46,6 +44,11 @@ def _calm(rng: np.random.Generator, lat: Latent, e: int, clients: np.ndarray) ->
     lat.alliance_practitioner[e] = 3.95 + 0.1 * lnt + rng.normal(0, 0.1, n_slots)
     lat.rupture_practitioner[e] = np.nan
     lat.rupture_practitioner[e, :, 0] = 0.0
+
+
+def _goal_curves(lnt: np.ndarray) -> np.ndarray:
+    goal = np.arange(3)[None, :]  # each goal moves at its own pace
+    return (2.8 - 0.6 * goal + (2.3 - 0.4 * goal) * lnt[:, None]).clip(0, 10)
 
 
 def plant(

@@ -1,0 +1,845 @@
+"""Server-side SVG charts of alliance, outcomes and goal progress, each with a table alternative.
+
+Every chart is a pure function of the canonical score frame returning an SVG string:
+no JavaScript, no ``style`` attributes, no external references (strict-CSP safe), an
+``<svg role="img">`` with ``<title>`` and a ``<desc>`` text summary for screen readers,
+and ``data-*`` attributes (``data-series``, ``data-session``, ``data-kind``) that tests
+and pages can rely on. Each ``*_chart`` has a ``*_table`` twin returning the same data
+as a :class:`ChartTable`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harmonybridge import schema
+from harmonybridge.errors import DataValidationError
+from harmonybridge.reports import _svg
+from harmonybridge.reports._svg import Band, ChartTable, HLine, Marker, Series, Spec
+
+__all__ = [
+    "MARKER_KINDS",
+    "ChartTable",
+    "alliance_chart",
+    "alliance_table",
+    "goal_progress_chart",
+    "goal_progress_table",
+    "markers_from_ruptures",
+    "markers_from_sessions",
+    "outcome_chart",
+    "outcome_table",
+]
+
+MARKER_KINDS = _svg.MARKER_KINDS
+ALLIANCE_SUBSCALES: tuple[str, ...] = ("goal", "task", "bond")
+_RANGES: dict[str, tuple[float, float]] = {
+    "hb_checkin": (1, 5),
+    "hb_checkin_practitioner": (1, 5),
+    "wai_sr": (1, 5),
+    "wai_sr_t": (1, 5),
+    "phq9": (0, 27),
+    "gad7": (0, 21),
+    "who5": (0, 100),
+    "swls": (5, 35),
+    "fs": (8, 56),
+    "goal_progress": (0, 10),
+}
+_NAMES = {
+    "phq9": "PHQ-9",
+    "gad7": "GAD-7",
+    "who5": "WHO-5",
+    "swls": "SWLS",
+    "fs": "Flourishing Scale",
+    "goal_progress": "Goal progress",
+}
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+def _one_engagement(scores: object) -> pd.DataFrame:
+    data = schema.validate_long(
+        scores,
+        required=[
+            schema.SESSION,
+            schema.RESPONDENT_ID,
+            schema.INSTRUMENT,
+            schema.SCORE,
+        ],
+        numeric=[schema.SESSION, schema.SCORE],
+        name="scores",
+    )
+    if (
+        schema.ENGAGEMENT_ID in data.columns
+        and data[schema.ENGAGEMENT_ID].nunique() > 1
+    ):
+        raise DataValidationError(
+            f"scores hold {data[schema.ENGAGEMENT_ID].nunique()} engagements in column "
+            "'engagement_id'; a chart shows one engagement, filter the frame first"
+        )
+    if schema.SUBSCALE not in data.columns:
+        data = data.assign(**{schema.SUBSCALE: ""})
+    if schema.RATER_ROLE not in data.columns:
+        data = data.assign(**{schema.RATER_ROLE: "client"})
+    return data.assign(**{schema.SUBSCALE: data[schema.SUBSCALE].fillna("")})
+
+
+def _points(frame: pd.DataFrame) -> tuple[tuple[int, float], ...]:
+    f = frame.dropna(subset=[schema.SCORE]).sort_values(schema.SESSION)
+    if f[schema.SESSION].duplicated().any():
+        dup = f.loc[f[schema.SESSION].duplicated(), schema.SESSION].iloc[0]
+        raise DataValidationError(
+            f"one line has two scores at session {dup!r}; the key (engagement_id, session, "
+            "respondent_id, instrument, subscale) must be unique"
+        )
+    return tuple(
+        zip(
+            f[schema.SESSION].astype(int).tolist(),
+            f[schema.SCORE].astype(float).tolist(),
+            strict=True,
+        )
+    )
+
+
+def _markers(markers: Iterable[Mapping[str, Any]] | None) -> tuple[Marker, ...]:
+    out = []
+    for m in markers or ():
+        kind = m.get("kind")
+        if kind not in MARKER_KINDS:
+            raise DataValidationError(
+                f"marker kind {kind!r} is not known; allowed: {', '.join(MARKER_KINDS)}"
+            )
+        session = m.get("session")
+        if isinstance(session, bool) or not isinstance(
+            session, int | np.integer | float
+        ):
+            raise DataValidationError(
+                f"marker session must be a number, got {session!r}"
+            )
+        if isinstance(session, float) and (
+            math.isnan(session) or session != int(session)
+        ):
+            raise DataValidationError(
+                f"marker session must be a whole number, got {session!r}"
+            )
+        out.append(
+            Marker(
+                str(kind),
+                int(session),
+                str(m.get("label") or ""),
+                str(m.get("source") or ""),
+            )
+        )
+    return tuple(sorted(out, key=lambda x: (x.session, MARKER_KINDS.index(x.kind))))
+
+
+def _label(
+    row_role: str, respondent: str, labels: Mapping[str, str] | None, n_prac: int
+) -> str:
+    if labels and respondent in labels:
+        return str(labels[respondent])
+    if row_role == "practitioner":
+        return "Practitioner" if n_prac <= 1 else f"Practitioner {respondent}"
+    return f"Client {respondent}"
+
+
+# --- summaries -------------------------------------------------------------------------
+
+
+def _ranges(sessions: Sequence[int]) -> str:
+    parts, start, prev = [], None, None
+    for s in sessions:
+        if start is None:
+            start = prev = s
+        elif s == prev + 1:
+            prev = s
+        else:
+            parts.append(f"{start}" if start == prev else f"{start}–{prev}")
+            start = prev = s
+    if start is not None:
+        parts.append(f"{start}" if start == prev else f"{start}–{prev}")
+    return ", ".join(parts)
+
+
+def _describe(
+    title: str,
+    series: Sequence[Series],
+    markers: Sequence[Marker],
+    extra: Sequence[str],
+    decimals: int = 2,
+) -> str:
+    f = lambda v: _svg.fmt(v, decimals)  # noqa: E731 - local formatter
+    sessions = sorted({s for x in series for s, _ in x.points})
+    parts = [
+        f"{title}: sessions {sessions[0]} to {sessions[-1]}."
+        if sessions
+        else f"{title}."
+    ]
+    for x in series:
+        if not x.points:
+            continue
+        (s0, v0), (s1, v1) = x.points[0], x.points[-1]
+        lo = min(x.points, key=lambda p: p[1])
+        hi = max(x.points, key=lambda p: p[1])
+        text = f"{x.label}: {len(x.points)} score{'s' if len(x.points) != 1 else ''}"
+        if len(x.points) == 1:
+            text += f", {f(v0)} at session {s0}"
+        else:
+            text += (
+                f", first {f(v0)} (session {s0}), latest {f(v1)} (session {s1}), "
+                f"lowest {f(lo[1])} (session {lo[0]}), highest {f(hi[1])} (session {hi[0]})"
+            )
+        have = {s for s, _ in x.points}
+        missing = [s for s in range(s0, s1 + 1) if s not in have]
+        if missing:
+            text += f"; no score at session{'s' if len(missing) > 1 else ''} {_ranges(missing)}"
+        parts.append(text + ".")
+    parts.extend(extra)
+    if markers:
+        events = "; ".join(
+            (m.label or _svg.marker_name(m.kind))
+            + f" at session {m.session}"
+            + (f" ({m.source.replace('_', ' ')})" if m.source else "")
+            for m in markers
+        )
+        parts.append(f"Events: {events}.")
+    return " ".join(parts)
+
+
+# --- alliance ----------------------------------------------------------------------------
+
+
+def _alliance_spec(
+    scores: object,
+    *,
+    instruments: Sequence[str],
+    subscales: bool | Sequence[str],
+    markers: Iterable[Mapping[str, Any]] | None,
+    labels: Mapping[str, str] | None,
+    title: str,
+    sessions: tuple[int, int] | None,
+) -> Spec:
+    data = _one_engagement(scores)
+    wanted = [""] + (
+        list(ALLIANCE_SUBSCALES) if subscales is True else list(subscales or [])
+    )
+    bad = [s for s in wanted if s not in ("", *ALLIANCE_SUBSCALES)]
+    if bad:
+        raise DataValidationError(
+            f"subscale {bad[0]!r} is not an alliance subscale; allowed: goal, task, bond"
+        )
+    d = data[
+        data[schema.INSTRUMENT].isin(instruments) & data[schema.SUBSCALE].isin(wanted)
+    ]
+    keys = [schema.RATER_ROLE, schema.RESPONDENT_ID, schema.INSTRUMENT, schema.SUBSCALE]
+    groups = sorted(
+        d.groupby(keys, sort=False),
+        key=lambda kv: (
+            kv[0][0] == "practitioner",
+            str(kv[0][1]),
+            wanted.index(kv[0][3]),
+        ),
+    )
+    n_prac = d.loc[
+        d[schema.RATER_ROLE] == "practitioner", schema.RESPONDENT_ID
+    ].nunique()
+    colours: dict[str, str] = {}
+    series = []
+    for (role, resp, inst, sub), frame in groups:
+        name = _label(role, str(resp), labels, n_prac)
+        if role == "practitioner":
+            colour = colours.setdefault(
+                str(resp),
+                _svg.PRACTITIONER_COLOUR
+                if n_prac <= 1
+                else _svg.PALETTE[-1 - len(colours) % 3],
+            )
+        else:
+            colour = colours.setdefault(str(resp), _svg.PALETTE[len(colours) % 6])
+        series.append(
+            Series(
+                key=f"{role}:{resp}:{inst}:{sub or 'total'}",
+                label=name + (f" – {sub}" if sub else ""),
+                points=_points(frame),
+                colour=colour,
+                dash=_svg.DASHES[sub]
+                if sub
+                else ("7 4" if role == "practitioner" else None),
+                width=1.5 if sub else 2.5,
+                attrs=(
+                    ("rater-role", str(role)),
+                    ("respondent", str(resp)),
+                    ("subscale", sub),
+                ),
+            )
+        )
+    marks = _markers(markers)
+    desc = _describe(title, series, marks, ["Scale 1 (low) to 5 (high alliance)."])
+    return Spec(
+        chart="alliance",
+        title=title,
+        desc=desc,
+        y_range=(1.0, 5.0),
+        y_label="Alliance (1–5)",
+        series=tuple(series),
+        markers=marks,
+        x_range=sessions,
+        empty_message="No alliance check-ins yet.",
+    )
+
+
+def alliance_chart(
+    scores: pd.DataFrame,
+    *,
+    instruments: Sequence[str] = ("hb_checkin", "hb_checkin_practitioner"),
+    subscales: bool | Sequence[str] = False,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str = "Working alliance, client and practitioner views",
+    sessions: tuple[int, int] | None = None,
+    width: int = 640,
+) -> str:
+    """Return an SVG line chart of alliance over sessions, both raters on one chart.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Canonical score frame of one engagement (``session``, ``rater_role``,
+        ``respondent_id``, ``instrument``, ``subscale``, ``score``).
+    instruments : sequence of str
+        Alliance instruments to draw (client and practitioner forms).
+    subscales : bool or sequence of str
+        ``True`` adds goal, task and bond lines per respondent; or name some of them.
+    markers : iterable of mapping, optional
+        Events on the session axis: ``kind`` (one of :data:`MARKER_KINDS`), ``session``,
+        optional ``label`` and ``source`` (rupture source, e.g. ``client_report``).
+    labels : mapping, optional
+        Display name per ``respondent_id`` (each family member gets its own line).
+    title : str
+        Chart title (also the table caption).
+    sessions : tuple of int, optional
+        Session range to show even where nothing was scored.
+    width : int
+        Width in pixels (the SVG scales with its ``viewBox``).
+
+    Returns
+    -------
+    str
+        ``<svg role="img">`` with ``<title>``, ``<desc>`` and one ``g.series`` per line;
+        an empty-state SVG (``data-empty="true"``) when there is nothing to draw.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, several engagements, duplicate sessions in a line, an unknown
+        subscale or marker kind.
+
+    Examples
+    --------
+    >>> from harmonybridge.datasets import simulate_practice
+    >>> p = simulate_practice(n_clients=12, seed=0)
+    >>> one = p.scores[p.scores["engagement_id"] == "E0001"]
+    >>> alliance_chart(one).startswith("<svg")
+    True
+    """
+    spec = _alliance_spec(
+        scores,
+        instruments=instruments,
+        subscales=subscales,
+        markers=markers,
+        labels=labels,
+        title=title,
+        sessions=sessions,
+    )
+    return _svg.svg(spec, width=width)
+
+
+def alliance_table(
+    scores: pd.DataFrame,
+    *,
+    instruments: Sequence[str] = ("hb_checkin", "hb_checkin_practitioner"),
+    subscales: bool | Sequence[str] = False,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str = "Working alliance, client and practitioner views",
+    sessions: tuple[int, int] | None = None,
+) -> ChartTable:
+    """Return the table alternative of :func:`alliance_chart` (same arguments)."""
+    spec = _alliance_spec(
+        scores,
+        instruments=instruments,
+        subscales=subscales,
+        markers=markers,
+        labels=labels,
+        title=title,
+        sessions=sessions,
+    )
+    return _svg.table(spec)
+
+
+# --- outcome ----------------------------------------------------------------------------
+
+
+def _expected(expected_band: object) -> tuple[tuple[float, float, float], ...] | None:
+    if expected_band is None:
+        return None
+    band = pd.DataFrame(expected_band)
+    lower = "lower" if "lower" in band.columns else "expected"
+    upper = "upper" if "upper" in band.columns else "yellow_bound"
+    missing = [c for c in (schema.SESSION, lower, upper) if c not in band.columns]
+    if missing:
+        raise DataValidationError(
+            f"expected_band has no column {missing[0]!r}; give session with lower/upper, "
+            "or the output of harmonybridge.change.predict_bands"
+        )
+    band = band.sort_values(schema.SESSION)
+    lo = np.minimum(band[lower], band[upper])
+    hi = np.maximum(band[lower], band[upper])
+    return tuple(
+        zip(
+            band[schema.SESSION].astype(float),
+            lo.astype(float),
+            hi.astype(float),
+            strict=True,
+        )
+    )
+
+
+def _outcome_spec(
+    scores: object,
+    *,
+    instrument: str,
+    cutoff: float | None,
+    rc_band: float | None,
+    expected_band: object,
+    markers: Iterable[Mapping[str, Any]] | None,
+    labels: Mapping[str, str] | None,
+    title: str | None,
+    y_range: tuple[float, float] | None,
+    sessions: tuple[int, int] | None,
+) -> Spec:
+    data = _one_engagement(scores)
+    name = _NAMES.get(instrument, instrument)
+    title = title or f"{name} over sessions"
+    d = data[(data[schema.INSTRUMENT] == instrument) & (data[schema.SUBSCALE] == "")]
+    series = []
+    for i, (resp, frame) in enumerate(
+        sorted(d.groupby(schema.RESPONDENT_ID), key=lambda kv: str(kv[0]))
+    ):
+        role = str(frame[schema.RATER_ROLE].iloc[0])
+        series.append(
+            Series(
+                key=f"{role}:{resp}:{instrument}:total",
+                label=_label(role, str(resp), labels, 1),
+                points=_points(frame),
+                colour=_svg.PALETTE[i % 6],
+                attrs=(("rater-role", role), ("respondent", str(resp))),
+            )
+        )
+    lo, hi = y_range or _RANGES.get(instrument) or _data_range(d[schema.SCORE])
+    bands, lines, extra = [], [], []
+    if rc_band is not None:
+        for s in series:
+            if s.points:
+                intake = s.points[0][1]
+                bands.append(
+                    Band(
+                        "rc_band",
+                        f"Reliable-change band: {_svg.fmt(intake)} ± {_svg.fmt(rc_band)}",
+                        intake - rc_band,
+                        intake + rc_band,
+                        series=s.key,
+                    )
+                )
+                extra.append(
+                    f"{s.label}: change smaller than {_svg.fmt(rc_band)} points from the intake score {_svg.fmt(intake)} (between {_svg.fmt(intake - rc_band)} and {_svg.fmt(intake + rc_band)}) is not reliable."
+                )
+    exp = _expected(expected_band)
+    expected_line: tuple[tuple[float, float], ...] = ()
+    if exp:
+        bands.append(
+            Band("expected_band", "Expected response band", points=exp, fill="#0072B2")
+        )
+        if (
+            expected_band is not None
+            and "expected" in pd.DataFrame(expected_band).columns
+        ):
+            e = pd.DataFrame(expected_band).sort_values(schema.SESSION)
+            expected_line = tuple(
+                zip(
+                    e[schema.SESSION].astype(float),
+                    e["expected"].astype(float),
+                    strict=True,
+                )
+            )
+        extra.append("Expected-response band shown from the practice's curves.")
+    if cutoff is not None:
+        lines.append(
+            HLine(
+                "cutoff", float(cutoff), f"clinical cut-off {_svg.fmt(float(cutoff))}"
+            )
+        )
+        extra.append(f"Clinical cut-off at {_svg.fmt(float(cutoff))}.")
+    marks = _markers(markers)
+    return Spec(
+        chart="outcome",
+        title=title,
+        desc=_describe(title, series, marks, extra),
+        y_range=(float(lo), float(hi)),
+        y_label=name,
+        series=tuple(series),
+        bands=tuple(bands),
+        lines=tuple(lines),
+        expected=expected_line,
+        markers=marks,
+        x_range=sessions,
+        empty_message=f"No {name} scores yet.",
+        extra={"instrument": instrument},
+    )
+
+
+def _data_range(values: pd.Series) -> tuple[float, float]:
+    v = values.dropna()
+    if v.empty:
+        return (0.0, 1.0)
+    lo, hi = float(v.min()), float(v.max())
+    pad = (hi - lo) * 0.1 or 1.0
+    return (lo - pad, hi + pad)
+
+
+def outcome_chart(
+    scores: pd.DataFrame,
+    *,
+    instrument: str,
+    cutoff: float | None = None,
+    rc_band: float | None = None,
+    expected_band: pd.DataFrame | None = None,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    y_range: tuple[float, float] | None = None,
+    sessions: tuple[int, int] | None = None,
+    width: int = 640,
+) -> str:
+    """Return an SVG line chart of one outcome instrument over sessions.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Canonical score frame of one engagement; total rows (``subscale == ""``) of
+        ``instrument`` are drawn, one line per respondent.
+    instrument : str
+        Instrument id (``phq9``, ``who5`` ...).
+    cutoff : float, optional
+        Clinical cut-off, drawn as a horizontal line (e.g. ``get("phq9").cutoff.value``).
+    rc_band : float, optional
+        Reliable-change value: a band of ± this around each line's intake (first) score.
+    expected_band : pandas.DataFrame, optional
+        ``session`` with ``lower``/``upper``, or the output of
+        :func:`harmonybridge.change.predict_bands` (band from ``expected`` to
+        ``yellow_bound``, expected line dashed).
+    markers, labels, title, sessions, width
+        As :func:`alliance_chart`.
+    y_range : tuple of float, optional
+        Axis range; defaults to the instrument's score range.
+
+    Returns
+    -------
+    str
+        The SVG; the cut-off is ``line.cutoff[data-value]``, bands are ``[data-kind]``.
+
+    Raises
+    ------
+    DataValidationError
+        As :func:`alliance_chart`, or an ``expected_band`` without the needed columns.
+    """
+    spec = _outcome_spec(
+        scores,
+        instrument=instrument,
+        cutoff=cutoff,
+        rc_band=rc_band,
+        expected_band=expected_band,
+        markers=markers,
+        labels=labels,
+        title=title,
+        y_range=y_range,
+        sessions=sessions,
+    )
+    return _svg.svg(spec, width=width)
+
+
+def outcome_table(
+    scores: pd.DataFrame,
+    *,
+    instrument: str,
+    cutoff: float | None = None,
+    rc_band: float | None = None,
+    expected_band: pd.DataFrame | None = None,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    sessions: tuple[int, int] | None = None,
+) -> ChartTable:
+    """Return the table alternative of :func:`outcome_chart` (same arguments)."""
+    spec = _outcome_spec(
+        scores,
+        instrument=instrument,
+        cutoff=cutoff,
+        rc_band=rc_band,
+        expected_band=expected_band,
+        markers=markers,
+        labels=labels,
+        title=title,
+        y_range=None,
+        sessions=sessions,
+    )
+    return _svg.table(spec)
+
+
+# --- goal progress ------------------------------------------------------------------------
+
+
+def _goal_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """Return (rater_role, respondent_id, goal, session, score) from scores or items."""
+    gp = data[data[schema.INSTRUMENT] == "goal_progress"]
+    if (
+        schema.SUBSCALE in gp.columns
+        and gp[schema.SUBSCALE].astype(str).str.startswith("goal_").any()
+    ):
+        gp = gp[gp[schema.SUBSCALE].astype(str).str.startswith("goal_")]
+        goal = gp[schema.SUBSCALE].astype(str).str.removeprefix("goal_").astype(int)
+        return gp.assign(goal=goal)
+    if schema.ITEM in gp.columns and schema.VALUE in gp.columns:
+        return gp.assign(
+            goal=gp[schema.ITEM].astype(int), **{schema.SCORE: gp[schema.VALUE]}
+        )
+    return gp.assign(
+        goal=pd.Series(dtype=int), **{schema.SCORE: pd.Series(dtype=float)}
+    ).iloc[:0]
+
+
+def _goal_spec(
+    scores: object,
+    *,
+    goals: Mapping[int, str] | None,
+    markers: Iterable[Mapping[str, Any]] | None,
+    labels: Mapping[str, str] | None,
+    title: str,
+    sessions: tuple[int, int] | None,
+) -> Spec:
+    if (
+        isinstance(scores, pd.DataFrame)
+        and schema.SCORE not in scores.columns
+        and schema.VALUE in scores.columns
+    ):
+        scores = scores.assign(**{schema.SCORE: scores[schema.VALUE]})
+    data = _one_engagement(scores)
+    rows = _goal_rows(data)
+    respondents = sorted(rows[schema.RESPONDENT_ID].astype(str).unique())
+    series = []
+    for (resp, goal), frame in sorted(
+        rows.groupby([schema.RESPONDENT_ID, "goal"]),
+        key=lambda kv: (str(kv[0][0]), kv[0][1]),
+    ):
+        text = (goals or {}).get(int(goal), "")
+        name = f"Goal {goal}" + (f": {_short(text)}" if text else "")
+        if len(respondents) > 1:
+            name = f"{_label('client', str(resp), labels, 1)} – {name}"
+        series.append(
+            Series(
+                key=f"goal:{resp}:{goal}",
+                label=name,
+                points=_points(frame),
+                colour=_svg.PALETTE[(int(goal) - 1) % 6],
+                dash=(None, "6 3", "2 3")[respondents.index(str(resp)) % 3],
+                attrs=(("goal", str(goal)), ("respondent", str(resp))),
+            )
+        )
+    marks = _markers(markers)
+    extra = [f"Goal {g}: {t}." for g, t in sorted((goals or {}).items())]
+    return Spec(
+        chart="goal-progress",
+        title=title,
+        desc=_describe(
+            title,
+            series,
+            marks,
+            ["Scale 0 (no progress) to 10 (goal reached).", *extra],
+        ),
+        y_range=(0.0, 10.0),
+        y_label="Progress (0–10)",
+        series=tuple(series),
+        markers=marks,
+        x_range=sessions,
+        empty_message="No goal ratings yet.",
+    )
+
+
+def _short(text: str, limit: int = 38) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def goal_progress_chart(
+    scores: pd.DataFrame,
+    *,
+    goals: Mapping[int, str] | None = None,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str = "Progress on agreed goals",
+    sessions: tuple[int, int] | None = None,
+    width: int = 640,
+) -> str:
+    """Return an SVG chart of each agreed goal's 0–10 progress rating over sessions.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        One engagement's canonical scores (``goal_progress`` rows with subscales
+        ``goal_1`` ... ``goal_3``) or its item-level answers (``item``, ``value``).
+    goals : mapping of int to str, optional
+        The agreed goal texts by goal number (shown in the legend, shortened).
+    markers, labels, title, sessions, width
+        As :func:`alliance_chart`.
+
+    Returns
+    -------
+    str
+        The SVG, one ``g.series`` per goal (and respondent, in family work).
+
+    Raises
+    ------
+    DataValidationError
+        As :func:`alliance_chart`.
+    """
+    spec = _goal_spec(
+        scores,
+        goals=goals,
+        markers=markers,
+        labels=labels,
+        title=title,
+        sessions=sessions,
+    )
+    return _svg.svg(spec, width=width)
+
+
+def goal_progress_table(
+    scores: pd.DataFrame,
+    *,
+    goals: Mapping[int, str] | None = None,
+    markers: Iterable[Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str = "Progress on agreed goals",
+    sessions: tuple[int, int] | None = None,
+) -> ChartTable:
+    """Return the table alternative of :func:`goal_progress_chart` (same arguments)."""
+    spec = _goal_spec(
+        scores,
+        goals=goals,
+        markers=markers,
+        labels=labels,
+        title=title,
+        sessions=sessions,
+    )
+    return _svg.table(spec)
+
+
+# --- markers from other frames ---------------------------------------------------------------
+
+
+def markers_from_sessions(sessions: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return missed-session and modality-change markers from one engagement's sessions.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        ``session``, ``attendance`` (attended, cancelled, no_show) and optionally
+        ``modality``, as in :attr:`harmonybridge.datasets.SimulatedPractice.sessions`.
+
+    Returns
+    -------
+    list of dict
+        ``kind``, ``session``, ``label`` for each session not attended and each change
+        of modality from the previous attended session.
+    """
+    data = schema.validate_long(
+        sessions,
+        required=[schema.SESSION, "attendance"],
+        numeric=[schema.SESSION],
+        name="sessions",
+    )
+    data = data.sort_values(schema.SESSION)
+    out: list[dict[str, Any]] = []
+    previous = None
+    for row in data.itertuples(index=False):
+        session = int(getattr(row, schema.SESSION))
+        attendance = str(row.attendance)
+        if attendance != "attended":
+            out.append(
+                {
+                    "kind": "missed_session",
+                    "session": session,
+                    "label": f"session {session} {attendance.replace('_', ' ')}",
+                }
+            )
+            continue
+        modality = getattr(row, "modality", None)
+        if modality is not None and previous is not None and modality != previous:
+            out.append(
+                {
+                    "kind": "modality_change",
+                    "session": session,
+                    "label": f"changed from {str(previous).replace('_', ' ')} to {str(modality).replace('_', ' ')}",
+                }
+            )
+        previous = modality if modality is not None else previous
+    return out
+
+
+def markers_from_ruptures(events: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return rupture and repair markers from :func:`harmonybridge.change.detect_ruptures` rows.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        ``onset_session``, ``source`` and ``repair_session`` (missing when unrepaired),
+        optionally ``rater`` and ``type``.
+
+    Returns
+    -------
+    list of dict
+        A ``rupture`` marker at each onset (``source`` kept) and a ``repair`` marker at
+        each repair session.
+    """
+    data = schema.validate_long(
+        events, required=["onset_session", "source"], name="events"
+    )
+    out: list[dict[str, Any]] = []
+    for row in data.itertuples(index=False):
+        source = str(row.source)
+        rater = getattr(row, "rater", None)
+        who = f"{rater} " if isinstance(rater, str) and rater else ""
+        onset = int(row.onset_session)
+        out.append(
+            {
+                "kind": "rupture",
+                "session": onset,
+                "source": source,
+                "label": f"{who}rupture ({source.replace('_', ' ')})".strip(),
+            }
+        )
+        repair = getattr(row, "repair_session", None)
+        if repair is not None and not pd.isna(repair):
+            out.append(
+                {
+                    "kind": "repair",
+                    "session": int(repair),
+                    "source": source,
+                    "label": f"{who}repair of the session {onset} rupture".strip(),
+                }
+            )
+    return out
