@@ -164,6 +164,17 @@ class ServiceLineForm(forms.ModelForm):
         model = ServiceLine
         fields = ["name", "kind"]  # noqa: RUF012
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        practice_id = self.instance.practice_id
+        if ServiceLine.objects.filter(
+            practice_id=practice_id, name__iexact=name
+        ).exists():
+            raise forms.ValidationError(
+                _("The practice already has this service line.")
+            )
+        return name
+
 
 class WordingForm(forms.Form):
     instrument_id = forms.ChoiceField(label=_("Instrument"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from harmonybridge.web.practice import catalogue, services
 from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm, SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import (
+    Client,
     EngagementClient,
     MeasurementPlan,
     PlanEntry,
@@ -91,7 +93,10 @@ def engagement_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=engagement,
         user=request.user,
-        clients=clients_for(request.user, change=True) | engagement.clients.all(),
+        clients=Client.objects.filter(
+            Q(pk__in=clients_for(request.user, change=True).values("pk"))
+            | Q(pk__in=engagement.clients.values("pk"))
+        ),
         initial={
             "clients": list(engagement.clients.values_list("pk", flat=True)),
             "co_practitioners": list(

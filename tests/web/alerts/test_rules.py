@@ -1,0 +1,102 @@
+"""Alerts are evaluated after a check-in is stored and kept with rule, version and evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from harmonybridge.web.alerts import rules
+from harmonybridge.web.alerts.models import StoredAlert
+from harmonybridge.web.checkins import storage
+from harmonybridge.web.practice import catalogue, frames
+from tests.web import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class FakeAlert:
+    rule_id: str = "alliance_drop"
+    rule_version: str = "1"
+    severity: str = "warning"
+    engagement_id: str = "E1"
+    session: int = 1
+    rater_role: str = "practitioner"
+    respondent_id: str = "P1"
+    instrument: str = "hb_checkin_practitioner"
+    params: dict = field(default_factory=lambda: {"drop": 1.0})
+    evidence: dict = field(
+        default_factory=lambda: {"score": float("nan"), "previous": 4.5}
+    )
+    message: str = "The alliance dropped."
+    suggestions: tuple = ("Ask about the last session.",)
+
+
+def _rate(practitioner, session):
+    inst = catalogue.instrument_for(practitioner.practice, "hb_checkin_practitioner")
+    return storage.store_practitioner_rating(
+        session, inst, {1: 2, 2: 2, 3: 2, 4: 0}, practitioner, None
+    )
+
+
+def test_alerts_from_the_engine_are_stored_once(
+    practitioner, session, monkeypatch, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def engine(history):
+        seen.append(history)
+        return [FakeAlert(session=session.number)]
+
+    monkeypatch.setattr(rules, "call_engine", engine)
+    with django_capture_on_commit_callbacks(execute=True):
+        _rate(practitioner, session)
+    rules.evaluate_engagement(session.engagement_id)  # a second evaluation adds nothing
+    alert = StoredAlert.objects.get()
+    assert (alert.rule_id, alert.rule_version, alert.severity) == (
+        "alliance_drop",
+        "1",
+        "warning",
+    )
+    assert alert.evidence == {"score": None, "previous": 4.5}  # NaN stored as JSON null
+    assert alert.session == session
+    assert list(seen[0].columns) == frames.COLUMNS
+
+
+def test_score_frame_is_canonical(practitioner, session):
+    _rate(practitioner, session)
+    frame = frames.score_frame(engagement_ids=[session.engagement_id])
+    assert list(frame.columns) == frames.COLUMNS
+    keys = ["engagement_id", "session", "respondent_id", "instrument", "subscale"]
+    assert not frame.duplicated(keys).any()
+    total = frame[frame["subscale"] == ""].iloc[0]
+    assert total["respondent_id"] == f"P{practitioner.pk}"
+    assert total["client_id"] == session.engagement.clients.first().code
+    assert total["score"] == pytest.approx(2.0)  # mean of items 1-3, all 2
+
+
+def test_alert_list_shows_my_alerts_only(
+    client, practitioner, other_practitioner, session
+):
+    StoredAlert.objects.create(
+        engagement=session.engagement,
+        rule_id="mine",
+        rule_version="1",
+        severity="info",
+        message="Mine",
+    )
+    other = factories.make_session(factories.make_engagement(other_practitioner))
+    StoredAlert.objects.create(
+        engagement=other.engagement,
+        rule_id="theirs",
+        rule_version="1",
+        severity="info",
+        message="Theirs",
+    )
+    client.force_login(practitioner)
+    page = client.get("/alerts/")
+    assert "Mine" in page.text
+    assert "Theirs" not in page.text
+    fragment = client.get("/alerts/?status=open", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="alert-table"')
