@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 
 SUDDENGAINS = "suddengains"
@@ -63,15 +62,24 @@ def _as_float(cond: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.where(known, cond.astype("float64"), np.nan)
 
 
-def _window_stats(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, mean and sum of squared deviations over the last axis, ignoring NaN."""
-    valid = ~np.isnan(w)
-    n = valid.sum(axis=-1)
-    filled = np.where(valid, w, 0.0)
+def _window_stats(padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and sum of squared deviations of every 3-wide window, ignoring NaN.
+
+    Window ``w`` covers columns ``w .. w+2`` of ``padded``; computed from three shifted 2-D
+    slices (contiguous arithmetic, two-pass deviations as R's ``sd``).
+    """
+    width = padded.shape[1] - 2
+    valid = ~np.isnan(padded)
+    filled = np.where(valid, padded, 0.0)
+    parts = [slice(i, i + width) for i in range(3)]
+    n = valid[:, parts[0]].astype("int64") + valid[:, parts[1]] + valid[:, parts[2]]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=-1) / n
-        dev = np.where(valid, w - mean[..., None], 0.0)
-    return n, mean, (dev * dev).sum(axis=-1)
+        mean = (filled[:, parts[0]] + filled[:, parts[1]] + filled[:, parts[2]]) / n
+    ss = np.zeros_like(mean)
+    for part in parts:
+        dev = np.where(valid[:, part], filled[:, part] - mean, 0.0)
+        ss += dev * dev
+    return n, mean, ss
 
 
 def _critical_values(p: Params, df: np.ndarray) -> np.ndarray:
@@ -86,9 +94,10 @@ def _crit3(x: np.ndarray, p: Params) -> tuple[np.ndarray, ...]:
     """Criterion 3 with up to three scores either side (Lutz et al. 2013 df adjustment)."""
     n_grid = x.shape[1]
     padded = np.pad(x, ((0, 0), (1, 1)), constant_values=np.nan)
-    windows = sliding_window_view(padded, 3, axis=1)  # window w covers grid w-1 .. w+1
-    n_pre, m_pre, ss_pre = _window_stats(windows[:, 0 : n_grid - 3])
-    n_post, m_post, ss_post = _window_stats(windows[:, 3:n_grid])
+    n_win, m_win, ss_win = _window_stats(padded)  # window w covers grid w-1 .. w+1
+    pre, post = slice(0, n_grid - 3), slice(3, n_grid)
+    n_pre, m_pre, ss_pre = n_win[:, pre], m_win[:, pre], ss_win[:, pre]
+    n_post, m_post, ss_post = n_win[:, post], m_win[:, post], ss_win[:, post]
     enough = (n_pre >= 2) & (n_post >= 2)
     df = np.where(enough, n_pre + n_post - 2, 0)
     crit = np.where(enough, _critical_values(p, df), np.nan)
