@@ -1,0 +1,128 @@
+"""The ``ruptures`` subcommand: rupture–repair events from a long CSV of alliance scores."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import pandas as pd
+
+from harmonybridge import schema
+from harmonybridge.change import detect_ruptures
+from harmonybridge.errors import DataValidationError
+
+
+def register(subparsers: Any) -> None:
+    """Add ``ruptures`` to the ``harmonybridge`` parser."""
+    p = subparsers.add_parser(
+        "ruptures",
+        help="alliance rupture-repair events (psychometrics §2.3.2)",
+        description="Detect alliance ruptures and their repair in session-by-session alliance "
+        "scores (client and practitioner streams separately; self-reported rupture items as "
+        "their own source) and write one row per event as CSV.",
+    )
+    p.add_argument(
+        "file", metavar="FILE.csv", help="long data, one row per series x session"
+    )
+    p.add_argument(
+        "--id",
+        default=",".join(schema.SERIES_KEY),
+        help="series key column(s), separated by commas (default: %(default)s)",
+    )
+    p.add_argument(
+        "--time", default=schema.SESSION, help="session column (%(default)s)"
+    )
+    p.add_argument("--score", default=schema.SCORE, help="score column (%(default)s)")
+    p.add_argument(
+        "--rater", default=schema.RATER_ROLE, help="rater column (%(default)s)"
+    )
+    p.add_argument(
+        "--no-rater", action="store_true", help="the data has no rater column"
+    )
+    p.add_argument(
+        "--subscale", default=schema.SUBSCALE, help="subscale column (%(default)s)"
+    )
+    p.add_argument("--mode", choices=("prospective", "retrospective"))
+    p.add_argument("--preset", choices=("stiles_like", "strauss_like"))
+    p.add_argument(
+        "--baseline",
+        help="rolling_mean (default), rolling_mean(K), person_mean_excl_t, previous_session",
+    )
+    p.add_argument("--baseline-k", type=int, default=3)
+    p.add_argument("--min-history", type=int, default=3)
+    p.add_argument("--sd-source", choices=("within", "pooled", "max", "sem"))
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument(
+        "--reference-sd", type=float, help="pooled within-person SD (number)"
+    )
+    ref.add_argument(
+        "--reference",
+        metavar="REF.csv",
+        help="reference CSV (same columns) to compute the pooled within-person SD from",
+    )
+    p.add_argument("--k-sd", type=float)
+    p.add_argument("--min-abs-drop", type=float, default=0.25)
+    p.add_argument("--rci-alpha", type=float, default=0.05)
+    p.add_argument("--sd-between", type=float)
+    p.add_argument("--reliability", type=float)
+    p.add_argument("--extended-window", type=int, default=3)
+    p.add_argument("--repair-window", type=int, default=3)
+    p.add_argument("--repair-tolerance", type=float, default=0.0)
+    p.add_argument("--no-self-report", action="store_true")
+    p.add_argument("--self-report-tension-min", type=float, default=2)
+    p.add_argument("--self-report-resolved-min", type=float, default=4)
+    p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
+    p.set_defaults(func=_handle)
+
+
+def _read(path: str, text_cols: list[str], subscale: str) -> pd.DataFrame:
+    head = pd.read_csv(path, nrows=0).columns
+    dtype = {c: str for c in text_cols if c in head}
+    df = pd.read_csv(path, dtype=dtype)
+    if subscale in df.columns:
+        df[subscale] = df[subscale].fillna("")
+    return df
+
+
+def _handle(args: argparse.Namespace) -> int:
+    keys = [k.strip() for k in args.id.split(",") if k.strip()]
+    if not keys:
+        raise DataValidationError("--id needs at least one column name")
+    rater = None if args.no_rater else args.rater
+    text = [*keys, args.subscale] + ([rater] if rater else [])
+    data = _read(args.file, text, args.subscale)
+    reference: Any = args.reference_sd
+    if args.reference:
+        reference = _read(args.reference, text, args.subscale)
+    events = detect_ruptures(
+        data,
+        id=keys,
+        time=args.time,
+        score=args.score,
+        rater=rater,
+        subscale=args.subscale,
+        mode=args.mode,
+        preset=args.preset,
+        baseline=args.baseline,
+        baseline_k=args.baseline_k,
+        min_history=args.min_history,
+        sd_source=args.sd_source,
+        reference_sd=reference,
+        k_sd=args.k_sd,
+        min_abs_drop=args.min_abs_drop,
+        rci_alpha=args.rci_alpha,
+        sd_between=args.sd_between,
+        reliability=args.reliability,
+        extended_window=args.extended_window,
+        repair_window=args.repair_window,
+        repair_tolerance=args.repair_tolerance,
+        self_report=not args.no_self_report,
+        self_report_tension_min=args.self_report_tension_min,
+        self_report_resolved_min=args.self_report_resolved_min,
+    )
+    if args.out:
+        events.to_csv(args.out, index=False)
+    else:
+        events.to_csv(sys.stdout, index=False)
+    return 0
