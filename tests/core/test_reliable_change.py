@@ -376,3 +376,29 @@ def test_real_phq9_definition_if_available():
         _pairs([(15.0, 9.0), (15.0, 10.0), (9.0, 15.0)]), instrument="phq9"
     )
     assert out["category"].tolist() == ["recovered", "unchanged", "harmed"]
+
+
+def test_real_swls_definition_gives_the_worked_example():
+    get = getattr(instruments, "get", None)
+    if get is None:
+        pytest.skip("harmonybridge.instruments.get is not available yet")
+    inst = get("swls")
+    if inst.sd is None or inst.reliability is None:
+        pytest.skip("swls definition has no SD/reliability")
+    # Diener et al. 1985: SD 6.43, retest .82 -> S_diff 3.858 (§1.9). SWLS has no clinical
+    # cut-off, so nobody can be recovered/harmed (warned); 15 -> 23 (8 >= 7.56) is improved.
+    with pytest.warns(HarmonyBridgeWarning, match="no clinical cut-off"):
+        out = reliable_change(_pairs([(15.0, 23.0), (23.0, 15.0)]), instrument="swls")
+    assert out["s_diff"].iloc[0] == pytest.approx(3.858, abs=5e-4)
+    assert out["category"].tolist() == ["improved", "deteriorated"]
+    assert out["sd_source"].iloc[0].startswith("instrument swls: Diener")
+
+
+def test_instrument_without_any_criterion_is_an_error():
+    get = getattr(instruments, "get", None)
+    if get is None:
+        pytest.skip("harmonybridge.instruments.get is not available yet")
+    if get("hb_checkin").sd is not None:
+        pytest.skip("hb_checkin now has norms")
+    with pytest.raises(DataValidationError, match="no reliable-change criterion"):
+        reliable_change(_pairs([(3.0, 4.0)]), instrument="hb_checkin")
