@@ -124,8 +124,14 @@ def test_loinc_codes_for_phq9_and_gad7():
     ]  # fmt: skip
     assert gad7.loinc_total.code == "70274-6"
     assert gad7.loinc_total.verified
+    # 69737-5 was [MEM] in psychometrics §1.12; cross-checked against HL7 FHIR IG examples
     assert gad7.loinc_panel.code == "69737-5"
-    assert not gad7.loinc_panel.verified
+    assert "cross-checked" in gad7.loinc_panel.source
+    # GAD-7 item codes as in the HL7 PHR format IG example QuestionnaireResponse gad7
+    assert [i.loinc.code for i in gad7.items[:7]] == [
+        "69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7",
+    ]  # fmt: skip
+    assert gad7.items[7].loinc is None
 
 
 def test_mem_values_stay_unverified():
