@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import escape, quoteattr
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -385,6 +385,7 @@ def _wrap(
 
 def _empty(spec: Spec, cid: str, width: int, plot_height: int) -> str:
     height = plot_height // 2 + 20
+    spec = replace(spec, desc=f"{spec.title}. {spec.empty_message}")
     body = (
         f"<rect {attr(x=1, y=1, width=width - 2, height=height - 2, fill='#f7f7f7', stroke='#cccccc', rx=6, class_='empty-frame')}/>"
         + text(

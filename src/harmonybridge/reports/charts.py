@@ -94,7 +94,7 @@ def _points(frame: pd.DataFrame) -> tuple[tuple[int, float], ...]:
     if f[schema.SESSION].duplicated().any():
         dup = f.loc[f[schema.SESSION].duplicated(), schema.SESSION].iloc[0]
         raise DataValidationError(
-            f"one line has two scores at session {dup!r}; the key (engagement_id, session, "
+            f"one line has two scores at session {int(dup)}; the key (engagement_id, session, "
             "respondent_id, instrument, subscale) must be unique"
         )
     return tuple(
