@@ -194,29 +194,55 @@ def _resolve(
 ) -> _Params:
     if not _is_number(z) or z <= 0:
         raise DataValidationError(f"z must be a positive number, got {z!r}")
-    explicit_rci = sd is not None or reliability is not None
-    sd_source = "argument" if sd is not None else None
-    rel_source = "argument" if reliability is not None else None
-    clinical_when: str | None = None
+    v: dict[str, Any] = {
+        "sd": sd,
+        "sd_source": "argument" if sd is not None else None,
+        "reliability": reliability,
+        "reliability_source": "argument" if reliability is not None else None,
+        "rc_value": rc_value,
+        "cutoff": cutoff,
+        "clinical_when": None,
+        "higher_is_better": higher_is_better,
+    }
     if instrument is not None:
-        inst = instruments.get(instrument)
-        if sd is None and inst.sd is not None:
-            sd, sd_source = inst.sd.value, _norm_source(inst, inst.sd)
-        if reliability is None and inst.reliability is not None:
-            reliability = inst.reliability.value
-            rel_source = _norm_source(inst, inst.reliability)
-        if rc_value is None and not explicit_rci and inst.rc_value is not None:
-            rc_value = inst.rc_value.value
-        if cutoff is None and inst.cutoff is not None:
-            cutoff, clinical_when = inst.cutoff.value, inst.cutoff.clinical_when
-        if higher_is_better is None:
-            higher_is_better = bool(inst.higher_is_better)
+        _merge_instrument(v, instruments.get(instrument))
+    _validate(v, instrument)
+    if v["sd"] is None:
+        v["sd_source"] = None
+    if v["reliability"] is None:
+        v["reliability_source"] = None
+    for name in ("reliability", "rc_value", "cutoff"):
+        v[name] = None if v[name] is None else float(v[name])
+    if v["sd"] is not None and not isinstance(v["sd"], str):
+        v["sd"] = float(v["sd"])
+    v["higher_is_better"] = bool(v["higher_is_better"])
+    return _Params(**v)
+
+
+def _merge_instrument(v: dict[str, Any], inst: Any) -> None:
+    """Fill what the caller left out from the instrument definition (with provenance)."""
+    explicit_rci = v["sd"] is not None or v["reliability"] is not None
+    if v["sd"] is None and inst.sd is not None:
+        v["sd"], v["sd_source"] = inst.sd.value, _norm_source(inst, inst.sd)
+    if v["reliability"] is None and inst.reliability is not None:
+        v["reliability"] = inst.reliability.value
+        v["reliability_source"] = _norm_source(inst, inst.reliability)
+    if v["rc_value"] is None and not explicit_rci and inst.rc_value is not None:
+        v["rc_value"] = inst.rc_value.value
+    if v["cutoff"] is None and inst.cutoff is not None:
+        v["cutoff"], v["clinical_when"] = inst.cutoff.value, inst.cutoff.clinical_when
+    if v["higher_is_better"] is None:
+        v["higher_is_better"] = bool(inst.higher_is_better)
+
+
+def _validate(v: dict[str, Any], instrument: str | None) -> None:
+    sd, reliability, rc_value = v["sd"], v["reliability"], v["rc_value"]
     if isinstance(sd, str):
         if sd != "pre":
             raise DataValidationError(
                 f"sd must be a positive number or 'pre', got {sd!r}"
             )
-        sd_source = "sample SD of the pre scores"
+        v["sd_source"] = "sample SD of the pre scores"
     else:
         _check_sd_reliability(sd, None)
     _check_sd_reliability(None, reliability)
@@ -235,10 +261,15 @@ def _resolve(
             "no reliable-change criterion: give sd and reliability, or rc_value, or an "
             "instrument whose definition has them"
         )
-    if higher_is_better is None or not isinstance(higher_is_better, (bool, np.bool_)):
+    _validate_cutoff_direction(v, instrument)
+
+
+def _validate_cutoff_direction(v: dict[str, Any], instrument: str | None) -> None:
+    hib, cutoff = v["higher_is_better"], v["cutoff"]
+    if hib is None or not isinstance(hib, (bool, np.bool_)):
         raise DataValidationError(
             "higher_is_better must be True or False (or give an instrument that defines it), "
-            f"got {higher_is_better!r}"
+            f"got {hib!r}"
         )
     if cutoff is not None and not _is_number(cutoff):
         raise DataValidationError(f"cutoff must be a number, got {cutoff!r}")
@@ -246,21 +277,11 @@ def _resolve(
         raise DataValidationError(
             "cutoff is required without an instrument (a, b or c of Jacobson & Truax)"
         )
-    if clinical_when is not None and clinical_when not in _CLINICAL_WHEN:
+    if v["clinical_when"] is not None and v["clinical_when"] not in _CLINICAL_WHEN:
         raise DataValidationError(
-            f"instrument {instrument!r} cut-off clinical_when={clinical_when!r}; "
+            f"instrument {instrument!r} cut-off clinical_when={v['clinical_when']!r}; "
             f"allowed: {', '.join(_CLINICAL_WHEN)}"
         )
-    return _Params(
-        sd=sd if sd is None or isinstance(sd, str) else float(sd),  # type: ignore[arg-type]
-        sd_source=sd_source if sd is not None else None,
-        reliability=None if reliability is None else float(reliability),
-        reliability_source=rel_source if reliability is not None else None,
-        rc_value=None if rc_value is None else float(rc_value),
-        cutoff=None if cutoff is None else float(cutoff),
-        clinical_when=clinical_when,
-        higher_is_better=bool(higher_is_better),
-    )
 
 
 def _first_last(
@@ -307,12 +328,10 @@ def _clinical_sides(x: np.ndarray, p: _Params) -> tuple[np.ndarray, np.ndarray]:
     return clinical, ~clinical
 
 
-def _classify(
-    frame: pd.DataFrame, keys: list[str], p: _Params, z: float
-) -> pd.DataFrame:
-    pre = frame["pre"].to_numpy(dtype="float64")
-    post = frame["post"].to_numpy(dtype="float64")
-    direction = 1.0 if p.higher_is_better else -1.0
+def _s_diff_in_use(
+    pre: np.ndarray, post: np.ndarray, p: _Params
+) -> tuple[float, str | None, bool]:
+    """Return (S_diff or NaN, SD provenance, whether the RCI is computed)."""
     sd, sd_source = p.sd, p.sd_source
     if sd == "pre":
         usable = pre[~np.isnan(post)]
@@ -322,10 +341,15 @@ def _classify(
                 "sd='pre' needs at least two series with different pre scores"
             )
         sd_source = f"sample SD of the pre scores (n={len(usable)})"
-    use_rci = sd is not None and p.reliability is not None
-    sdiff = s_diff(float(sd), p.reliability) if use_rci else np.nan  # type: ignore[arg-type]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rci = (post - pre) / sdiff
+    if sd is None or p.reliability is None:
+        return np.nan, None, False
+    return s_diff(float(sd), p.reliability), sd_source, True
+
+
+def _labels(
+    pre: np.ndarray, post: np.ndarray, rci: np.ndarray, p: _Params, z: float
+) -> np.ndarray:
+    direction = 1.0 if p.higher_is_better else -1.0
     change = direction * (post - pre)
     if p.rc_value is not None:
         better, worse = change >= p.rc_value, change <= -p.rc_value
@@ -337,30 +361,38 @@ def _classify(
             HarmonyBridgeWarning,
             stacklevel=4,
         )
-        clinical_pre = functional_post = np.zeros(len(pre), dtype=bool)
-        not_clinical_pre = not_functional_post = clinical_pre
+        never = np.zeros(len(pre), dtype=bool)
+        recovered = harmed = never
     else:
         clinical_pre, _ = _clinical_sides(pre, p)
         _, functional_post = _clinical_sides(post, p)
-        not_clinical_pre, not_functional_post = ~clinical_pre, ~functional_post
-    recovered = better & clinical_pre & functional_post
-    harmed = worse & not_clinical_pre & not_functional_post
+        recovered = better & clinical_pre & functional_post
+        harmed = worse & ~clinical_pre & ~functional_post
     labels = np.select(
         [recovered, better, harmed, worse],
         ["recovered", "improved", "harmed", "deteriorated"],
         default="unchanged",
     ).astype(object)
     labels[np.isnan(pre) | np.isnan(post)] = None
+    return labels
+
+
+def _classify(
+    frame: pd.DataFrame, keys: list[str], p: _Params, z: float
+) -> pd.DataFrame:
+    pre = frame["pre"].to_numpy(dtype="float64")
+    post = frame["post"].to_numpy(dtype="float64")
+    sdiff, sd_source, use_rci = _s_diff_in_use(pre, post, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rci = (post - pre) / sdiff
     out = frame[keys].copy()
     out["pre"], out["post"] = pre, post
-    out["rci"] = rci if use_rci else np.full(len(pre), np.nan)
+    out["rci"] = rci
     out["s_diff"] = np.full(len(pre), sdiff, dtype="float64")
     out["category"] = pd.Categorical(
-        labels, categories=schema.CHANGE_CATEGORIES, ordered=True
+        _labels(pre, post, rci, p, z), categories=schema.CHANGE_CATEGORIES, ordered=True
     )
     rel_source = p.reliability_source if use_rci else None
-    out["sd_source"] = pd.Series(
-        [sd_source if use_rci else None] * len(out), dtype="object"
-    )
+    out["sd_source"] = pd.Series([sd_source] * len(out), dtype="object")
     out["reliability_source"] = pd.Series([rel_source] * len(out), dtype="object")
     return out.reset_index(drop=True)
