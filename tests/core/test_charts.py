@@ -533,3 +533,19 @@ def test_demo_practice_story_charts_render():
         assert_accessible_and_csp_safe(
             charts.outcome_chart(data, instrument=outcome, cutoff=10)
         )
+
+
+def test_expected_band_is_clipped_to_the_sessions_shown():
+    expected = pd.DataFrame(
+        {"session": [1, 2, 3, 4], "lower": [14, 13, 12, 11], "upper": [18, 17, 16, 15]}
+    )
+    data = frame([1, 2], [15, 16], instrument="phq9")
+    root = parse(charts.outcome_chart(data, instrument="phq9", expected_band=expected))
+    (poly,) = [
+        el for el in root.iter(f"{NS}polygon") if el.get("data-kind") == "expected_band"
+    ]
+    area = next(r for r in root.iter(f"{NS}rect") if r.get("class") == "plot-area")
+    right = float(area.get("x")) + float(area.get("width"))
+    xs = [float(p.split(",")[0]) for p in poly.get("points").split()]
+    assert len(xs) == 4  # sessions 1 and 2 only, upper and lower edge
+    assert max(xs) <= right

@@ -404,7 +404,7 @@ def _frame(lay: Layout, first: int, last: int, spec: Spec) -> str:
     out = [
         f"<rect {attr(x=lay.left, y=lay.top, width=lay.plot_width, height=lay.plot_height, fill='#ffffff', stroke='#bbbbbb', class_='plot-area')}/>"
     ]
-    step = nice_step(lay.y1 - lay.y0, 5)
+    step = nice_step(lay.y1 - lay.y0, 6)
     v = math.ceil(lay.y0 / step) * step
     while v <= lay.y1 + 1e-9:
         y = lay.sy(v)
@@ -468,9 +468,19 @@ def _n(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
+def _inside(lay: Layout, session: float) -> bool:
+    return lay.x0 <= session <= lay.x1
+
+
 def _bands(lay: Layout, spec: Spec) -> list[str]:
     out = []
     for band in spec.bands:
+        if band.points:  # only the sessions on the chart (curves may run further)
+            band = replace(
+                band, points=tuple(p for p in band.points if _inside(lay, p[0]))
+            )
+            if not band.points:
+                continue
         common = {
             "class_": f"band {band.kind.replace('_', '-')}",
             "data_kind": band.kind,
@@ -491,10 +501,11 @@ def _bands(lay: Layout, spec: Spec) -> list[str]:
             shape = shape.replace("<rect ", "<rect ", 1)
         tag = "polygon" if band.points else "rect"
         out.append(f"{shape}<title>{escape(band.label)}</title></{tag}>")
-    if spec.expected:
+    expected = [(s, v) for s, v in spec.expected if _inside(lay, s)]
+    if expected:
         d = " ".join(
             f"{'M' if i == 0 else 'L'}{_n(lay.sx(s))},{_n(lay.sy(v))}"
-            for i, (s, v) in enumerate(spec.expected)
+            for i, (s, v) in enumerate(expected)
         )
         out.append(
             f"<path {attr(d=d, fill='none', stroke='#777777', stroke_width=1.5, stroke_dasharray='5 4', class_='expected-line', data_kind='expected')}/>"
