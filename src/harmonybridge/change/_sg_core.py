@@ -149,6 +149,28 @@ def evaluate(x: np.ndarray, p: Params) -> Criteria:
     return Criteria(c1, c2, c3, df, crit, diff, threshold, result)
 
 
+def magnitude_and_proportion(
+    raw: np.ndarray, tx_change: np.ndarray, p: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitude and share of the change over treatment, from ``raw = pre - post``.
+
+    ``suddengains``: magnitude = pre - post (negative for losses); proportion = magnitude
+    (losses: its absolute value) / tx_change with only -Inf made missing (+Inf and NaN stay).
+    ``tang-derubeis``: magnitude is the positive size in the event's direction; proportion =
+    magnitude / change over treatment in that direction, non-finite values made missing.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p.engine == SUDDENGAINS:
+            top = np.abs(raw) if p.losses else raw
+            proportion = top / tx_change
+            proportion[np.isneginf(proportion)] = np.nan
+            return raw, proportion
+        magnitude = p.sign * raw
+        proportion = magnitude / (p.sign * tx_change)
+        proportion[~np.isfinite(proportion)] = np.nan
+        return magnitude, proportion
+
+
 def reversal_start(p: Params) -> int:
     """Offset after the pre-gain position where the reversal scan starts."""
     if p.engine == SUDDENGAINS and not p.first_is_baseline:

@@ -115,16 +115,7 @@ def _gain_table(
     raw = pre - post
     tx_change = x[rows, tx[0]] - x[rows, tx[1]]
     reversal_value = post + raw / 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if params.engine == core.SUDDENGAINS:
-            magnitude = raw
-            top = np.abs(raw) if params.losses else raw
-            proportion = top / tx_change
-            proportion[np.isneginf(proportion)] = np.nan  # R keeps +Inf and NaN
-        else:
-            magnitude = params.sign * raw
-            proportion = magnitude / (params.sign * tx_change)
-            proportion[~np.isfinite(proportion)] = np.nan
+    magnitude, proportion = core.magnitude_and_proportion(raw, tx_change, params)
     out = wide.keys.iloc[rows].reset_index(drop=True)
     out["pregain_session"] = grid.take(pos).to_numpy()
     out["postgain_session"] = grid.take(pos + 1).to_numpy()
