@@ -52,20 +52,23 @@ def _instrument_codes(
         cats = list(uniq)
     if len(codes) and codes.min() < 0:
         raise DataValidationError(f"column {schema.INSTRUMENT!r} has missing values")
-    used = (
-        np.bincount(codes, minlength=len(cats)) > 0
-        if len(codes)
-        else np.zeros(len(cats), bool)
-    )
-    insts = []
-    for k, name in enumerate(cats):
+    insts: list[Instrument | None] = []
+    unknown = False
+    for name in cats:
         if registry is not None and name in registry:
             insts.append(registry[name])
-        elif used[k]:
-            insts.append(get(name))
         else:
-            insts.append(None)
-    return codes.astype(np.int64), insts
+            try:
+                insts.append(get(name))
+            except DataValidationError:
+                insts.append(None)
+                unknown = True
+    if unknown:  # an unused unknown category is fine; a used one is an error
+        used = np.bincount(codes, minlength=len(cats)) > 0
+        for k, inst in enumerate(insts):
+            if inst is None and used[k]:
+                get(cats[k])
+    return codes, insts
 
 
 def _cell(items: pd.DataFrame, col: str, row: int) -> object:
