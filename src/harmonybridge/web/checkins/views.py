@@ -63,6 +63,14 @@ def _form(inst: Any, checkin: CheckIn, data: Any = None) -> InstrumentForm:
     )
 
 
+def _heading(inst: Any) -> str:
+    return {
+        "alliance": _("About today's session"),
+        "rupture": _("About today's session"),
+        "goals": _("Your goals"),
+    }.get(inst.kind, _("How you have been"))
+
+
 def _screen(
     request: HttpRequest,
     checkin: CheckIn,
@@ -77,6 +85,7 @@ def _screen(
         "checkin": checkin,
         "practice": checkin.session.engagement.practice,
         "inst": inst,
+        "heading": _heading(inst),
         "form": form or _form(inst, checkin),
         "step": index + 1,
         "steps": len(instruments),

@@ -122,3 +122,60 @@ def score_frame(
 
 def engagement_code(engagement_id: int) -> str:
     return f"E{engagement_id}"
+
+
+def session_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
+    """Sessions of some engagements: engagement_id, session, date, attendance, modality."""
+    from harmonybridge.web.practice.models import TherapySession
+
+    rows = list(
+        TherapySession.objects.filter(engagement_id__in=list(engagement_ids))
+        .order_by("engagement_id", "number")
+        .values_list("engagement_id", "number", "starts_at", "attendance", "modality")
+    )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            schema.ENGAGEMENT_ID,
+            schema.SESSION,
+            schema.DATE,
+            "attendance",
+            "modality",
+        ],
+    )
+    frame[schema.ENGAGEMENT_ID] = "E" + frame[schema.ENGAGEMENT_ID].astype(str)
+    frame[schema.SESSION] = frame[schema.SESSION].astype("int64")
+    return frame
+
+
+def repair_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
+    """The practitioner's rupture–repair records: id, engagement_id, session, resolved,
+    markers, strategies (notes stay out of frames)."""
+    from harmonybridge.web.repairs.models import RepairRecord
+
+    rows = list(
+        RepairRecord.objects.filter(session__engagement_id__in=list(engagement_ids))
+        .order_by("session__engagement_id", "session__number")
+        .values_list(
+            "id",
+            "session__engagement_id",
+            "session__number",
+            "resolved",
+            "markers",
+            "strategies",
+        )
+    )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            schema.ENGAGEMENT_ID,
+            schema.SESSION,
+            "resolved",
+            "markers",
+            "strategies",
+        ],
+    )
+    frame[schema.ENGAGEMENT_ID] = "E" + frame[schema.ENGAGEMENT_ID].astype(str)
+    frame[schema.SESSION] = frame[schema.SESSION].astype("int64")
+    return frame

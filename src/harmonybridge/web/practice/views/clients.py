@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge import instruments
+from harmonybridge.errors import DataValidationError
 from harmonybridge.web import audit
 from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.forms import ClientForm
@@ -40,8 +41,8 @@ def latest_scores(
         "records"
     ):
         try:
-            title = instruments.get(rec["instrument"]).title
-        except Exception:  # an instrument retired since: show its id
+            title = instruments.get(rec["instrument"]).short_title
+        except DataValidationError:  # an instrument retired since: show its id
             title = rec["instrument"]
         rows.append({**rec, "title": title})
     return rows

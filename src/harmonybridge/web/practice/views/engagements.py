@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -76,7 +77,7 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         "sessions": engagement.sessions.order_by("-number"),
         "entries": entries,
         "plan_form": PlanEntryForm(practice=engagement.practice),
-        "session_form": SessionForm(),
+        "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
         "alerts": engagement.alerts.all()[:20],
     }
     template = "practice/engagement_detail.html"

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from harmonybridge import instruments
+from harmonybridge.errors import DataValidationError
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import InstrumentForm
@@ -73,6 +75,7 @@ def session_scores(session: TherapySession) -> list[dict[str, Any]]:
         rows.append(
             {
                 "response": r,
+                "title": _short_title(r.instrument_id),
                 "who": who,
                 "total": total.value if total else None,
                 "band": total.band if total else "",
@@ -80,6 +83,13 @@ def session_scores(session: TherapySession) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _short_title(instrument_id: str) -> str:
+    try:
+        return instruments.get(instrument_id).short_title
+    except DataValidationError:  # an instrument retired since: show its id
+        return instrument_id
 
 
 def _rating_forms(
