@@ -574,3 +574,27 @@ def test_input_not_mutated():
     before = data.copy()
     sudden_gains(data, cutoff=7)
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_reversal_on_higher_is_better_scale():
+    # 10,11,10,30,19,30,30 higher is better: rise of 20 at 3->4 (crit3 on -x: 26.33 - 10.33 =
+    # 16 > 2.776 * sqrt((0.667 + 80.67)/4) = 12.5). Reversal value 30 + (10 - 30)/2 = 20;
+    # session 5 (19) falls strictly below it -> reversal 1 (scan from n+2). 5->6 (19 -> 30) fails
+    # crit3: 30 - 19.67 = 10.33 < 3.182 * sqrt(200.67/3) = 26.0.
+    out = sudden_gains(
+        _long({1: [10, 11, 10, 30, 19, 30, 30]}), cutoff=7, higher_is_better=True
+    )
+    assert out[
+        ["pregain_session", "magnitude", "reversal_value", "reversal"]
+    ].values.tolist() == [[3, 20, 20, 1]]
+
+
+def test_dates_as_time_axis():
+    data = _long({1: WORKED["A"]})
+    data["session"] = pd.Timestamp("2026-01-05") + pd.to_timedelta(
+        7 * data["session"], "D"
+    )
+    out = sudden_gains(data, cutoff=7, tx_start=data["session"].iloc[0])
+    assert out["pregain_session"].tolist() == [
+        pd.Timestamp("2026-01-05") + pd.Timedelta(days=21)
+    ]
