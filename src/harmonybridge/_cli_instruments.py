@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from typing import Any
@@ -87,24 +86,6 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def instrument_dict(inst: Instrument) -> dict[str, Any]:
-    """Return the definition as JSON-ready data (``licence.cls`` shown as ``class``)."""
-    data = _plain(dataclasses.asdict(inst))
-    data["licence"]["class"] = data["licence"].pop("cls")
-    data["subscales"] = list(inst.subscales)
-    data["requires_wording"] = inst.requires_wording
-    data.pop("source_path", None)
-    return data
-
-
 def _describe_items(inst: Instrument) -> list[str]:
     lines = []
     for it in inst.items:
@@ -131,7 +112,7 @@ def _norm(label: str, norm: Any) -> str:
 def _show(args: argparse.Namespace) -> int:
     inst = get(args.id)
     if args.json:
-        print(json.dumps(instrument_dict(inst), indent=2, ensure_ascii=False))
+        print(json.dumps(inst.to_dict(), indent=2, ensure_ascii=False))
         return 0
     lic = inst.licence
     lines = [

@@ -185,3 +185,17 @@ def test_wrong_column_names_are_rejected():
     frame = to_long([("phq9", {1: 1})]).rename(columns={"value": "answer"})
     with pytest.raises(DataValidationError, match="no column 'value'"):
         score_frame(frame)
+
+
+def test_string_response_ids_and_nullable_dtypes():
+    frame = to_long(
+        [("gad7", dict.fromkeys(range(1, 8), 2)), ("gad7", {1: 3, 2: None})]
+    )
+    frame["response_id"] = frame["response_id"].map({100: "r-b", 101: "r-a"})
+    frame["item"] = frame["item"].astype("Int64")
+    frame["value"] = frame["value"].astype("Float64")
+    out = score_frame(frame)
+    assert out["response_id"].tolist() == ["r-b", "r-a"]  # order of first appearance
+    assert out["total"].iloc[0] == 14  # 7 x 2
+    assert math.isnan(out["total"].iloc[1])  # 1 of 7 answered
+    assert out["n_missing"].tolist() == [0, 6]

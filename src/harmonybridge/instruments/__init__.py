@@ -1,7 +1,36 @@
 """The instrument registry: definitions, exact scoring, licensed wording.
 
-Definitions are data (``definitions/<id>.toml``), validated at load against the
-definition schema; ``get(id)`` returns the frozen :class:`Instrument`.
+Definitions are data: one TOML file per instrument in ``definitions/<id>.toml``,
+validated at load against the definition schema (``_schema.py``); an error names
+the file, the field and the problem. ``get(id)`` returns the frozen
+:class:`Instrument`; ``ids()`` and ``all_instruments()`` list them.
+
+A definition carries ``id``, ``version``, ``title``, ``citation``, ``rater_role``
+(client | practitioner), ``kind`` (alliance | outcome | rupture | goals),
+``languages``, ``higher_is_better``, optional ``is_validated`` / ``counterpart``
+/ ``notes`` / ``stem``; tables ``[licence]`` (class A-D of psychometrics §0.7,
+terms, source, note), ``[scales.<id>]`` (min, max, labels per language, answer
+codes, verified, configurable), ``[[items]]`` (number, text per language - only
+for class A -, scale, subscales, reverse, scored, condition = [item, value],
+free_text_label, loinc, required), ``[scoring.total]`` and
+``[scoring.subscales.<name>]`` (method sum | mean | none, items, min_answered,
+multiplier, offset, count_missing), ``[[bands]]`` (label, low, high and whether
+each bound is inclusive), ``[cutoff]`` (value, clinical_when, source,
+verified), ``[norms.sd|reliability|rc_value]`` (value, source, sample, n, type,
+verified), ``[[safety]]`` (item, op, value, message_key), ``[derived]`` (name =
+item whose raw answer is exposed, e.g. ``rupture_present``) and ``[loinc]``.
+
+Scoring (psychometrics §0.2-0.4): reverse key ``min + max - r``; a sum score
+with missing items is prorated as ``sum * n_items / n_answered`` and a mean score
+is the mean of the answered items, either only when ``n_answered >=
+min_answered``; then ``score * multiplier + offset`` (WHO-5: x 4). Bands and
+cut-offs use the unrounded score. Answers to a conditional item whose condition
+is not met are treated as not applicable (missing).
+
+Class C instruments ship no wording: the practice keeps a wording file (see
+:func:`load_wording`) and calls ``inst.with_wording(load_wording(path))``;
+``inst.form(language)`` raises :class:`~harmonybridge.errors.WordingRequiredError`
+until then. Scoring needs no wording.
 """
 
 from __future__ import annotations

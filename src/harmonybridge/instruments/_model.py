@@ -21,6 +21,14 @@ SAFETY_OPS = (">", ">=", "==", "<=", "<")
 SCORE_METHODS = ("sum", "mean", "none")
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Licence:
     """Licence class (psychometrics §0.7), terms in words, and where they come from."""
@@ -303,6 +311,15 @@ class Instrument:
         return tuple(
             (it, it.text.get(language, it.free_text_label)) for it in self.items
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the definition as JSON-ready data (``licence.cls`` shown as ``class``)."""
+        data = _plain(dataclasses.asdict(self))
+        data["licence"]["class"] = data["licence"].pop("cls")
+        data["subscales"] = list(self.subscales)
+        data["requires_wording"] = self.requires_wording
+        data.pop("source_path", None)
+        return data
 
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with ``changes`` applied (dataclasses.replace)."""
