@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from harmonybridge.change import sudden_gain_intervals, sudden_gains
+from harmonybridge.change import (
+    sudden_gain_intervals,
+    sudden_gains,
+    sudden_gains_byperson,
+)
 from harmonybridge.errors import HarmonyBridgeWarning
 
 
@@ -91,3 +95,46 @@ def test_vectorised_equals_rule_loop(data, engine, losses, hib, alpha):
     got = [None if v is pd.NA else int(v) for v in table["result"]]
     assert got == expected
     assert len(gains) == expected.count(1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=series,
+    engine=st.sampled_from(["suddengains", "tang-derubeis"]),
+    losses=st.booleans(),
+    select=st.sampled_from(["first", "last", "smallest", "largest"]),
+)
+def test_byperson_is_the_selected_row_of_the_gain_table(data, engine, losses, select):
+    # Selection written with plain pandas on the per-gain table: first/last by session,
+    # smallest/largest by magnitude with ties to the earliest session (R create_byperson).
+    cutoff = -2.0 if engine == "suddengains" and losses else 2.0
+    rows = [
+        (cid, s + 1, np.nan if v is None else float(v))
+        for cid, values in enumerate(data)
+        for s, v in enumerate(values)
+    ]
+    frame = pd.DataFrame(rows, columns=["client_id", "session", "score"])
+    options = {"cutoff": cutoff, "engine": engine, "losses": losses}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarmonyBridgeWarning)
+        gains = sudden_gains(frame, **options)
+        byperson = sudden_gains_byperson(frame, select=select, **options)
+    assert byperson["client_id"].tolist() == list(range(len(data)))
+    for cid, row in byperson.set_index("client_id").iterrows():
+        mine = gains[gains["client_id"] == cid]
+        assert row["n_gains"] == len(mine)
+        if mine.empty:
+            assert row["pregain_session"] is pd.NA
+            continue
+        if select == "first":
+            expected = mine["pregain_session"].min()
+        elif select == "last":
+            expected = mine["pregain_session"].max()
+        else:
+            best = (
+                mine["magnitude"].min()
+                if select == "smallest"
+                else mine["magnitude"].max()
+            )
+            expected = mine.loc[mine["magnitude"] == best, "pregain_session"].min()
+        assert row["pregain_session"] == expected
