@@ -300,7 +300,7 @@ def _results(values, **kwargs):
     return [np.nan if v is pd.NA else float(v) for v in table["result"]]
 
 
-@pytest.mark.parametrize(("values", "expected"), IDENTIFY_SG_DF1 + IDENTIFY_SG_DF2)
+@pytest.mark.parametrize(("values", "expected"), [*IDENTIFY_SG_DF1, *IDENTIFY_SG_DF2])
 def test_r_identify_sg_unit_tests(values, expected):
     got = _results(values, cutoff=7, engine="suddengains")
     np.testing.assert_array_equal(got, expected)

@@ -152,11 +152,11 @@ def to_wide(
         raise DataValidationError(
             f"duplicate rows for the key {[*keys, time]}: {first} appears more than once"
         )
-    x = np.full(n * n_grid, np.nan)
-    x[cell] = pd.to_numeric(data[score], errors="coerce").to_numpy(
+    flat = np.full(n * n_grid, np.nan)
+    flat[cell] = pd.to_numeric(data[score], errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan
     )
-    x = x.reshape(n, n_grid)
+    x = flat.reshape(n, n_grid)
     empty = int(np.isnan(x).all(axis=1).sum())
     if empty:
         warnings.warn(
@@ -172,8 +172,8 @@ def grid_position(grid: pd.Index, value: Any, name: str, default: int) -> int:
     """Position of a session value in the grid (``default`` when ``value`` is None)."""
     if value is None:
         return default
-    pos = grid.get_indexer([value])[0] if value in grid else -1
-    if pos < 0:
+    matches = np.flatnonzero(grid.isin([value]))
+    if not len(matches):
         shown = ", ".join(map(str, grid[:8])) + (" ..." if len(grid) > 8 else "")
         raise DataValidationError(
             f"{name}={value!r} is not a session of the data ({shown})"

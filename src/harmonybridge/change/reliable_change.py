@@ -315,7 +315,7 @@ def _warn_short(n_none: int, n_one: int) -> None:
 
 def _clinical_sides(x: np.ndarray, p: _Params) -> tuple[np.ndarray, np.ndarray]:
     """Return (clinical, functional) boolean arrays for scores ``x``."""
-    c = p.cutoff
+    c = float("nan") if p.cutoff is None else p.cutoff
     if p.clinical_when is None:
         direction = 1.0 if p.higher_is_better else -1.0
         return direction * x < direction * c, direction * x > direction * c
