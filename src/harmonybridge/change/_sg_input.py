@@ -178,7 +178,7 @@ def grid_position(grid: pd.Index, value: Any, name: str, default: int) -> int:
         raise DataValidationError(
             f"{name}={value!r} is not a session of the data ({shown})"
         )
-    return int(pos)
+    return int(matches[0])
 
 
 def key_list(id: str | Sequence[str]) -> list[str]:
