@@ -25,17 +25,14 @@ def _response_codes(rid: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | 
     """Return one code per row, the response ids (first appearance) and, when the
     ids are sorted, the boolean "first row of a response" marker."""
     arr = rid.to_numpy()
-    if arr.dtype.kind in "iu" and len(arr) > 1:
-        step = np.diff(arr)
-        if step.min() >= 0:
-            new = np.empty(len(arr), dtype=bool)
-            new[0] = True
-            np.not_equal(step, 0, out=new[1:])
-            del step
-            starts = np.flatnonzero(new)
-            sizes = np.diff(np.append(starts, len(arr)))
-            codes = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
-            return codes, pd.Index(arr[starts], name=schema.RESPONSE_ID), new
+    if arr.dtype.kind in "iu" and len(arr) > 1 and rid.is_monotonic_increasing:
+        new = np.empty(len(arr), dtype=bool)
+        new[0] = True
+        np.not_equal(arr[1:], arr[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        sizes = np.diff(np.append(starts, len(arr)))
+        codes = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+        return codes, pd.Index(arr[starts], name=schema.RESPONSE_ID), new
     if rid.isna().any():
         raise DataValidationError(f"column {schema.RESPONSE_ID!r} has missing values")
     codes, uniques = pd.factorize(rid, sort=False)
@@ -100,9 +97,9 @@ def _item_numbers(items: pd.DataFrame) -> np.ndarray:
 def _check_items(
     items: pd.DataFrame, inst_codes: np.ndarray, insts: list, item: np.ndarray
 ) -> None:
-    n_items = np.array(
-        [len(i.items) if i is not None else 0 for i in insts], dtype=np.int64
-    )
+    counts = [len(i.items) if i is not None else 0 for i in insts]
+    small = item.dtype.kind in "iu" and max(counts) <= np.iinfo(item.dtype).max
+    n_items = np.array(counts, dtype=item.dtype if small else np.int64)
     ok = (item >= 1) & (item <= n_items[inst_codes])
     if not ok.all():
         row = _first_bad(ok)
@@ -340,16 +337,21 @@ def _response_instruments(
     """Return the instrument code of each response; reject a response mixing two."""
     if first_row is not None:
         resp_inst = inst_codes[first_row].astype(np.int64)
-        mixed = np.r_[False, (inst_codes[1:] != inst_codes[:-1]) & ~first_row[1:]]
+        # within a response the instrument may change only at its first row
+        is_mixed = bool(np.any((inst_codes[1:] != inst_codes[:-1]) > first_row[1:]))
+        mixed = None
     else:
         resp_inst = np.full(n_resp, -1, dtype=np.int64)
         resp_inst[codes] = inst_codes
         mixed = resp_inst[codes] != inst_codes
-    if mixed.any():
+        is_mixed = bool(mixed.any())
+    if is_mixed:
+        if mixed is None:
+            mixed = np.r_[False, (inst_codes[1:] != inst_codes[:-1]) > first_row[1:]]
         row = int(np.flatnonzero(mixed)[0])
         raise DataValidationError(
-            f"response_id {_cell(items, schema.RESPONSE_ID, row)!r} has answers for more than "
-            "one instrument; each response_id is one completed questionnaire"
+            f"response_id {_cell(items, schema.RESPONSE_ID, row)!r} has answers for more "
+            "than one instrument; each response_id is one completed questionnaire"
         )
     return resp_inst
 
