@@ -401,3 +401,28 @@ def test_bad_answers_are_rejected_with_item_and_value(answers, words):
 def test_missing_values_may_be_none_nan_or_empty():
     res = get("who5").score({1: 5, 2: None, 3: math.nan, 4: "", 5: "5"})
     assert (res.total, res.n_missing) == (None, 3)
+
+
+@pytest.mark.parametrize(
+    ("instrument", "lowest", "highest"),
+    [
+        ("phq9", 0, 27),  # 9 items x 0..3
+        ("gad7", 0, 21),  # 7 items x 0..3
+        ("who5", 0, 100),  # 5 items x 0..5, x 4
+        ("swls", 5, 35),  # 5 items x 1..7
+        ("fs", 8, 56),  # 8 items x 1..7
+        ("wai_sr", 1, 5),  # item mean of 1..5
+        ("wai_sr_t", 1, 5),
+        ("sai", 0, 6),  # item mean of 0..6 (scale unverified)
+        ("psq_rupture", None, None),  # no total, derived scores only
+        ("hb_checkin", 1, 5),  # mean of items 1-3 on 1..5
+        ("hb_checkin_practitioner", 1, 5),
+        ("goal_progress", 0, 10),  # mean of goals rated 0..10
+    ],
+)
+def test_minimum_and_maximum_of_every_instrument(instrument, lowest, highest):
+    inst = get(instrument)
+    low = {it.number: inst.scales[it.scale].min for it in inst.items}
+    high = {it.number: inst.scales[it.scale].max for it in inst.items}
+    assert inst.score(low).total == lowest
+    assert inst.score(high).total == highest
