@@ -13,13 +13,19 @@ import pandas as pd
 from harmonybridge import schema
 from harmonybridge.alerts.context import Alert, AlertContext
 from harmonybridge.alerts.messages import MESSAGES
-from harmonybridge.alliance import (
-    dyadic_discrepancy,
-    low_early_alliance,
-    split_alliance,
-    unrecognised_ruptures,
+from harmonybridge.alerts.rules import default_rules
+from harmonybridge.alliance.dyadic import (
+    _discrepancy,
+    _low_early,
+    _reported_tension,
+    _split,
+    _unrecognised,
 )
-from harmonybridge.change.ruptures import RUPTURE_SUBSCALES, detect_ruptures
+from harmonybridge.change.ruptures import (
+    RUPTURE_SUBSCALES,
+    check_unique,
+    detect_ruptures,
+)
 from harmonybridge.change.trajectories import TrajectoryFit, classify_progress
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
@@ -189,29 +195,31 @@ def evaluate_alerts_frame(
     if at not in ("current", "all"):
         raise DataValidationError(f"at must be 'current' or 'all', got {at!r}")
     context = context or AlertContext()
-    schema.validate_long(
-        data, required=[*KEY, SUB, SC], numeric=[S, SC], unique=[E, S, P, INS, SUB]
-    )
+    schema.validate_long(data, required=[*KEY, SUB, SC], numeric=[S, SC])
+    check_unique(data, [E, S, P, INS, SUB])
     d = data[[*KEY, SUB, SC]].assign(**{SUB: data[SUB].fillna("")})
-    meta = instrument_table(pd.unique(d[INS]))
-    kind = d[INS].map(meta["kind"]).to_numpy()
+    current = _current_sessions(d, items) if at == "current" else None
+    codes, uniq = pd.factorize(d[INS])
+    meta = instrument_table(uniq)
+    kind = meta["kind"].to_numpy(dtype=object)[codes]
     total = (d[SUB] == "").to_numpy()
     alliance = d[
         np.isin(kind, ["alliance", "rupture"])
         & (total | d[SUB].isin(RUPTURE_SUBSCALES).to_numpy())
     ]
-    totals = alliance[alliance[SUB] == ""]
+    totals = alliance[
+        (alliance[SUB] == "").to_numpy() & alliance[SC].notna().to_numpy()
+    ]
     parts: list[_Part] = []
     with warnings.catch_warnings():
         warnings.simplefilter(
             "ignore", HarmonyBridgeWarning
         )  # short histories are normal here
-        parts += _rupture_parts(alliance, context)
-        parts += _alliance_parts(totals, context)
+        parts += _rupture_parts(alliance, totals, context, current)
+        parts += _alliance_parts(_at(totals, current), context)
         parts += _outcome_parts(d[(kind == "outcome") & total], meta, context)
     if items is not None and context.rule("safety.item"):
         parts.append(_safety_part(items, meta))
-    current = _current_sessions(d, items) if at == "current" else None
     return _assemble(parts, context, current)
 
 
@@ -226,32 +234,43 @@ def _current_sessions(d: pd.DataFrame, items: pd.DataFrame | None) -> pd.Series:
     return cur
 
 
-def _rupture_parts(alliance: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
+def _at(rows: pd.DataFrame, current: pd.Series | None, col: str = S) -> pd.DataFrame:
+    """Keep the rows of each engagement's current session (all rows when ``current`` is None)."""
+    if current is None or rows.empty:
+        return rows
+    return rows[rows[col].to_numpy() == rows[E].map(current).to_numpy()]
+
+
+def _rupture_parts(
+    alliance: pd.DataFrame,
+    totals: pd.DataFrame,
+    ctx: AlertContext,
+    current: pd.Series | None,
+) -> list[_Part]:
     if alliance.empty:
         return []
     sr = ctx.rule("rupture.self_report")
     events = []
-    for role in ("client", "practitioner"):
-        rows = alliance[alliance[R] == role]
-        if rows.empty:
-            continue
-        rule = ctx.rule(f"rupture.{role}")
-        p = dict(rule.params) if rule else {}
-        ref = ctx.pooled_sd or None
-        events.append(
-            detect_ruptures(
-                rows,
-                mode="prospective",
-                sd_source="max" if ref else "within",
-                reference_sd=ref,
-                self_report_tension_min=sr.params["tension_min"] if sr else 2,
-                self_report_resolved_min=sr.params["resolved_min"] if sr else 4,
-                **p,
-            )
-        )
+    ref = ctx.pooled_sd or None
+    common = {
+        "mode": "prospective",
+        "sd_source": "max" if ref else "within",
+        "reference_sd": ref,
+        "self_report_tension_min": sr.params["tension_min"] if sr else 2,
+        "self_report_resolved_min": sr.params["resolved_min"] if sr else 4,
+    }
+    pc, pp = _rupture_params(ctx, "client"), _rupture_params(ctx, "practitioner")
+    if pc == pp:  # one pass over both streams (they stay separate by rater)
+        batches = [(alliance, pc)]
+    else:
+        batches = [(alliance[alliance[R] == "client"], pc)]
+        batches.append((alliance[alliance[R] != "client"], pp))
+    for rows, p in batches:
+        if len(rows):
+            events.append(detect_ruptures(rows, **common, **p))
     if not events:
         return []
-    ev = pd.concat(events, ignore_index=True)
+    ev = _at(pd.concat(events, ignore_index=True), current, "onset_session")
     ev = ev.assign(
         **{
             S: ev["onset_session"],
@@ -277,10 +296,15 @@ def _rupture_parts(alliance: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
         )
     un = ctx.rule("rupture.unrecognised")
     if un:
-        u = unrecognised_ruptures(
-            alliance,
-            ev.drop(columns=[S]),
-            practitioner_drop_min=un.params["practitioner_drop_min"],
+        cev = ev[ev[R] == "client"]
+        involved = totals[totals[E].isin(cev[E]).to_numpy()]
+        told = _reported_tension(alliance[alliance[E].isin(cev[E]).to_numpy()])
+        u = _unrecognised(
+            involved,
+            told,
+            cev.drop(columns=[S]),
+            3,
+            un.params["practitioner_drop_min"],
         )
         u = u.assign(**{S: u["onset_session"], "score": u["baseline"] - u["depth"]})
         u = u.sort_values(
@@ -302,8 +326,17 @@ def _rupture_parts(alliance: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
     return parts
 
 
+def _rupture_params(ctx: AlertContext, role: str) -> dict[str, Any]:
+    rid = f"rupture.{role}"
+    rule = ctx.rule(rid) or next(r for r in default_rules() if r.rule_id == rid)
+    return dict(rule.params)
+
+
 def _with_report_values(rep: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFrame:
-    r = alliance[alliance[SUB].isin(RUPTURE_SUBSCALES)]
+    r = alliance[
+        alliance[SUB].isin(RUPTURE_SUBSCALES).to_numpy()
+        & alliance[E].isin(rep[E]).to_numpy()
+    ]
     wide = r.pivot_table(index=[E, S, P, INS], columns=SUB, values=SC, aggfunc="first")
     wide = wide.reindex(columns=list(RUPTURE_SUBSCALES)).reset_index()
     m = rep.drop(columns=[SUB]).merge(wide, on=[E, S, P, INS], how="left")
@@ -326,7 +359,7 @@ def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
         standardised = norms is not None
         if norms is None:  # raw fallback: z = raw score
             norms = totals[[INS, R]].drop_duplicates().assign(mean=0.0, sd=1.0)
-        dd = dyadic_discrepancy(totals, norms=norms)
+        dd = _discrepancy(totals, norms)
         lim = (
             gap.params["min_abs_z"] if standardised else gap.params["fallback_raw_gap"]
         )
@@ -357,7 +390,7 @@ def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
         )
     split = ctx.rule("alliance.split")
     if split:
-        sp = split_alliance(totals, min_gap=split.params["min_gap"])
+        sp = _split(totals, split.params["min_gap"])
         sp = sp.assign(**{R: "client", P: sp["low_respondent_id"]})
         parts.append(
             ("alliance.split", sp, ["low_score", "high_score", "gap", "n_members"])
@@ -366,9 +399,7 @@ def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
     if low and ctx.alliance_percentiles is not None:
         pct = ctx.alliance_percentiles
         cli = totals[(totals[R] == "client") & (totals[S] <= low.params["max_session"])]
-        le = low_early_alliance(
-            cli, percentiles=pct, min_reference_n=low.params["min_reference_n"]
-        )
+        le = _low_early(cli, pct, low.params["min_reference_n"])
         parts.append(
             ("alliance.low_early", le, [SC, "reference_quantile", "reference_n"])
         )

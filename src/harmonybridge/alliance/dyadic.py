@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.change.ruptures import check_unique
 from harmonybridge.errors import DataValidationError
 
 __all__ = [
@@ -27,16 +28,16 @@ _E, _S, _R, _P, _I = (
 _NEED = (_E, _S, _R, _P, _I, schema.SCORE)
 
 
-def _totals(data: pd.DataFrame, name: str = "data") -> pd.DataFrame:
+def _totals(
+    data: pd.DataFrame, name: str = "data", checked: bool = False
+) -> pd.DataFrame:
     """Check the canonical columns and keep the total-score rows with a score."""
-    schema.validate_long(
-        data,
-        required=_NEED,
-        numeric=[_S, schema.SCORE],
-        unique=[_E, _S, _P, _I]
-        + ([schema.SUBSCALE] if schema.SUBSCALE in data else []),
-        name=name,
-    )
+    if not checked:
+        schema.validate_long(
+            data, required=_NEED, numeric=[_S, schema.SCORE], name=name
+        )
+        sub = [schema.SUBSCALE] if schema.SUBSCALE in data else []
+        check_unique(data, [_E, _S, _P, _I, *sub], name)
     d = data
     if schema.SUBSCALE in d.columns:
         d = d[d[schema.SUBSCALE].fillna("") == ""]
@@ -107,7 +108,10 @@ def dyadic_discrepancy(data: pd.DataFrame, *, norms: pd.DataFrame) -> pd.DataFra
     analysis. Journal of Counseling Psychology, 59(3), 352–367. Reference
     test: ``tests/core/test_dyadic.py::test_discrepancy_by_hand``.
     """
-    d = _totals(data)
+    return _discrepancy(_totals(data), norms)
+
+
+def _discrepancy(d: pd.DataFrame, norms: pd.DataFrame) -> pd.DataFrame:
     mean, sd = _norm_lookup(norms, d)
     d = d.assign(z=(d[schema.SCORE].to_numpy(float) - mean) / sd)
     cli = d[d[_R] == "client"]
@@ -172,7 +176,19 @@ def unrecognised_ruptures(
     28(4), 560–570. Reference test:
     ``tests/core/test_dyadic.py::test_unrecognised_rupture_by_hand``.
     """
-    d = _totals(data)
+    told = _reported_tension(data)
+    return _unrecognised(
+        _totals(data), told, ruptures, baseline_k, practitioner_drop_min
+    )
+
+
+def _unrecognised(
+    d: pd.DataFrame,
+    told: pd.DataFrame,
+    ruptures: pd.DataFrame,
+    baseline_k: int,
+    practitioner_drop_min: float,
+) -> pd.DataFrame:
     pra = d[d[_R] == "practitioner"].sort_values([_E, _P, _S], kind="stable")
     g = pra.groupby([_E, _P], sort=False)[schema.SCORE]
     prior = sum(g.shift(i) for i in range(1, baseline_k + 1)) / baseline_k
@@ -181,7 +197,6 @@ def unrecognised_ruptures(
     pra = pra.rename(
         columns={_P: "practitioner_respondent_id", schema.SCORE: "practitioner_score"}
     )
-    told = _reported_tension(data)
     cev = ruptures[
         (ruptures["rater"] == "client")
         & ruptures["source"].isin(["statistical", "client_report"])
@@ -257,7 +272,10 @@ def split_alliance(data: pd.DataFrame, *, min_gap: float = 1.0) -> pd.DataFrame:
     25–33 (split alliances). Reference test:
     ``tests/core/test_dyadic.py::test_split_alliance_by_hand``.
     """
-    d = _totals(data)
+    return _split(_totals(data), min_gap)
+
+
+def _split(d: pd.DataFrame, min_gap: float) -> pd.DataFrame:
     d = d[d[_R] == "client"].sort_values([_E, _S, _I, schema.SCORE, _P], kind="stable")
     g = d.groupby([_E, _S, _I], sort=False)
     lo, hi = g.head(1).set_index([_E, _S, _I]), g.tail(1).set_index([_E, _S, _I])
@@ -337,7 +355,12 @@ def low_early_alliance(
     flag below the site's 25th percentile). Reference test:
     ``tests/core/test_dyadic.py::test_low_early_alliance_by_hand``.
     """
-    d = _totals(data)
+    return _low_early(_totals(data), percentiles, min_reference_n)
+
+
+def _low_early(
+    d: pd.DataFrame, percentiles: pd.DataFrame, min_reference_n: int
+) -> pd.DataFrame:
     p = percentiles.rename(
         columns={"quantile": "reference_quantile", "n": "reference_n"}
     )
