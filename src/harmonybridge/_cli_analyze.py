@@ -50,8 +50,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--rupture-mode",
-        choices=("retrospective", "prospective"),
-        default="retrospective",
+        choices=("prospective", "retrospective"),
+        default="prospective",
         help="rupture detection mode (%(default)s)",
     )
     p.set_defaults(func=_analyze)

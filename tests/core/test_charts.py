@@ -549,3 +549,12 @@ def test_expected_band_is_clipped_to_the_sessions_shown():
     xs = [float(p.split(",")[0]) for p in poly.get("points").split()]
     assert len(xs) == 4  # sessions 1 and 2 only, upper and lower edge
     assert max(xs) <= right
+
+
+def test_every_fourth_session_instrument_is_joined_but_a_skip_breaks_it():
+    # SWLS given at sessions 1, 5, 9 (every 4th) then 17: 13 was skipped
+    data = frame([1, 5, 9, 17], [15, 18, 20, 24], instrument="swls")
+    root = parse(charts.outcome_chart(data, instrument="swls"))
+    (group,) = series(root).values()
+    assert segments(group) == 2  # 1-5-9 joined, 17 alone
+    assert "no score at session 13" in title_desc(root)[1]

@@ -8,6 +8,7 @@ passes a strict Content-Security-Policy.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,7 @@ class Series:
     dash: str | None = None
     width: float = 2.0
     attrs: tuple[tuple[str, str], ...] = ()  # extra data-* attributes
+    step: int = 0  # sessions between scheduled scores; 0 = infer from the points
 
 
 @dataclass(frozen=True)
@@ -211,17 +213,38 @@ def radius(n_sessions: int) -> float:
     return 1.6
 
 
-def path_with_gaps(
-    layout: Layout, points: Sequence[tuple[int, float]]
-) -> tuple[str, int]:
-    """Return an SVG path joining consecutive sessions only, and its segment count.
+def schedule_step(points: Sequence[tuple[int, float]], step: int = 0) -> int:
+    """The series' own spacing: the smallest step between its observed sessions.
 
-    A missed session (a jump of more than one in the session number) starts a new
-    segment, so the line is never drawn through a session without a score.
+    A weekly check-in has step 1; an instrument given every 4th session (SWLS, FS)
+    has step 4, so its points are joined while a skipped administration is not.
     """
+    if step > 0:
+        return step
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(points)]
+    return max(1, min(steps)) if steps else 1
+
+
+def missing_sessions(points: Sequence[tuple[int, float]], step: int = 0) -> list[int]:
+    """Sessions on the series' schedule (between its first and last) without a score."""
+    if not points:
+        return []
+    step, have = schedule_step(points, step), {s for s, _ in points}
+    return [s for s in range(points[0][0], points[-1][0] + 1, step) if s not in have]
+
+
+def path_with_gaps(
+    layout: Layout, points: Sequence[tuple[int, float]], step: int = 0
+) -> tuple[str, int]:
+    """Return an SVG path joining scheduled neighbours only, and its segment count.
+
+    A missed session (a jump larger than the series' own step) starts a new segment,
+    so the line is never drawn through a session that should have had a score.
+    """
+    step = schedule_step(points, step)
     d, segments, prev = [], 0, None
     for session, value in points:
-        cmd = "L" if prev is not None and session - prev == 1 else "M"
+        cmd = "L" if prev is not None and session - prev <= step else "M"
         segments += cmd == "M"
         d.append(f"{cmd}{_num(layout.sx(session))},{_num(layout.sy(value))}")
         prev = session
@@ -540,7 +563,7 @@ def _series(lay: Layout, spec: Spec, n_sessions: int) -> list[str]:
     r = radius(n_sessions)
     for s in spec.series:
         extra = {f"data_{k}": v for k, v in s.attrs}
-        d, segments = path_with_gaps(lay, s.points)
+        d, segments = path_with_gaps(lay, s.points, s.step)
         points = []
         for session, value in s.points:
             tip = f"{s.label}, session {session}: {fmt(value, spec.decimals)}"

@@ -106,6 +106,12 @@ def _points(frame: pd.DataFrame) -> tuple[tuple[int, float], ...]:
     )
 
 
+def _step(frame: pd.DataFrame) -> int:
+    """The series' schedule from every row it has, a missing score included."""
+    sessions = np.unique(frame[schema.SESSION].dropna().astype(int).to_numpy())
+    return int(np.diff(sessions).min()) if len(sessions) > 1 else 1
+
+
 def _markers(markers: Iterable[Mapping[str, Any]] | None) -> tuple[Marker, ...]:
     out = []
     for m in markers or ():
@@ -194,8 +200,7 @@ def _describe(
                 f", first {f(v0)} (session {s0}), latest {f(v1)} (session {s1}), "
                 f"lowest {f(lo[1])} (session {lo[0]}), highest {f(hi[1])} (session {hi[0]})"
             )
-        have = {s for s, _ in x.points}
-        missing = [s for s in range(s0, s1 + 1) if s not in have]
+        missing = _svg.missing_sessions(x.points, x.step)
         if missing:
             text += f"; no score at session{'s' if len(missing) > 1 else ''} {_ranges(missing)}"
         parts.append(text + ".")
@@ -266,6 +271,7 @@ def _alliance_spec(
                 key=f"{role}:{resp}:{inst}:{sub or 'total'}",
                 label=name + (f" – {sub}" if sub else ""),
                 points=_points(frame),
+                step=_step(frame),
                 colour=colour,
                 dash=_svg.DASHES[sub]
                 if sub
@@ -286,7 +292,7 @@ def _alliance_spec(
         desc=desc,
         y_range=(1.0, 5.0),
         y_label="Alliance (1–5)",
-        series=tuple(series),
+        series=tuple(x for x in series if x.points),
         markers=marks,
         x_range=sessions,
         empty_message="No alliance check-ins yet.",
@@ -437,6 +443,7 @@ def _outcome_spec(
                 key=f"{role}:{resp}:{instrument}:total",
                 label=_label(role, str(resp), labels, 1),
                 points=_points(frame),
+                step=_step(frame),
                 colour=_svg.PALETTE[i % 6],
                 attrs=(("rater-role", role), ("respondent", str(resp))),
             )
@@ -492,7 +499,7 @@ def _outcome_spec(
         desc=_describe(title, series, marks, extra),
         y_range=(float(lo), float(hi)),
         y_label=name,
-        series=tuple(series),
+        series=tuple(x for x in series if x.points),
         bands=tuple(bands),
         lines=tuple(lines),
         expected=expected_line,
@@ -655,6 +662,7 @@ def _goal_spec(
                 key=f"goal:{resp}:{goal}",
                 label=name,
                 points=_points(frame),
+                step=_step(frame),
                 colour=_svg.PALETTE[(int(goal) - 1) % 6],
                 dash=(None, "6 3", "2 3")[respondents.index(str(resp)) % 3],
                 attrs=(("goal", str(goal)), ("respondent", str(resp))),
@@ -673,7 +681,7 @@ def _goal_spec(
         ),
         y_range=(0.0, 10.0),
         y_label="Progress (0–10)",
-        series=tuple(series),
+        series=tuple(x for x in series if x.points),
         markers=marks,
         x_range=sessions,
         empty_message="No goal ratings yet.",

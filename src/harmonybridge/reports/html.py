@@ -13,7 +13,6 @@ import pandas as pd
 from harmonybridge import __version__, schema
 from harmonybridge.change import (
     detect_ruptures,
-    pooled_within_sd,
     reliable_change,
     s_diff,
     sudden_gains,
@@ -123,7 +122,7 @@ def _quiet(
 
 
 def analyze_scores(
-    scores: pd.DataFrame, *, rupture_mode: str = "retrospective"
+    scores: pd.DataFrame, *, rupture_mode: str = "prospective"
 ) -> Analysis:
     """Run the per-series analyses of a canonical score frame.
 
@@ -132,10 +131,12 @@ def analyze_scores(
     scores : pandas.DataFrame
         Canonical score frame (``engagement_id``, ``session``, ``respondent_id``,
         ``instrument``, ``score``; ``subscale`` and ``rater_role`` optional).
-    rupture_mode : {"retrospective", "prospective"}
-        Mode of :func:`harmonybridge.change.detect_ruptures`. The reference SD is
-        the pooled within-person SD of the file by rater role (a research report
-        looks back over finished data).
+    rupture_mode : {"prospective", "retrospective"}
+        Mode of :func:`harmonybridge.change.detect_ruptures`: prospective (default)
+        flags each session as it would have been seen at the time; retrospective
+        judges each session against all others (finds V-shaped dips, not lasting
+        drops). The reference SD per rater role is the file's robust session-to-session
+        noise (median absolute successive difference / (0.6745·√2)).
 
     Returns
     -------
@@ -193,7 +194,7 @@ def analyze_scores(
                     d, id=_SERIES, cutoff=s, instrument=n, losses=lo
                 ),
                 notes,
-                f"{label} {kind.replace('_', ' ')}s",
+                f"{label} {'sudden losses' if losses else 'sudden gains'}",
             )
             if sg is not None and len(sg):
                 sg_parts.append(sg.assign(instrument=name, kind=kind))
@@ -221,19 +222,43 @@ def _ruptures(
         & data[schema.SUBSCALE].isin(_ALLIANCE_KEEP)
     ]
     key = [schema.ENGAGEMENT_ID, schema.RESPONDENT_ID, schema.INSTRUMENT]
-    reference = _quiet(
-        lambda: pooled_within_sd(
-            al[al[schema.SUBSCALE] == ""], id=key, by=schema.RATER_ROLE
-        ),
-        notes,
-        "Rupture reference SD",
-    )
+    reference = _robust_within_sd(al[al[schema.SUBSCALE] == ""], key)
     out = _quiet(
-        lambda: detect_ruptures(al, id=key, mode=mode, reference_sd=reference or None),
+        lambda: detect_ruptures(al, id=key, mode=mode, reference_sd=reference),
         notes,
         "Ruptures",
     )
     return out if out is not None else pd.DataFrame()
+
+
+def _robust_within_sd(totals: pd.DataFrame, key: list[str]) -> dict[str, float] | None:
+    """Session-to-session noise per rater role, robust to the ruptures themselves.
+
+    The median absolute successive difference divided by 0.6745·√2 estimates the
+    within-person SD of a stable series; a rupture adds only one or two large
+    differences, so the file's own ruptures barely inflate it (unlike the pooled
+    SD of the raw scores).
+    """
+    d = totals.dropna(subset=[schema.SCORE]).sort_values([*key, schema.SESSION])
+    diffs = d.groupby(key, sort=False)[schema.SCORE].diff().abs()
+    out = {}
+    for role, values in diffs.groupby(d[schema.RATER_ROLE]):
+        sd = (
+            float(values.median()) / (0.6745 * math.sqrt(2))
+            if values.notna().any()
+            else 0.0
+        )
+        if sd > 0:
+            out[str(role)] = sd
+    return out or None
+
+
+def _usable(reference: object) -> dict[str, float] | None:
+    """Keep the positive pooled SDs; a rater without one is screened on its own SD."""
+    if not isinstance(reference, dict):
+        return None
+    good = {k: float(v) for k, v in reference.items() if v == v and v > 0}
+    return good or None
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -300,7 +325,8 @@ def _chart_table(table: charts.ChartTable) -> str:
 
 
 def _figure(svg: str, table: charts.ChartTable) -> str:
-    return f"<figure>{svg}<figcaption>{escape(table.caption)}</figcaption>{_chart_table(table)}</figure>"
+    caption = f"<figcaption>{escape(table.caption)}</figcaption>"
+    return f"<figure>{caption}{svg}{_chart_table(table)}</figure>"
 
 
 def _markers(
@@ -535,7 +561,7 @@ def _notes(analysis: Analysis) -> str:
         + "<p>Reliable change compares each series' first and latest session; sudden gains use "
         "the instrument's reliable-change size as criterion 1, 25 % of the pre-gain score as "
         "criterion 2 and the adjusted t criterion 3; ruptures are screened against the larger "
-        "of the series' own and the file's pooled within-person SD.</p><ul>"
+        "of the series' own SD and the file's robust session-to-session SD per rater role.</p><ul>"
         + "".join(f"<li>{escape(r)}</li>" for r in refs)
         + "</ul>"
     )
