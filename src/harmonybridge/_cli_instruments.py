@@ -11,7 +11,13 @@ import pandas as pd
 
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import Instrument, all_instruments, get, score_frame
+from harmonybridge.instruments import (
+    Instrument,
+    all_instruments,
+    get,
+    load_wording,
+    score_frame,
+)
 
 NOT_VALIDATED = "not a validated instrument"
 
@@ -33,12 +39,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--json", action="store_true", help="print the full definition as JSON"
     )
+    _wording_option(p)
     p.set_defaults(func=_show)
     p = sub.add_parser("fhir", help="FHIR R4 Questionnaire JSON on stdout")
     p.add_argument("id", metavar="ID")
     p.add_argument(
         "--language", default="en", help="language of the text (%(default)s)"
     )
+    _wording_option(p)
     p.set_defaults(func=_fhir)
 
     p = subparsers.add_parser(
@@ -52,7 +60,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("id", metavar="ID", help="instrument id, e.g. phq9")
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
+    _wording_option(p)
     p.set_defaults(func=_score)
+
+
+def _wording_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wording",
+        metavar="FILE",
+        help="the practice's licensed wording file (TOML/JSON) for a class C instrument",
+    )
+
+
+def _instrument(args: argparse.Namespace) -> Instrument:
+    inst = get(args.id)
+    if getattr(args, "wording", None):
+        inst = inst.with_wording(load_wording(args.wording))
+    return inst
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -110,7 +134,7 @@ def _norm(label: str, norm: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    inst = get(args.id)
+    inst = _instrument(args)
     if args.json:
         print(json.dumps(inst.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -131,7 +155,9 @@ def _show(args: argparse.Namespace) -> int:
     )
     for sid, scale in inst.scales.items():
         labels = ", ".join(f"{v}={lab}" for v, lab in scale.options)
-        lines.append(f"Scale {sid} ({scale.min}-{scale.max}): {labels}")
+        flags = "" if scale.verified else " [UNVERIFIED]"
+        flags += " [configurable in the wording file]" if scale.configurable else ""
+        lines.append(f"Scale {sid} ({scale.min}-{scale.max}){flags}: {labels}")
     lines.append("Items:")
     lines.extend(_describe_items(inst))
     rules = {"total": inst.total, **inst.subscale_rules}
@@ -157,11 +183,8 @@ def _show(args: argparse.Namespace) -> int:
 def _fhir(args: argparse.Namespace) -> int:
     from harmonybridge.reports.fhir import questionnaire
 
-    print(
-        json.dumps(
-            questionnaire(get(args.id), args.language), indent=2, ensure_ascii=False
-        )
-    )
+    q = questionnaire(_instrument(args), args.language)
+    print(json.dumps(q, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -187,8 +210,8 @@ def _read_items(path: str, instrument: str) -> pd.DataFrame:
 
 
 def _score(args: argparse.Namespace) -> int:
-    get(args.id)  # unknown id -> one-line error listing the known ids
-    scores = score_frame(_read_items(args.file, args.id))
+    inst = _instrument(args)  # unknown id -> one-line error listing the known ids
+    scores = score_frame(_read_items(args.file, args.id), instruments={inst.id: inst})
     if args.out:
         scores.to_csv(args.out, index=False)
     else:

@@ -126,3 +126,27 @@ def test_unknown_instrument_and_missing_file_exit_2(capsys, tmp_path):
     code, _, err = run(capsys, "score", "phq9", str(tmp_path / "nope.csv"))
     assert code == 2
     assert "no such file" in err
+
+
+def test_wording_option_for_class_c(capsys, tmp_path):
+    wording = tmp_path / "sai_wording.toml"
+    wording.write_text(
+        'instrument = "sai"\nversion = "1.0"\n[items]\n'
+        + "".join(f'{n} = {{ en = "Placeholder {n}" }}\n' for n in range(1, 7))
+        + "[scales.agreement]\nmin = 1\nmax = 7\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "instruments", "fhir", "sai", "--wording", str(wording))
+    assert code == 0
+    assert json.loads(out)["item"][0]["text"] == "Placeholder 1"
+    answers = tmp_path / "sai.csv"
+    answers.write_text(
+        "response_id,item,value\n" + "".join(f"1,{n},7\n" for n in range(1, 7)),
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "score", "sai", str(answers))
+    assert code == 2  # 7 is off the shipped (unverified) 0-6 scale
+    assert "allowed: 0, 1, 2, 3, 4, 5, 6" in err
+    code, out, _ = run(capsys, "score", "sai", str(answers), "--wording", str(wording))
+    assert code == 0
+    assert pd.read_csv(io.StringIO(out))["total"].tolist() == [7.0]  # mean of six 7s
