@@ -71,7 +71,7 @@ def test_generator_argument_is_accepted():
 
 
 @pytest.mark.parametrize(
-    ("n_prac", "n_clients", "n_sessions"), [(1, 9, 8), (4, 40, 12), (3, 75, 20)]
+    ("n_prac", "n_clients", "n_sessions"), [(1, 10, 8), (4, 40, 12), (3, 75, 20)]
 )
 def test_sizes_follow_the_arguments(n_prac, n_clients, n_sessions):
     p = simulate_practice(
@@ -364,6 +364,20 @@ def test_safety_item_at_latest_session(seeded):
         latest = it[it["session"] == it["session"].max()]
         assert latest["session"].iloc[0] == st.session
         assert latest.loc[latest["item"] == 9, "value"].iloc[0] > 0
+
+
+def test_checkin_missing_at_latest_session(seeded):
+    for _, st in _story(seeded, "checkin_missing").iterrows():
+        s = seeded.scores[seeded.scores["engagement_id"] == st.engagement_id]
+        latest = s[s["session"] == st.session]
+        assert set(latest["rater_role"]) == {"practitioner"}  # only the practitioner's
+        assert (
+            st.session
+            == seeded.sessions.query("engagement_id == @st.engagement_id")[
+                "session"
+            ].max()
+        )
+        assert (s.loc[s["rater_role"] == "client", "session"] < st.session).all()
 
 
 def test_not_on_track_gets_worse(seeded):

@@ -81,6 +81,8 @@ def session_grid(rng: np.random.Generator, plan: Plan) -> Grid:
     client_obs[story[cl_eng]] = attended[cl_eng][story[cl_eng]]
     prac_obs = attended & (rng.random((n_e, n_slots)) > 0.03)
     prac_obs[story] = attended[story]
+    silent = plan.story[cl_eng] == "checkin_missing"  # story: latest check-in missing
+    client_obs[silent, plan.length[cl_eng][silent] - 1] = False
     return Grid(
         n_slots,
         valid,

@@ -15,6 +15,7 @@ STORY_KINDS: tuple[str, ...] = (
     "split_alliance_family",
     "safety_item",
     "sudden_gain",
+    "checkin_missing",
 )
 
 #: Kinds that need a therapy line (PHQ-9) or a family engagement.
@@ -208,6 +209,19 @@ def _sudden_gain(rng, lat, e, clients, length, therapy):  # type: ignore[no-unty
     }
 
 
+def _checkin_missing(rng, lat, e, clients, length, therapy):  # type: ignore[no-untyped-def]
+    # The missing answers themselves are made in _engine.session_grid.
+    return {
+        "client": int(clients[0]),
+        "instrument": "hb_checkin",
+        "slot": length - 1,
+        "description": (
+            f"the client's check-in after the latest session ({length}) has not come "
+            "back; the practitioner's has"
+        ),
+    }
+
+
 _PLANTERS = {
     "repaired_rupture": _repaired,
     "unrepaired_rupture": _unrepaired,
@@ -216,4 +230,5 @@ _PLANTERS = {
     "split_alliance_family": _split,
     "safety_item": _safety,
     "sudden_gain": _sudden_gain,
+    "checkin_missing": _checkin_missing,
 }

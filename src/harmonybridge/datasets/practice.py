@@ -98,7 +98,7 @@ def _default_stories(lines: Sequence[tuple[int, ...]]) -> list[StorySpec]:
     coaches = [i for i, ls in enumerate(lines) if ls == COACH] or therapists
     specs = []
     for i, kind in enumerate(STORY_KINDS):
-        if kind in ("unrepaired_rupture", "practitioner_client_gap"):
+        if kind in ("unrepaired_rupture", "practitioner_client_gap", "checkin_missing"):
             prac = coaches[i % len(coaches)]
             line = lines[prac][0]
         else:
@@ -143,7 +143,7 @@ def simulate_practice(
     active_share : float
         Expected share of ordinary engagements still active at ``as_of``.
     stories : bool
-        Plant one engagement per story kind (needs >= 9 clients and >= 8 sessions).
+        Plant one engagement per story kind (needs >= 10 clients and >= 8 sessions).
     as_of : datetime.date
         The day the data ends.
 
