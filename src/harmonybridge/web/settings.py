@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "harmonybridge.web.practice",
     "harmonybridge.web.checkins",
     "harmonybridge.web.alerts",
+    "harmonybridge.web.insights",
+    "harmonybridge.web.repairs",
 ]
 
 MIDDLEWARE = [

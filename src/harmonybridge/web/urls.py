@@ -13,6 +13,8 @@ urlpatterns = [
     path("practice/", include("harmonybridge.web.practice.urls")),
     path("c/", include("harmonybridge.web.checkins.urls")),
     path("alerts/", include("harmonybridge.web.alerts.urls")),
+    path("insights/", include("harmonybridge.web.insights.urls")),
+    path("repairs/", include("harmonybridge.web.repairs.urls")),
     path("audit/", include("harmonybridge.web.audit.urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
 ]

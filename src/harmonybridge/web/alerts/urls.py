@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from harmonybridge.web.alerts import views
+from harmonybridge.web.alerts import views, workflow
 
 app_name = "alerts"
 
@@ -15,4 +15,5 @@ urlpatterns = [
         views.acknowledge_safety,
         name="acknowledge_safety",
     ),
+    path("<int:pk>/<str:action>", workflow.act, name="act"),
 ]

@@ -125,13 +125,16 @@ def engagement_code(engagement_id: int) -> str:
 
 
 def session_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
-    """Sessions of some engagements: engagement_id, session, date, attendance, modality."""
+    """Sessions of some engagements: engagement_id, session, date, attendance, modality,
+    session_pk (the row's primary key, for links)."""
     from harmonybridge.web.practice.models import TherapySession
 
     rows = list(
         TherapySession.objects.filter(engagement_id__in=list(engagement_ids))
         .order_by("engagement_id", "number")
-        .values_list("engagement_id", "number", "starts_at", "attendance", "modality")
+        .values_list(
+            "engagement_id", "number", "starts_at", "attendance", "modality", "pk"
+        )
     )
     frame = pd.DataFrame(
         rows,
@@ -141,6 +144,7 @@ def session_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
             schema.DATE,
             "attendance",
             "modality",
+            "session_pk",
         ],
     )
     frame[schema.ENGAGEMENT_ID] = "E" + frame[schema.ENGAGEMENT_ID].astype(str)

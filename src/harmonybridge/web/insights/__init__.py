@@ -1,0 +1,1 @@
+"""What a practitioner sees: dashboards, caseload statuses, progress reports, client view."""

@@ -1,0 +1,12 @@
+"""Django app configuration for the insights app (dashboards and reports)."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    name = "harmonybridge.web.insights"
+    label = "insights"
+    verbose_name = _("Insights")

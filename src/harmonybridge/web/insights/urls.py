@@ -1,0 +1,32 @@
+"""URLs of the insights app (namespace ``insights``)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from harmonybridge.web.insights.views import (
+    caseload,
+    client_view,
+    dashboard,
+    guide,
+    report,
+)
+
+app_name = "insights"
+
+urlpatterns = [
+    path("", caseload.caseload, name="caseload"),
+    path("guide", guide.guide, name="guide"),
+    path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),
+    path("engagements/<int:pk>/goals", dashboard.goals_edit, name="goals"),
+    path(
+        "engagements/<int:pk>/client-view",
+        dashboard.client_view_settings,
+        name="client_view",
+    ),
+    path("engagements/<int:pk>/report", report.report_form, name="report"),
+    path("engagements/<int:pk>/report.html", report.report_html, name="report_html"),
+    path("engagements/<int:pk>/report.pdf", report.report_pdf, name="report_pdf"),
+    path("sessions/<int:pk>/answers", dashboard.session_answers, name="answers"),
+    path("my-progress", client_view.my_progress, name="my_progress"),
+]

@@ -1,0 +1,92 @@
+"""Load what every page about one engagement needs, with a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from harmonybridge.web.alerts.models import StoredAlert
+from harmonybridge.web.insights import language
+from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.practice import frames
+from harmonybridge.web.practice.models import Engagement, PlanEntry
+from harmonybridge.web.repairs import services as repair_services
+
+
+@dataclass
+class EngagementData:
+    engagement: Engagement
+    clients: list[Any]
+    coaching: bool
+    words: dict[str, str]
+    labels: dict[str, str]
+    chosen: tuple[str, ...]
+    scores: pd.DataFrame
+    sessions: pd.DataFrame
+    episodes: pd.DataFrame
+
+    @property
+    def goals(self) -> dict[int, str]:
+        e = self.engagement
+        return {i: g for i, g in enumerate((e.goal_1, e.goal_2, e.goal_3), 1) if g}
+
+
+def respondent_labels(
+    engagement: Engagement, clients: list[Any], coaching: bool
+) -> dict[str, str]:
+    """Display names: the client's name or code, the practitioner's name (or role word)."""
+    w = language.words(coaching)
+    labels = {c.code: c.label for c in clients}
+    people = list(engagement.practitioners.all())
+    for u in people:
+        name = u.get_full_name() or u.get_username()
+        labels[frames.practitioner_code(u.pk)] = (
+            f"{w['Practitioner']} ({name})" if len(people) > 1 else w["Practitioner"]
+        )
+    return labels
+
+
+def load(engagement: Engagement) -> EngagementData:
+    clients = [m.client for m in engagement.memberships.select_related("client")]
+    coaching = engagement.is_coaching
+    scores = frames.score_frame(engagement_ids=[engagement.pk])
+    chosen = tuple(
+        PlanEntry.objects.filter(plan__engagement=engagement).values_list(
+            "instrument_id", flat=True
+        )
+    )
+    return EngagementData(
+        engagement=engagement,
+        clients=clients,
+        coaching=coaching,
+        words=language.words(coaching),
+        labels=respondent_labels(engagement, clients, coaching),
+        chosen=chosen,
+        scores=scores,
+        sessions=frames.session_frame(engagement_ids=[engagement.pk]),
+        episodes=repair_services.episodes_for(engagement.pk, scores),
+    )
+
+
+def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAlert]]:
+    """(unresolved, resolved) alerts with their workflow history."""
+    alerts = list(
+        StoredAlert.objects.filter(engagement=engagement)
+        .select_related("status_by")
+        .prefetch_related("steps__user")
+        .order_by("-session_number", "-created_at")
+    )
+    severity = {"urgent": 0, "warning": 1, "info": 2}
+    unresolved = sorted(
+        (a for a in alerts if a.status != "resolved"),
+        key=lambda a: (severity.get(a.severity, 3), -(a.session_number or 0)),
+    )
+    return unresolved, [a for a in alerts if a.status == "resolved"]
+
+
+def view_options(engagement: Engagement) -> ClientViewOptions:
+    return ClientViewOptions.objects.filter(engagement=engagement).first() or (
+        ClientViewOptions(engagement=engagement)
+    )

@@ -1,0 +1,199 @@
+"""The client dashboard of one engagement, its editable goals and the item-level answers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from harmonybridge import instruments
+from harmonybridge.web import audit
+from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.checkins.models import Response
+from harmonybridge.web.insights import dashboard as build
+from harmonybridge.web.insights.curves import curve_sets_for
+from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
+from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.insights.views.context import alerts_of, load, view_options
+from harmonybridge.web.practice.http import PractitionerRequest, staff_view
+from harmonybridge.web.practice.scoping import (
+    get_engagement_or_404,
+    get_session_or_404,
+)
+from harmonybridge.web.repairs.services import episode_rows
+
+
+@require_GET
+@staff_view
+def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """Charts, open alerts, rupture episodes, session table, goals (htmx: alliance chart)."""
+    engagement = get_engagement_or_404(request, pk)
+    data = load(engagement)
+    subscales = request.GET.get("subscales") == "1"
+    built = build.build(
+        data.scores,
+        data.sessions,
+        data.episodes,
+        coaching=data.coaching,
+        goals=data.goals,
+        labels=data.labels,
+        chosen=data.chosen,
+        curve_sets=curve_sets_for(engagement.practice_id),
+        subscales=subscales,
+    )
+    columns, rows = build.session_table(
+        data.scores,
+        data.sessions,
+        coaching=data.coaching,
+        labels=data.labels,
+        chosen=data.chosen,
+    )
+    unresolved, resolved = alerts_of(engagement)
+    options = view_options(engagement)
+    audit.record(request.user, "dashboard.view", engagement, request=request)
+    context = {
+        "engagement": engagement,
+        "data": data,
+        "words": data.words,
+        "built": built,
+        "alliance": next((c for c in built.charts if c.key == "alliance"), None),
+        "columns": columns,
+        "rows": rows,
+        "episodes": episode_rows(data.episodes, data.labels),
+        "open_alerts": unresolved,
+        "resolved_alerts": resolved,
+        "safety_notices": SafetyNotice.objects.filter(engagement=engagement).exclude(
+            acknowledgements__user=request.user
+        ),
+        "subscales": subscales,
+        "goals_form": GoalsForm(instance=engagement),
+        "view_form": ClientViewForm(
+            initial={
+                "enabled": engagement.client_sees_scores,
+                "goals": engagement.client_sees_goals,
+                "alliance": options.show_alliance,
+            }
+        ),
+        "last_session": data.sessions.iloc[-1].to_dict()
+        if len(data.sessions)
+        else None,
+    }
+    template = "insights/dashboard.html"
+    if request.htmx:
+        template += "#alliance-chart"
+    return render(request, template, context)
+
+
+@require_POST
+@staff_view
+def goals_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
+    engagement = get_engagement_or_404(request, pk, change=True)
+    form = GoalsForm(request.POST, instance=engagement)
+    if form.is_valid():
+        with transaction.atomic():
+            form.save()
+            audit.record(
+                request.user, "engagement.goals_update", engagement, request=request
+            )
+        if not request.htmx:
+            messages.success(
+                request, _("The agreed goals and way of working were saved.")
+            )
+    status = 200 if form.is_valid() else 400
+    if request.htmx:
+        return render(
+            request,
+            "insights/dashboard.html#goals",
+            {"engagement": engagement, "goals_form": form, "saved": form.is_valid()},
+            status=status,
+        )
+    if not form.is_valid():
+        messages.error(request, _("The goals were not saved: please check the fields."))
+    return redirect("insights:dashboard", pk=engagement.pk)
+
+
+@require_POST
+@staff_view
+def client_view_settings(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """Switch the client's own view on or off (alliance stays off unless chosen)."""
+    engagement = get_engagement_or_404(request, pk, change=True)
+    form = ClientViewForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    with transaction.atomic():
+        engagement.client_sees_scores = bool(data.get("enabled"))
+        engagement.client_sees_goals = bool(data.get("enabled") and data.get("goals"))
+        engagement.save(
+            update_fields=["client_sees_scores", "client_sees_goals", "updated_at"]
+        )
+        ClientViewOptions.objects.update_or_create(
+            engagement=engagement,
+            defaults={
+                "show_alliance": bool(data.get("enabled") and data.get("alliance"))
+            },
+        )
+        audit.record(
+            request.user,
+            "engagement.client_view_update",
+            engagement,
+            request=request,
+            enabled=engagement.client_sees_scores,
+        )
+    messages.success(request, _("The client's view was updated."))
+    return redirect("insights:dashboard", pk=engagement.pk)
+
+
+@require_GET
+@staff_view
+def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """The item-level answers behind each score of one session (htmx: the list only)."""
+    session = get_session_or_404(request, pk)
+    responses = (
+        Response.objects.filter(session=session)
+        .select_related("respondent_client", "respondent_user")
+        .prefetch_related("answers", "scores")
+        .order_by("instrument_id", "respondent_key")
+    )
+    blocks = []
+    for r in responses:
+        inst = _instrument(r.instrument_id)
+        texts = {}
+        if inst is not None:
+            texts = {it.number: (it.text.get("en") or "") for it in inst.items}
+        blocks.append(
+            {
+                "response": r,
+                "title": inst.title if inst else r.instrument_id,
+                "who": r.respondent_client.label
+                if r.respondent_client
+                else (
+                    r.respondent_user.get_full_name()
+                    or r.respondent_user.get_username()
+                ),
+                "answers": [
+                    (a.item, texts.get(a.item, ""), a.value) for a in r.answers.all()
+                ],
+                "scores": list(r.scores.all()),
+            }
+        )
+    audit.record(
+        request.user, "answers.view", session, request=request, session_id=session.pk
+    )
+    template = "insights/session_answers.html"
+    if request.htmx:
+        template += "#answers"
+    return render(
+        request,
+        template,
+        {"session": session, "engagement": session.engagement, "blocks": blocks},
+    )
+
+
+def _instrument(instrument_id: str):
+    try:
+        return instruments.get(instrument_id)
+    except Exception:
+        return None

@@ -1,0 +1,61 @@
+"""Rupture episodes of an engagement from the stored scores and records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from harmonybridge import instruments, schema
+from harmonybridge.web.practice import frames
+from harmonybridge.web.repairs import markers
+from harmonybridge.web.repairs.episodes import detect_episodes
+
+
+def alliance_instrument_ids() -> tuple[str, ...]:
+    return tuple(
+        i.id for i in instruments.all_instruments() if i.kind in ("alliance", "rupture")
+    )
+
+
+def episodes_for(
+    engagement_id: int, scores: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Episodes of one engagement (pass its score frame when you already have it)."""
+    if scores is None:
+        scores = frames.score_frame(engagement_ids=[engagement_id])
+    records = frames.repair_frame(engagement_ids=[engagement_id])
+    return detect_episodes(
+        scores, records, alliance_instruments=alliance_instrument_ids()
+    )
+
+
+_SOURCE_LABELS = {
+    "statistical": "drop in the alliance scores",
+    "client_report": "client's own report",
+    "practitioner_report": "practitioner's check-in",
+    "practitioner_record": "practitioner's record",
+}
+
+
+def episode_rows(
+    episodes: pd.DataFrame, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Episodes as template rows with readable sources, markers and strategies."""
+    from django.utils.translation import gettext as _
+
+    out = []
+    for row in episodes.to_dict("records"):
+        who = [labels.get(str(r), str(r)) for r in row["respondents"]]
+        out.append(
+            {
+                **row,
+                "source_labels": [_(_SOURCE_LABELS.get(s, s)) for s in row["sources"]],
+                "who": who,
+                "marker_labels": markers.labels(row["markers"]),
+                "strategy_labels": markers.labels(row["strategies"]),
+                "has_repair": row["repair_session"] == row["repair_session"],
+                "engagement_pk": int(str(row[schema.ENGAGEMENT_ID]).lstrip("E")),
+            }
+        )
+    return out
