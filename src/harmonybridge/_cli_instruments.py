@@ -80,7 +80,7 @@ def _instrument(args: argparse.Namespace) -> Instrument:
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": i.id,
             "title": i.title,

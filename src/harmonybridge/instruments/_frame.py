@@ -16,7 +16,7 @@ import pandas as pd
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.instruments._loader import get
-from harmonybridge.instruments._model import Instrument, ScoreRule
+from harmonybridge.instruments._model import Cutoff, Instrument, ScoreRule
 
 _FIXED = (schema.RESPONSE_ID, schema.INSTRUMENT, schema.ITEM, schema.VALUE)
 
@@ -41,7 +41,7 @@ def _response_codes(rid: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray | 
 
 def _instrument_codes(
     col: pd.Series, registry: Mapping[str, Instrument] | None
-) -> tuple[np.ndarray, list[Instrument]]:
+) -> tuple[np.ndarray, list[Instrument | None]]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         codes, cats = col.cat.codes.to_numpy(), list(col.cat.categories)
     else:
@@ -207,7 +207,7 @@ def _score_block(
         )
         _bands(inst, total, out, rows)
         if inst.cutoff is not None:
-            clinical = _compare(total, *_cut(inst))
+            clinical = _compare(total, *_cut(inst.cutoff))
             out["clinical"][rows] = np.where(np.isnan(total), -1, clinical)
     for name, rule in inst.subscale_rules.items():
         _column(out, name)[rows] = _rule(rule, filled, missing)[0]
@@ -219,9 +219,9 @@ def _score_block(
     out["safety"][rows] = flag
 
 
-def _cut(inst: Instrument) -> tuple[str, float]:
+def _cut(cutoff: Cutoff) -> tuple[str, float]:
     ops = {"at_or_above": ">=", "above": ">", "at_or_below": "<=", "below": "<"}
-    return ops[inst.cutoff.clinical_when], inst.cutoff.value
+    return ops[cutoff.clinical_when], cutoff.value
 
 
 def _bands(inst: Instrument, total: np.ndarray, out: dict, rows: np.ndarray) -> None:
@@ -346,9 +346,9 @@ def _response_instruments(
         mixed = resp_inst[codes] != inst_codes
         is_mixed = bool(mixed.any())
     if is_mixed:
-        if mixed is None:
+        if mixed is None and first_row is not None:
             mixed = np.r_[False, (inst_codes[1:] != inst_codes[:-1]) > first_row[1:]]
-        row = int(np.flatnonzero(mixed)[0])
+        row = int(np.flatnonzero(np.asarray(mixed))[0])
         raise DataValidationError(
             f"response_id {_cell(items, schema.RESPONSE_ID, row)!r} has answers for more "
             "than one instrument; each response_id is one completed questionnaire"
@@ -406,7 +406,8 @@ def _assemble(
     data: dict = {schema.RESPONSE_ID: uniques.to_numpy()}
     data.update({c: s.to_numpy() for c, s in carried.items()})
     data[schema.INSTRUMENT] = pd.Categorical.from_codes(
-        cat_codes[resp_inst] if n else np.zeros(0, np.int64), categories=ids
+        cat_codes[resp_inst] if n else np.zeros(0, np.int64),
+        categories=pd.Index(ids, dtype=object),
     )
     data["total"] = out.get("total", np.zeros(0))
     skip = {

@@ -279,7 +279,7 @@ def _scoring(ctx: _Ctx, raw: dict, items: tuple[Item, ...]) -> tuple[ScoreRule, 
 
 
 def _bands(ctx: _Ctx, raw: list) -> tuple[Band, ...]:
-    bands = []
+    bands: list[Band] = []
     for k, b in enumerate(raw):
         path = f"bands[{k}]"
         if not isinstance(b, dict):

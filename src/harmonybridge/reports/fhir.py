@@ -70,6 +70,7 @@ def _answer_coding(inst: Instrument, scale_id: str, value: int, language: str) -
     k = value - scale.min
     label = dict(scale.option_labels(language)).get(value, str(value))
     code = scale.codes[k] if scale.codes else None
+    coding: dict[str, Any]
     if code is not None:
         coding = {"system": code.system, "code": code.code, "display": label}
     else:
@@ -133,7 +134,7 @@ def _score_items(inst: Instrument) -> list[dict]:
     return items
 
 
-def _validated(model: type, data: dict) -> dict:
+def _validated(model: Any, data: dict) -> dict:
     try:
         obj = model.model_validate(data)
     except (
@@ -389,7 +390,7 @@ def validate_response(
     questions = {q["linkId"]: q for q in _flatten(questionnaire.get("item"))}
     answers: dict[str, list[dict]] = {}
     for item in _flatten(response.get("item")):
-        link = item.get("linkId")
+        link = str(item.get("linkId"))
         if link not in questions:
             problems.append(f"item {link!r}: unknown linkId (not in the questionnaire)")
             continue
