@@ -76,14 +76,27 @@ class _Wide:
     n_obs: np.ndarray  # (G,) observed sessions per series
 
 
-def _to_wide(frame: pd.DataFrame, keys: list[str], time: str, cols: list[str]) -> _Wide:
+def _to_wide(
+    frame: pd.DataFrame,
+    keys: list[str],
+    time: str,
+    cols: list[str],
+    rows: np.ndarray | None = None,
+) -> _Wide:
     """Lay out long rows as a (series × position) matrix without a per-series loop.
 
-    A precomputed key code column ``_g`` is used when present.
+    A precomputed key code column ``_g`` is used when present; ``rows`` (row
+    positions) selects a subset without copying the text key columns.
     """
-    codes = frame["_g"].to_numpy() if "_g" in frame.columns else _key_codes(frame, keys)
+    if rows is None:
+        rows = np.arange(len(frame))
+
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy()[rows]
+
+    codes = col("_g") if "_g" in frame.columns else _key_codes(frame, keys)[rows]
     gid, _ = pd.factorize(codes)
-    t = frame[time].to_numpy(dtype=float)
+    t = col(time).astype(float)
     order = np.lexsort((t, gid))
     gid = gid[order]
     n_groups = int(gid.max()) + 1 if len(gid) else 0
@@ -96,9 +109,9 @@ def _to_wide(frame: pd.DataFrame, keys: list[str], time: str, cols: list[str]) -
     mats = []
     for c in cols:
         m = np.full((n_groups, width), np.nan)
-        m[gid, pos] = frame[c].to_numpy(dtype=float)[order]
+        m[gid, pos] = col(c).astype(float)[order]
         mats.append(m)
-    key_frame = frame[keys].iloc[order[starts]].reset_index(drop=True)
+    key_frame = frame[keys].iloc[rows[order[starts]]].reset_index(drop=True)
     values = mats[0] if len(mats) == 1 else np.stack(mats)
     return _Wide(key_frame, values, times, n_obs)
 
@@ -633,10 +646,11 @@ def detect_ruptures(
         if has_sub
         else np.zeros(len(d), bool)
     )
-    stat = d.loc[~is_sr].dropna(subset=[score])
+    stat_rows = np.flatnonzero(~is_sr & d[score].notna().to_numpy())
     parts = [
         _statistical_events(
-            stat,
+            d,
+            stat_rows,
             gkeys,
             time,
             score,
@@ -694,6 +708,7 @@ def _check_options(
 
 def _statistical_events(
     stat: pd.DataFrame,
+    rows: np.ndarray,
     gkeys: list[str],
     time: str,
     score: str,
@@ -708,7 +723,7 @@ def _statistical_events(
     sd_between: float | None,
     reliability: float | None,
 ) -> pd.DataFrame:
-    w = _to_wide(stat, gkeys, time, [score])
+    w = _to_wide(stat, gkeys, time, [score], rows)
     a = w.values
     mode, src = str(p["mode"]), str(p["sd_source"])
     mean, within, _ = _prior_stats(a, mode)
