@@ -13,6 +13,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from harmonybridge.errors import DataValidationError
 from harmonybridge.instruments import get, ids, load_wording
 from harmonybridge.reports.fhir import (
+    answers_from_response,
     check_response,
     questionnaire,
     questionnaire_response,
@@ -179,3 +180,20 @@ def test_check_response_raises_with_every_problem(phq9_pair):
     r["item"].append({"linkId": "99"})
     with pytest.raises(DataValidationError, match=r"status 'done'.*item '99'"):
         check_response(q, r)
+
+
+@pytest.mark.parametrize(
+    "instrument", ["phq9", "hb_checkin", "wai_sr", "goal_progress"]
+)
+def test_answers_round_trip_through_a_response(instrument):
+    inst = get(instrument)
+    answers = full_answers(instrument)
+    r = questionnaire_response(inst, answers)
+    assert answers_from_response(inst, r) == answers
+
+
+def test_answers_from_an_invalid_response_are_refused(phq9_pair):
+    _, r = phq9_pair
+    r["item"][0]["answer"][0]["valueCoding"]["code"] = "LA0000-0"
+    with pytest.raises(DataValidationError, match=r"item '1'.*not in the answer set"):
+        answers_from_response(get("phq9"), r)

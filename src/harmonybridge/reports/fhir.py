@@ -34,6 +34,7 @@ __all__ = [
     "INSTRUMENT_SYSTEM",
     "ITEM_SYSTEM",
     "RESPONSE_STATUSES",
+    "answers_from_response",
     "check_response",
     "questionnaire",
     "questionnaire_response",
@@ -424,3 +425,37 @@ def check_response(
     problems = validate_response(questionnaire, response)
     if problems:
         raise DataValidationError("; ".join(problems))
+
+
+def answers_from_response(
+    inst: Instrument, response: Mapping[str, Any]
+) -> dict[int, int]:
+    """Read the item answers of a QuestionnaireResponse back into ``{item: value}``.
+
+    The response is first checked against the instrument's Questionnaire with
+    :func:`check_response`; score items (``total``, subscales) are ignored, so
+    the scores are always recomputed from the answers.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem :func:`validate_response` finds.
+    """
+    check_response(_bare(inst), response)
+    values: dict[int, int] = {}
+    for item in _flatten(response.get("item")):
+        link = str(item.get("linkId"))
+        if not link.isdigit():
+            continue
+        scale = inst.scales[inst.item(int(link)).scale]
+        for answer in item.get("answer") or []:
+            key = _coding_key(answer["valueCoding"])
+            for value in scale.values:
+                if _coding_key(_answer_coding(inst, scale.id, value, "en")) == key:
+                    values[int(link)] = value
+    return values
+
+
+def _bare(inst: Instrument) -> dict:
+    """The Questionnaire in the instrument's first language (codes do not depend on it)."""
+    return questionnaire(inst, inst.languages[0])
