@@ -142,7 +142,8 @@ def test_self_reported_tension():
 def test_gap_standardised_with_norms():
     # Norms: client 3, 4, 5 -> mean 4, SD 1; practitioner 3, 3.5, 4 -> mean
     # 3.5, SD .5. Session 1: client 3.0 -> z = -1; practitioner 4.0 -> z = 1;
-    # D = -2 <= -1.5 -> alliance.gap. With client 3.6 (z = -.4) D = -1.4 -> none.
+    # D = -2, |D| >= min_abs_z 2.0 -> alliance.gap. With client 3.6 (z = -.4)
+    # D = -1.4 -> none.
     ref = pd.DataFrame(
         [_row(1, v, resp=f"r{v}", eng=f"r{v}") for v in (3, 4, 5)]
         + [
