@@ -37,6 +37,13 @@ BROKEN = [
     (CHECKIN, "condition = [4, 1]", "condition = [4, 2]", "items[4] (item 5).condition", "not on item 4"),
     (CHECKIN, 'subscales = ["bond"]', 'subscales = ["bonding"]', "scoring.subscales", "'bonding'"),
     (CHECKIN, "rupture_present = 4", "rupture_present = 7", "derived.rupture_present", "1..6"),
+    (PHQ9, 'citation = "Kroenke', 'cite = "Kroenke', "cite", "unknown field"),
+    (PHQ9, "min = 0\nmax = 3\nlabels = { en = [\"Not at all\", \"Several", "min = 3\nmax = 3\nlabels = { en = [\"Not at all\", \"Several", "scales.frequency.max", "must be greater than min"),
+    (PHQ9, '{ code = "LA6571-9"', '# { code = "LA6571-9"', "scales.frequency.codes", "needs 4 codes"),
+    (PHQ9, 'text = { en = "Poor appetite or overeating" }', 'text = { en = "  " }', "items[4] (item 5).text.en", "non-empty text"),
+    (PHQ9, 'text = { en = "Poor appetite or overeating" }', 'text = { fr = "Appetit" }', "items[4] (item 5).text.fr", "language not in languages"),
+    (PHQ9, "[norms.sd]", "[norms.mean]", "norms.mean", "unknown field"),
+    (PHQ9, 'source = "Kroenke, Spitzer & Williams 2001: >= 10', 'sauce = "Kroenke, Spitzer & Williams 2001: >= 10', "cutoff.sauce", "unknown field"),
 ]  # fmt: skip
 
 
