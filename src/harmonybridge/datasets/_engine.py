@@ -267,6 +267,13 @@ class Names:
     client: np.ndarray
 
 
+def take(
+    labels: np.ndarray | tuple[str, ...], idx: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """Return ``labels[idx]`` as a pandas string array (fast: no per-row objects)."""
+    return pd.array(np.asarray(labels, dtype=object), dtype="str").take(idx)
+
+
 def _key_columns(
     plan: Plan, grid: Grid, names: Names, resp: Responses, idx: np.ndarray
 ) -> dict:
@@ -275,17 +282,19 @@ def _key_columns(
     client = resp.client[idx]
     is_prac = client < 0
     shown = np.where(is_prac, grid.first_client[eng], client)
-    prac = names.practitioner[plan.prac[eng]]
-    instruments = np.array(INSTRUMENT_ORDER, dtype=object)
+    prac = plan.prac[eng]
+    people = np.concatenate([names.client, names.practitioner])
     return {
-        "client_id": names.client[shown],
-        "engagement_id": names.engagement[eng],
-        "practitioner_id": prac,
+        "client_id": take(names.client, shown),
+        "engagement_id": take(names.engagement, eng),
+        "practitioner_id": take(names.practitioner, prac),
         "session": (slot + 1).astype(np.int64),
         "date": _dates(plan, grid.day[eng, slot]),
-        "rater_role": np.where(is_prac, "practitioner", "client").astype(object),
-        "respondent_id": np.where(is_prac, prac, names.client[shown]),
-        "instrument": instruments[resp.code[idx]],
+        "rater_role": take(("client", "practitioner"), is_prac.astype(np.int64)),
+        "respondent_id": take(
+            people, np.where(is_prac, len(names.client) + prac, shown)
+        ),
+        "instrument": take(INSTRUMENT_ORDER, resp.code[idx]),
     }
 
 
@@ -296,12 +305,17 @@ def _dates(plan: Plan, day: np.ndarray) -> np.ndarray:
 def score_frame(plan: Plan, grid: Grid, names: Names, resp: Responses) -> pd.DataFrame:
     """Return the canonical score frame (total and subscale rows per response)."""
     idx_parts, sub_parts, score_parts, order_parts = [], [], [], []
+    all_subs = list(
+        dict.fromkeys(s for lay in LAYOUTS.values() for s in ("", *lay.subscales))
+    )
     for instrument, (ridx, values) in resp.values.items():
         scores = score_matrix(instrument, values)
         subs = ("", *LAYOUTS[instrument].subscales)
         n_sub = len(subs)
         idx_parts.append(np.repeat(ridx, n_sub))
-        sub_parts.append(np.tile(np.array(subs, dtype=object), len(ridx)))
+        sub_parts.append(
+            np.tile(np.array([all_subs.index(x) for x in subs]), len(ridx))
+        )
         score_parts.append(scores.reshape(-1))
         order_parts.append(
             np.repeat(ridx, n_sub) * 16 + np.tile(np.arange(n_sub), len(ridx))
@@ -311,7 +325,7 @@ def score_frame(plan: Plan, grid: Grid, names: Names, resp: Responses) -> pd.Dat
     order = np.argsort(np.concatenate(order_parts), kind="stable")
     idx = np.concatenate(idx_parts)[order]
     cols = _key_columns(plan, grid, names, resp, idx)
-    cols["subscale"] = np.concatenate(sub_parts)[order]
+    cols["subscale"] = take(all_subs, np.concatenate(sub_parts)[order])
     cols["score"] = np.concatenate(score_parts)[order].astype(float)
     return pd.DataFrame(cols, columns=list(SCORE_COLUMNS))
 
@@ -342,13 +356,11 @@ def session_frame(plan: Plan, grid: Grid, names: Names) -> pd.DataFrame:
     eng, slot = np.nonzero(grid.valid)
     return pd.DataFrame(
         {
-            "engagement_id": names.engagement[eng],
-            "practitioner_id": names.practitioner[plan.prac[eng]],
+            "engagement_id": take(names.engagement, eng),
+            "practitioner_id": take(names.practitioner, plan.prac[eng]),
             "session": (slot + 1).astype(np.int64),
             "date": _dates(plan, grid.day[eng, slot]),
-            "attendance": np.array(ATTENDANCE, dtype=object)[
-                grid.attendance[eng, slot]
-            ],
-            "modality": np.array(MODALITIES, dtype=object)[grid.modality[eng, slot]],
+            "attendance": take(ATTENDANCE, grid.attendance[eng, slot]),
+            "modality": take(MODALITIES, grid.modality[eng, slot]),
         }
     )

@@ -356,9 +356,10 @@ def _client_frame(
         rng.integers(0, len(_text.INITIALS), n_c)
     ]
     family = initial[grid.first_client[grid.cl_eng]]  # one family name per engagement
-    relation = [
-        _text.RELATIONS[min(int(plan.members[e]), 4)][min(int(m), 3)]
-        for e, m in zip(grid.cl_eng, grid.member, strict=True)
+    table = [(*_text.RELATIONS[min(n, 4)], "", "", "")[:4] for n in range(1, 5)]
+    relations = np.array([r for row in table for r in row], dtype=object)
+    relation = relations[
+        (np.minimum(plan.members[grid.cl_eng], 4) - 1) * 4 + np.minimum(grid.member, 3)
     ]
     return pd.DataFrame(
         {
@@ -375,12 +376,18 @@ def _goal_frame(
     rng: np.random.Generator, plan: Plan, lat, grid: _engine.Grid, names: _engine.Names
 ) -> pd.DataFrame:
     n_goals = (~np.isnan(lat.goals[grid.first_client, 0, :])).sum(axis=1)
-    rows = []
-    for e in range(plan.n_engagements):
-        pool = _text.GOALS[SERVICE_LINES[plan.line[e]]]
-        picks = rng.choice(len(pool), int(n_goals[e]), replace=False)
-        rows += [(names.engagement[e], g + 1, pool[p]) for g, p in enumerate(picks)]
-    return pd.DataFrame(rows, columns=["engagement_id", "goal", "text"])
+    pools = [_text.GOALS[line] for line in SERVICE_LINES]
+    size = min(len(p) for p in pools)
+    texts = np.array([t for p in pools for t in p[:size]], dtype=object)
+    picks = np.argsort(rng.random((plan.n_engagements, size)), axis=1)[:, :3]
+    eng, goal = np.nonzero(np.arange(3)[None, :] < n_goals[:, None])
+    return pd.DataFrame(
+        {
+            "engagement_id": _engine.take(names.engagement, eng),
+            "goal": (goal + 1).astype(np.int64),
+            "text": _engine.take(texts, plan.line[eng] * size + picks[eng, goal]),
+        }
+    )
 
 
 def _story_frame(
