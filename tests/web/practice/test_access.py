@@ -37,6 +37,7 @@ ADMIN_PAGES = [
     ("practice:add_service_line", "post", "get"),
     ("practice:add_person", "post", "get"),
     ("practice:save_wording", "post", "get"),
+    ("practice:save_practice", "post", "get"),
 ]
 OWN_OBJECT = {
     "practice:client",

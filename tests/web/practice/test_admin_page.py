@@ -113,3 +113,21 @@ def test_default_plan_switches_to_wai_once_both_wordings_exist(practitioner):
     ids = set(engagement.plan.entries.values_list("instrument_id", flat=True))
     assert {"wai_sr", "wai_sr_t"} <= ids
     assert "hb_checkin" not in ids
+
+
+def test_practice_settings_change_crisis_text_and_reject_bad_time_zone(
+    admin_client, practitioner
+):
+    url = reverse("practice:save_practice")
+    bad = admin_client.post(
+        url, {"name": "P", "time_zone": "Mars/Olympus", "crisis_text": "Call 000"}
+    )
+    assert bad.status_code == 400
+    assert "not a known time zone" in bad.text
+    good = admin_client.post(
+        url, {"name": "P", "time_zone": "Europe/Dublin", "crisis_text": "Call 000"}
+    )
+    assert good.status_code == 302
+    practitioner.practice.refresh_from_db()
+    assert practitioner.practice.crisis_text == "Call 000"
+    assert AuditEvent.objects.filter(action="practice.update").exists()

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.practice import frames
-from harmonybridge.web.practice.models import Engagement
+from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
-def call_engine(history: Any) -> list[Any]:
-    """The one call into the core's alert engine (``harmonybridge.alerts``)."""
+def call_engine(history: Any) -> list[SimpleNamespace]:
+    """The one call into the core's alert engine (``harmonybridge.alerts``).
+
+    Uses the vectorised ``evaluate_alerts_frame`` (same alerts as ``evaluate_alerts``
+    per engagement) so one call serves one engagement or a whole caseload.
+    """
     try:
-        from harmonybridge.alerts import AlertContext, evaluate_alerts
+        from harmonybridge.alerts import AlertContext, evaluate_alerts_frame
     except ImportError:  # the engine has not landed yet (issue 3)
         return []
-
-    return list(evaluate_alerts(history, context=AlertContext()))
+    frame = evaluate_alerts_frame(history, context=AlertContext())
+    return [SimpleNamespace(**row) for row in frame.to_dict("records")]
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,31 +39,51 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value: Any) -> str:
+    return "" if _missing(value) else str(value)
+
+
 def evaluate_engagement(engagement_id: int) -> list[StoredAlert]:
     """Run the rules on one engagement's score history; store alerts not stored before."""
-    engagement = Engagement.objects.filter(pk=engagement_id).first()
-    if engagement is None:
+    return evaluate_engagements([engagement_id])
+
+
+def evaluate_engagements(engagement_ids: list[int]) -> list[StoredAlert]:
+    """Run the rules once over several engagements' histories (the core is vectorised)."""
+    engagements = {e.pk: e for e in Engagement.objects.filter(pk__in=engagement_ids)}
+    if not engagements:
         return []
-    history = frames.score_frame(engagement_ids=[engagement_id])
+    history = frames.score_frame(engagement_ids=list(engagements))
     if history.empty:
         return []
-    sessions = {s.number: s for s in engagement.sessions.all()}
+    by_code = {frames.engagement_code(pk): e for pk, e in engagements.items()}
+    sessions = {
+        (s.engagement_id, s.number): s
+        for s in TherapySession.objects.filter(engagement_id__in=list(engagements))
+    }
     stored = []
     for alert in call_engine(history):
-        number = None if alert.session is None else int(alert.session)
+        engagement = by_code.get(str(alert.engagement_id))
+        if engagement is None:
+            continue
+        number = None if _missing(alert.session) else int(alert.session)
         try:
             with transaction.atomic():
                 obj, created = StoredAlert.objects.get_or_create(
                     engagement=engagement,
                     session_number=number,
                     rule_id=alert.rule_id,
-                    respondent_id=str(alert.respondent_id or ""),
-                    instrument=str(alert.instrument or ""),
+                    respondent_id=_text(alert.respondent_id),
+                    instrument=_text(alert.instrument),
                     defaults={
-                        "session": sessions.get(number),
+                        "session": sessions.get((engagement.pk, number)),
                         "rule_version": str(alert.rule_version),
                         "severity": alert.severity,
-                        "rater_role": str(alert.rater_role or ""),
+                        "rater_role": _text(alert.rater_role),
                         "params": _jsonable(dict(alert.params)),
                         "evidence": _jsonable(dict(alert.evidence)),
                         "message": alert.message,

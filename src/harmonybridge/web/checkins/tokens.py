@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,6 +32,16 @@ def _expiry() -> timedelta:
     return timedelta(hours=getattr(settings, "HB_CHECKIN_TOKEN_HOURS", 72))
 
 
+def new_token() -> tuple[str, str]:
+    """A fresh random token and the hash that is stored for it."""
+    token = secrets.token_urlsafe(32)
+    return token, _digest(token)
+
+
+def expiry_from_now() -> datetime:
+    return timezone.now() + _expiry()
+
+
 def issue(
     session: TherapySession, respondent: Client, channel: str = "link"
 ) -> tuple[CheckIn, str]:
@@ -40,19 +50,19 @@ def issue(
     Issuing again for an unsubmitted check-in replaces its token (the old link stops
     working) and keeps the answers saved so far.
     """
-    token = secrets.token_urlsafe(32)
+    token, digest = new_token()
     checkin, created = CheckIn.objects.get_or_create(
         session=session,
         respondent=respondent,
         defaults={
-            "token_hash": _digest(token),
-            "expires_at": timezone.now() + _expiry(),
+            "token_hash": digest,
+            "expires_at": expiry_from_now(),
             "channel": channel,
         },
     )
     if not created:
-        checkin.token_hash = _digest(token)
-        checkin.expires_at = timezone.now() + _expiry()
+        checkin.token_hash = digest
+        checkin.expires_at = expiry_from_now()
         checkin.channel = channel
         checkin.save(
             update_fields=["token_hash", "expires_at", "channel", "updated_at"]

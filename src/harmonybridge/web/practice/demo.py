@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web.accounts.models import Practice, Role, User
@@ -247,39 +248,63 @@ def _responses(
             )
         )
     responses = Response.objects.bulk_create(responses, batch_size=2000)
-    resp_by_id = dict(zip(heads["response_id"], responses, strict=True))
-    values = items["value"].to_numpy()
-    Answer.objects.bulk_create(
-        (
-            Answer(
-                response=resp_by_id[rid],
-                item=int(item),
-                value=None if np.isnan(v) else float(v),
-            )
-            for rid, item, v in zip(
-                items["response_id"], items["item"], values, strict=True
-            )
-        ),
-        batch_size=5000,
+    resp_pk = pd.Series(
+        [r.pk for r in responses], index=heads["response_id"].to_numpy()
     )
+    answer_rows = pd.DataFrame(
+        {
+            "response_id": resp_pk.loc[items["response_id"].to_numpy()].to_numpy(),
+            "item": items["item"].astype("int64").to_numpy(),
+            "value": items["value"].astype("float64").to_numpy(),
+        }
+    )
+    _raw_insert(Answer, ["response_id", "item", "value"], answer_rows)
     scores = data.scores.merge(heads[["response_id", *keys]], on=keys, how="inner")
-    version = harmonybridge.__version__
-    score_values = scores["score"].to_numpy()
-    Score.objects.bulk_create(
-        (
-            Score(
-                response=resp_by_id[rid],
-                subscale=sub,
-                value=None if np.isnan(v) else float(v),
-                library_version=version,
-            )
-            for rid, sub, v in zip(
-                scores["response_id"], scores["subscale"], score_values, strict=True
-            )
-        ),
-        batch_size=5000,
+    score_rows = pd.DataFrame(
+        {
+            "response_id": resp_pk.loc[scores["response_id"].to_numpy()].to_numpy(),
+            "subscale": scores["subscale"].astype(str).to_numpy(),
+            "value": scores["score"].astype("float64").to_numpy(),
+            "band": _bands(scores),
+            "library_version": harmonybridge.__version__,
+        }
     )
+    _raw_insert(Score, list(score_rows.columns), score_rows)
     return len(responses), len(items), len(scores)
+
+
+def _raw_insert(model: Any, columns: list[str], frame: pd.DataFrame) -> None:
+    """Insert many plain rows at once (the ORM's per-field work dominates at this size)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(
+        connection.ops.quote_name(c) for c in [*columns, "created_at", "updated_at"]
+    )
+    marks = ", ".join(["%s"] * (len(columns) + 2))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    records = [
+        (*(None if isinstance(v, float) and np.isnan(v) else v for v in row), now, now)
+        for row in frame.astype(object).itertuples(index=False, name=None)
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(records), 10_000):
+            cursor.executemany(sql, records[start : start + 10_000])
+
+
+def _bands(scores: pd.DataFrame) -> np.ndarray:
+    """The band label of each total, from the instrument's definition."""
+    out = np.full(len(scores), "", dtype=object)
+    totals = (scores["subscale"] == "").to_numpy()
+    for inst_id in scores["instrument"].unique():
+        bands = catalogue.scoring_instrument(str(inst_id)).bands
+        if not bands:
+            continue
+        mask = totals & (scores["instrument"] == inst_id).to_numpy()
+        for i in np.flatnonzero(mask):
+            x = scores["score"].iat[i]
+            if not np.isnan(x):
+                out[i] = next((b.label for b in bands if b.contains(float(x))), "")
+    return out
 
 
 def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
@@ -292,9 +317,7 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 
 def _evaluate_active() -> None:
-    from harmonybridge.web.alerts.rules import evaluate_engagement
+    from harmonybridge.web.alerts.rules import evaluate_engagements
 
-    for pk in Engagement.objects.filter(
-        practice__name=PRACTICE_NAME, status="active"
-    ).values_list("pk", flat=True):
-        evaluate_engagement(pk)
+    active = Engagement.objects.filter(practice__name=PRACTICE_NAME, status="active")
+    evaluate_engagements(list(active.values_list("pk", flat=True)))

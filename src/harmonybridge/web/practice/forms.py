@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.errors import DataValidationError
-from harmonybridge.web.accounts.models import Role, User
+from harmonybridge.web.accounts.models import Practice, Role, User
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import (
     Client,
@@ -157,6 +157,21 @@ class PlanEntryForm(forms.ModelForm):
                     },
                 )
         return data
+
+
+class PracticeSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Practice
+        fields = ["name", "time_zone", "crisis_text"]  # noqa: RUF012
+        widgets = {"crisis_text": forms.Textarea(attrs={"rows": 4})}  # noqa: RUF012
+        help_texts = {  # noqa: RUF012
+            "time_zone": _(
+                "An IANA name such as Europe/London; times are shown in it."
+            ),
+            "crisis_text": _(
+                "Shown to a client at once when an answer touches on safety."
+            ),
+        }
 
 
 class ServiceLineForm(forms.ModelForm):

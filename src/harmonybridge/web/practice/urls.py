@@ -36,4 +36,5 @@ urlpatterns = [
     path("admin/service-lines", views.add_service_line, name="add_service_line"),
     path("admin/people", views.add_person, name="add_person"),
     path("admin/wording", views.save_wording, name="save_wording"),
+    path("admin/settings", views.save_practice, name="save_practice"),
 ]

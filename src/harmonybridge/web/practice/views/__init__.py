@@ -6,6 +6,7 @@ from harmonybridge.web.practice.views.admin import (
     add_person,
     add_service_line,
     practice_admin,
+    save_practice,
     save_wording,
 )
 from harmonybridge.web.practice.views.caseload import caseload
@@ -42,6 +43,7 @@ __all__ = [
     "plan_entry_add",
     "plan_entry_remove",
     "practice_admin",
+    "save_practice",
     "save_wording",
     "session_create",
     "session_detail",

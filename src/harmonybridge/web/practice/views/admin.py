@@ -15,7 +15,12 @@ from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.accounts.models import User
 from harmonybridge.web.practice import catalogue
-from harmonybridge.web.practice.forms import PersonForm, ServiceLineForm, WordingForm
+from harmonybridge.web.practice.forms import (
+    PersonForm,
+    PracticeSettingsForm,
+    ServiceLineForm,
+    WordingForm,
+)
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import InstrumentWording, ServiceLine
 from harmonybridge.web.practice.scoping import require_practice_admin
@@ -43,6 +48,8 @@ def _context(request: PractitionerRequest, **forms: Any) -> dict[str, Any]:
         "person_form": forms.get("person_form") or PersonForm(),
         "line_form": forms.get("line_form") or ServiceLineForm(),
         "wording_form": forms.get("wording_form") or WordingForm(),
+        "settings_form": forms.get("settings_form")
+        or PracticeSettingsForm(instance=practice),
     }
 
 
@@ -116,5 +123,24 @@ def save_wording(request: PractitionerRequest) -> HttpResponse:
         request,
         "practice/practice_admin.html",
         _context(request, wording_form=form),
+        status=400,
+    )
+
+
+@require_POST
+@staff_view
+def save_practice(request: PractitionerRequest) -> HttpResponse:
+    require_practice_admin(request.user)
+    form = PracticeSettingsForm(request.POST, instance=request.user.practice)
+    if form.is_valid():
+        with transaction.atomic():
+            practice = form.save()
+            audit.record(request.user, "practice.update", practice, request=request)
+        messages.success(request, _("Practice settings saved."))
+        return redirect("practice:admin")
+    return render(
+        request,
+        "practice/practice_admin.html",
+        _context(request, settings_form=form),
         status=400,
     )

@@ -1,0 +1,382 @@
+"""Check-in load: gunicorn (2 workers) on PostgreSQL, complete check-ins posted over loopback.
+
+Phases, all against one server in one run:
+
+1. **fixed rate** (``--rate``, default 50/s, for ``--seconds``, default 60): each request is
+   the final submit of a default therapy session form (HarmonyBridge check-in, PHQ-9,
+   GAD-7: every answer in one POST). Prints throughput and p50/p99 latency; the target
+   is p99 under 200 ms at 50 submissions/s.
+2. **closed loop**: as many submits as ``--threads`` clients manage, then the same for a
+   trivial Django view (``/healthz``). Prints the ratio (target: at least 25 %).
+
+The answers are durably committed before the "thank you" redirect; alert evaluation is
+queued right after commit to the django-tasks database backend and run by one
+``db_worker`` process (``HB_TASK_BACKEND``), as a production deployment would. Each check-in's
+token link is opened beforehand (not timed), as a phone would when the client opens it.
+``--quick`` runs 10 s phases for a smoke test. Needs PostgreSQL (``--pg``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+SEED = r"""
+import json, sys, django
+django.setup()
+from django.db import transaction
+from harmonybridge.web.accounts.models import Practice, User
+from harmonybridge.web.checkins import storage, tokens
+from harmonybridge.web.checkins.forms import shown_items
+from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.practice import services
+from harmonybridge.web.practice.models import (Client, Engagement, EngagementClient,
+    RaterRole, ServiceLine, TherapySession)
+n_eng, n_sess = int(sys.argv[1]), int(sys.argv[2])
+out = []
+with transaction.atomic():
+    practice = Practice.objects.create(name="Load test practice")
+    services.ensure_service_lines(practice)
+    lead = User.objects.create_user("load-lead", practice=practice, role="practitioner")
+    line = ServiceLine.objects.get(practice=practice, name="Individual therapy")
+    clients = Client.objects.bulk_create(
+        Client(practice=practice, practitioner=lead, code=f"L-{i:06d}") for i in range(n_eng))
+    engs = Engagement.objects.bulk_create(
+        Engagement(practice=practice, lead=lead, service_line=line) for _ in range(n_eng))
+    Engagement.practitioners.through.objects.bulk_create(
+        Engagement.practitioners.through(engagement_id=e.pk, user_id=lead.pk) for e in engs)
+    EngagementClient.objects.bulk_create(
+        EngagementClient(engagement=e, client=c) for e, c in zip(engs, clients))
+    for e in engs:
+        services.apply_default_plan(e)
+    sessions = TherapySession.objects.bulk_create(
+        TherapySession(engagement=e, number=k + 1) for e in engs for k in range(n_sess))
+    rows, checkins = [], []
+    client_of = {e.pk: c for e, c in zip(engs, clients)}
+    for s in sessions:
+        token, digest = tokens.new_token()
+        checkins.append(CheckIn(session=s, respondent=client_of[s.engagement_id],
+                                token_hash=digest, expires_at=tokens.expiry_from_now()))
+        rows.append(token)
+    checkins = CheckIn.objects.bulk_create(checkins, batch_size=2000)
+    form = {}
+    for inst in storage.due_instruments(sessions[0], RaterRole.CLIENT):
+        for it in shown_items(inst):
+            if it.condition is None:
+                values = inst.scales[it.scale].values
+                form[f"{inst.id}-i{it.number}"] = str(values[len(values) // 2])
+    out = [[c.pk, t] for c, t in zip(checkins, rows)]
+print("SEED:" + json.dumps({"checkins": out, "form": form}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def request(port: int, method: str, path: str, body: str = "", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body or None, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheader("Set-Cookie") or "", resp, data
+    finally:
+        conn.close()
+
+
+def cookie_value(set_cookie: str, name: str) -> str:
+    m = re.search(rf"{name}=([^;]+)", set_cookie)
+    return m.group(1) if m else ""
+
+
+class Prepared:
+    """Check-ins whose link was opened: (check-in id, session cookie)."""
+
+    def __init__(
+        self, port: int, seed: dict, csrf_cookie: str, csrf_token: str
+    ) -> None:
+        self.port, self.form = port, seed["form"]
+        self.csrf_cookie, self.csrf_token = csrf_cookie, csrf_token
+        self.items: list[tuple[int, str]] = []
+        self.lock = threading.Lock()
+
+    def open_links(self, rows: list[list], threads: int) -> None:
+        def one(row: list) -> tuple[int, str]:
+            status, sc, _r, _d = request(self.port, "GET", f"/c/t/{row[1]}")
+            if status != 302:
+                raise SystemExit(f"opening a check-in link gave {status}")
+            return row[0], cookie_value(sc, "sessionid")
+
+        with ThreadPoolExecutor(threads) as pool:
+            self.items = list(pool.map(one, rows))
+
+    def take(self) -> tuple[int, str] | None:
+        with self.lock:
+            return self.items.pop() if self.items else None
+
+    def submit(self, item: tuple[int, str]) -> tuple[float, int]:
+        checkin_id, session_cookie = item
+        body = urllib.parse.urlencode(
+            {
+                **self.form,
+                "checkin": str(checkin_id),
+                "csrfmiddlewaretoken": self.csrf_token,
+            }
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"sessionid={session_cookie}; csrftoken={self.csrf_cookie}",
+            "Referer": f"http://127.0.0.1:{self.port}/c/",
+        }
+        t0 = time.perf_counter()
+        status, _sc, resp, _d = request(self.port, "POST", "/c/submit", body, headers)
+        elapsed = time.perf_counter() - t0
+        if status != 302 or not (resp.getheader("Location") or "").endswith("/c/done"):
+            return elapsed, status or 599
+        return elapsed, 302
+
+
+def fixed_rate(prep: Prepared, rate: float, seconds: float, threads: int) -> dict:
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    start = time.perf_counter()
+    n_total = int(rate * seconds)
+
+    def worker(k: int) -> None:
+        nonlocal failures
+        for i in range(k, n_total, threads):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            item = prep.take()
+            if item is None:
+                return
+            elapsed, status = prep.submit(item)
+            with lock:
+                # Latency counts from when the request was due (no coordinated omission).
+                latencies.append(time.perf_counter() - due if delay < 0 else elapsed)
+                failures += status != 302
+
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.perf_counter() - start
+    return summarise(latencies, failures, wall)
+
+
+def closed_loop(fn, seconds: float, threads: int) -> dict:
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+    start = time.perf_counter()
+
+    def worker() -> None:
+        nonlocal failures
+        while time.perf_counter() < stop:
+            res = fn()
+            if res is None:
+                return
+            elapsed, ok = res
+            with lock:
+                latencies.append(elapsed)
+                failures += not ok
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return summarise(latencies, failures, time.perf_counter() - start)
+
+
+def summarise(latencies: list[float], failures: int, wall: float) -> dict:
+    lat = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+    return {
+        "n": len(lat),
+        "failures": failures,
+        "throughput": len(lat) / wall if wall else 0.0,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    }
+
+
+def count_evaluated(env: dict) -> str:
+    code = (
+        "import django; django.setup(); from django_tasks_db.models import DBTaskResult as T; "
+        "print(T.objects.filter(status='SUCCESSFUL').count(), 'of', T.objects.count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    return out.stdout.strip() or out.stderr.strip()[-200:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10 s phases (smoke test)")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--rate", type=float, default=50.0)
+    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("HB_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
+    )
+    args = ap.parse_args()
+    fixed_s = 10.0 if args.quick else args.seconds
+    loop_s = 5.0 if args.quick else 15.0
+    # Enough check-ins for the fixed phase and a generous closed loop.
+    need = int(args.rate * fixed_s * 1.05) + int((400 if args.quick else 300) * loop_s)
+    n_sess = 10
+    n_eng = need // n_sess + 1
+
+    dbname = f"hb_bench_{os.getpid()}"
+    psql(f"{args.pg}/postgres", f'CREATE DATABASE "{dbname}"')
+    tmp = tempfile.mkdtemp(prefix="hb-bench-")
+    env = {
+        **os.environ,
+        "HB_MODE": "demo",
+        "HB_DATA_DIR": tmp,
+        "DATABASE_URL": f"{args.pg}/{dbname}",
+        "DJANGO_SETTINGS_MODULE": "harmonybridge.web.settings",
+        "HB_LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "HB_TASK_BACKEND": "django_tasks_db.backend.DatabaseBackend",
+    }
+    server = worker = None
+    try:
+        subprocess.run(
+            [str(BIN / "harmonybridge"), "manage", "migrate", "--noinput", "-v", "0"],
+            env=env, check=True, cwd=REPO,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", SEED, str(n_eng), str(n_sess)],
+            env=env, check=True, cwd=REPO, capture_output=True, text=True,
+        )  # fmt: skip
+        seed = json.loads(out.stdout.split("SEED:", 1)[1])
+        print(
+            f"seeded {len(seed['checkins'])} check-ins in {time.perf_counter() - t0:.1f} s"
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+             "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning",
+             "harmonybridge.web.wsgi:application"],
+            env=env, cwd=REPO,
+        )  # fmt: skip
+        worker = subprocess.Popen(
+            [str(BIN / "harmonybridge"), "manage", "db_worker", "--interval", "0.2"],
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        _status, sc, _r, body = request(port, "GET", "/accounts/login/")
+        csrf_cookie = cookie_value(sc, "csrftoken")
+        m = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if not csrf_cookie or not m:
+            raise SystemExit("could not obtain a CSRF token from the login page")
+        prep = Prepared(port, seed, csrf_cookie, m.group(1).decode())
+        t0 = time.perf_counter()
+        prep.open_links(seed["checkins"], args.threads)
+        print(
+            f"opened {len(prep.items)} check-in links in {time.perf_counter() - t0:.1f} s"
+        )
+
+        fixed = fixed_rate(prep, args.rate, fixed_s, args.threads)
+        print(
+            f"fixed rate {args.rate:g}/s for {fixed_s:g} s: {fixed['n']} submits, "
+            f"{fixed['failures']} failed, {fixed['throughput']:.1f}/s, "
+            f"p50 {fixed['p50_ms']:.1f} ms, p99 {fixed['p99_ms']:.1f} ms "
+            f"(target p99 < 200 ms)"
+        )
+
+        def submit_once():
+            item = prep.take()
+            if item is None:
+                return None
+            elapsed, status = prep.submit(item)
+            return elapsed, status == 302
+
+        def trivial_once():
+            t = time.perf_counter()
+            status = request(port, "GET", "/healthz")[0]
+            return time.perf_counter() - t, status == 200
+
+        sub = closed_loop(submit_once, loop_s, args.threads)
+        triv = closed_loop(trivial_once, loop_s, args.threads)
+        ratio = (
+            sub["throughput"] / triv["throughput"]
+            if triv["throughput"]
+            else float("nan")
+        )
+        print(
+            f"closed loop, {args.threads} clients, {loop_s:g} s: submits {sub['throughput']:.1f}/s "
+            f"(p50 {sub['p50_ms']:.1f} ms, p99 {sub['p99_ms']:.1f} ms, {sub['failures']} failed); "
+            f"trivial view {triv['throughput']:.1f}/s (p50 {triv['p50_ms']:.1f} ms)"
+        )
+        print(f"ratio submit/trivial throughput: {ratio:.2f} (target >= 0.25)")
+        done = count_evaluated(env)
+        print(f"alert evaluations run by the worker so far: {done}")
+        if len(prep.items) == 0:
+            print("note: the closed-loop phase ran out of prepared check-ins early")
+    finally:
+        for proc in (server, worker):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=20)
+        peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"peak memory: load generator {peak_self:.0f} MB, largest child {peak_child:.0f} MB"
+        )
+        try:
+            psql(
+                f"{args.pg}/postgres",
+                f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)',
+            )
+        except Exception as exc:  # the database server may be gone; report, do not mask
+            print(f"could not drop {dbname}: {exc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
