@@ -558,3 +558,27 @@ def test_every_fourth_session_instrument_is_joined_but_a_skip_breaks_it():
     (group,) = series(root).values()
     assert segments(group) == 2  # 1-5-9 joined, 17 alone
     assert "no score at session 13" in title_desc(root)[1]
+
+
+def test_markers_from_sudden_gains():
+    gains = pd.DataFrame(
+        {"pregain_session": [4], "postgain_session": [5], "magnitude": [9.0]}
+    )
+    (m,) = charts.markers_from_sudden_gains(gains)
+    assert (m["kind"], m["session"]) == ("sudden_gain", 5)
+    assert "9 points" in m["label"]
+    (loss,) = charts.markers_from_sudden_gains(gains, losses=True)
+    assert loss["kind"] == "sudden_loss"
+
+
+@pytest.mark.parametrize(
+    ("instrument", "text"),
+    [("phq9", "Lower scores are better."), ("who5", "Higher scores are better.")],
+)
+def test_outcome_desc_states_direction(instrument, text):
+    root = parse(
+        charts.outcome_chart(
+            frame([1, 2], [10, 12], instrument=instrument), instrument=instrument
+        )
+    )
+    assert text in title_desc(root)[1]

@@ -31,6 +31,7 @@ __all__ = [
     "goal_progress_table",
     "markers_from_ruptures",
     "markers_from_sessions",
+    "markers_from_sudden_gains",
     "outcome_chart",
     "outcome_table",
 ]
@@ -485,6 +486,9 @@ def _outcome_spec(
                 )
             )
         extra.append("Expected-response band shown from the practice's curves.")
+    direction = _direction(instrument)
+    if direction:
+        extra.append(direction)
     if cutoff is not None:
         lines.append(
             HLine(
@@ -508,6 +512,16 @@ def _outcome_spec(
         empty_message=f"No {name} scores yet.",
         extra={"instrument": instrument},
     )
+
+
+def _direction(instrument: str) -> str:
+    try:
+        from harmonybridge.instruments import get
+
+        better = get(instrument).higher_is_better
+    except DataValidationError:
+        return ""
+    return "Higher scores are better." if better else "Lower scores are better."
 
 
 def _data_range(values: pd.Series) -> tuple[float, float]:
@@ -850,4 +864,42 @@ def markers_from_ruptures(events: pd.DataFrame) -> list[dict[str, Any]]:
                     "label": f"{who}repair of the session {onset} rupture".strip(),
                 }
             )
+    return out
+
+
+def markers_from_sudden_gains(
+    gains: pd.DataFrame, *, losses: bool = False
+) -> list[dict[str, Any]]:
+    """Return sudden-gain (or loss) markers from :func:`harmonybridge.change.sudden_gains` rows.
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame
+        ``pregain_session``, ``postgain_session`` and optionally ``magnitude``.
+    losses : bool
+        The rows are sudden losses (``sudden_gains(..., losses=True)``).
+
+    Returns
+    -------
+    list of dict
+        One marker per row at the post-gain session.
+    """
+    data = schema.validate_long(
+        gains, required=["pregain_session", "postgain_session"], name="gains"
+    )
+    kind = "sudden_loss" if losses else "sudden_gain"
+    out: list[dict[str, Any]] = []
+    for row in data.itertuples(index=False):
+        size = getattr(row, "magnitude", None)
+        what = kind.replace("_", " ")
+        if size is not None and not pd.isna(size):
+            what += f" of {_svg.fmt(abs(float(size)))} points"
+        pre, post = int(row.pregain_session), int(row.postgain_session)
+        out.append(
+            {
+                "kind": kind,
+                "session": post,
+                "label": f"{what} (sessions {pre} to {post})",
+            }
+        )
     return out
