@@ -108,7 +108,7 @@ class AlertContext:
         kinds = reference[schema.INSTRUMENT].map(meta["kind"].to_dict())
         total = reference[schema.SUBSCALE].fillna("") == ""
         alliance = reference[(kinds == "alliance").to_numpy() & total.to_numpy()]
-        pooled = (
+        pooled: Any = (
             pooled_within_sd(alliance, by=schema.RATER_ROLE) if len(alliance) else {}
         )
         low = next((r for r in rules if r.rule_id == "alliance.low_early"), None)
@@ -126,7 +126,7 @@ class AlertContext:
                     curves[inst] = fit
         return cls(
             rules=rules,
-            pooled_sd={k: v for k, v in dict(pooled).items() if v == v},
+            pooled_sd={str(k): v for k, v in dict(pooled).items() if v == v},
             alliance_norms=alliance_norms(alliance) if len(alliance) else None,
             alliance_percentiles=alliance_percentiles(alliance, q=q)
             if len(alliance)

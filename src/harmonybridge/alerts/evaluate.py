@@ -153,7 +153,8 @@ def evaluate_alerts(
         )
     frame = evaluate_alerts_frame(history, context=context, items=items, at=at)
     return [
-        Alert(**{k: _py(v) for k, v in row.items()}) for row in frame.to_dict("records")
+        Alert(**{str(k): _py(v) for k, v in row.items()})
+        for row in frame.to_dict("records")
     ]
 
 
@@ -267,7 +268,7 @@ def _rupture_parts(
         batches.append((alliance[alliance[R] != "client"], pp))
     for rows, p in batches:
         if len(rows):
-            events.append(detect_ruptures(rows, **common, **p))
+            events.append(detect_ruptures(rows, **common, **p))  # type: ignore[arg-type]
     if not events:
         return []
     ev = _at(pd.concat(events, ignore_index=True), current, "onset_session")
@@ -391,7 +392,8 @@ def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
     split = ctx.rule("alliance.split")
     if split:
         sp = _split(totals, split.params["min_gap"])
-        sp = sp.assign(**{R: "client", P: sp["low_respondent_id"]})
+        extra: dict[str, Any] = {R: "client", P: sp["low_respondent_id"].to_numpy()}
+        sp = sp.assign(**extra)
         parts.append(
             ("alliance.split", sp, ["low_score", "high_score", "gap", "n_members"])
         )
@@ -508,7 +510,7 @@ def _not_on_track(
 ) -> pd.DataFrame:
     out = []
     for inst, rows in o.groupby(INS, sort=False):
-        fit = ctx.curve_sets.get(str(inst)) or _rational_fit(str(inst), meta.loc[inst])
+        fit = ctx.curve_sets.get(str(inst)) or _rational_fit(str(inst), meta.loc[inst])  # type: ignore[arg-type]
         cp = classify_progress(
             rows[[E, P, S, SC]],
             fit,
@@ -572,7 +574,8 @@ def _safety_part(items: pd.DataFrame, meta: pd.DataFrame) -> _Part:
     meta = pd.concat([meta, extra])
     fired = []
     for inst, rows in items.groupby(INS, sort=False):
-        for rule in meta.loc[inst, "safety_items"] if meta.loc[inst, "kind"] else ():
+        rules: Any = meta.at[inst, "safety_items"] if meta.at[inst, "kind"] else ()
+        for rule in rules:
             v = rows[schema.VALUE].to_numpy(float)
             ok = {
                 ">": v > rule.value,
@@ -609,24 +612,25 @@ def _assemble(
         rule = ctx.rule(rid)
         if rule is None:
             continue
-        ev = [
-            {k: _py(v) for k, v in rec.items()} for rec in rows[cols].to_dict("records")
+        ev: list[dict[str, Any]] = [
+            {str(k): _py(v) for k, v in rec.items()}
+            for rec in rows[cols].to_dict("records")
         ]
         keys = rows[KEY].reset_index(drop=True)
         fmt: Callable[[dict[str, Any], dict[str, Any]], str] = MESSAGES[rid]
-        msgs = [fmt(k, e) for k, e in zip(keys.to_dict("records"), ev, strict=True)]
-        frames.append(
-            keys.assign(
-                rule_id=rid,
-                rule_version=rule.version,
-                severity=rule.severity,
-                params=[dict(rule.params) for _ in ev],
-                evidence=ev,
-                message=msgs,
-                suggestions=[rule.suggestions] * len(ev),
-                _order=order[rid],
-            )
-        )
+        recs: list[dict[str, Any]] = keys.to_dict("records")  # type: ignore[assignment]
+        msgs = [fmt(k, e) for k, e in zip(recs, ev, strict=True)]
+        columns: dict[str, Any] = {
+            "rule_id": rid,
+            "rule_version": rule.version,
+            "severity": rule.severity,
+            "params": [dict(rule.params) for _ in ev],
+            "evidence": ev,
+            "message": msgs,
+            "suggestions": [rule.suggestions] * len(ev),
+            "_order": order[rid],
+        }
+        frames.append(keys.assign(**columns))
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     res = pd.concat(frames, ignore_index=True)

@@ -191,8 +191,10 @@ def _unrecognised(
 ) -> pd.DataFrame:
     pra = d[d[_R] == "practitioner"].sort_values([_E, _P, _S], kind="stable")
     g = pra.groupby([_E, _P], sort=False)[schema.SCORE]
-    prior = sum(g.shift(i) for i in range(1, baseline_k + 1)) / baseline_k
-    pra = pra.assign(practitioner_baseline=prior.to_numpy(float))
+    prior = np.zeros(len(pra))
+    for i in range(1, baseline_k + 1):
+        prior = prior + g.shift(i).to_numpy(float)
+    pra = pra.assign(practitioner_baseline=prior / baseline_k)
     pra = pra.assign(practitioner_drop=pra["practitioner_baseline"] - pra[schema.SCORE])
     pra = pra.rename(
         columns={_P: "practitioner_respondent_id", schema.SCORE: "practitioner_score"}

@@ -431,9 +431,9 @@ def _self_report_events(
             shifted[:, :-step] = calm[:, step:]
         found = np.where((found != 0) & shifted, step, found)
     gi, ji = np.nonzero(tension)
-    step = found[gi, ji]
-    rep_pos = np.where(step >= 0, ji + step, -1)
-    ty = np.where(step == 0, 0, np.where(step == 1, 0, np.where(step > 1, 1, -1)))
+    steps = found[gi, ji]
+    rep_pos = np.where(steps >= 0, ji + steps, -1)
+    ty = np.where(steps == 0, 0, np.where(steps == 1, 0, np.where(steps > 1, 1, -1)))
     elapsed = ji + window < w.n_obs[gi]
     ty = np.where(ty >= 0, ty, np.where(elapsed, 2, 3))
     nan = np.full(len(gi), np.nan)

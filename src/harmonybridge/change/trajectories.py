@@ -447,7 +447,7 @@ def classify_progress(
         status = np.where(~imp & (t >= check_session), "yellow", "green").astype(object)
     white = _functional(fit, sign * y) & later
     status = np.where(det, "red", np.where(white, "white", status))
-    status = np.where(later, status, None)
+    status = np.where(later, status, np.array(None, dtype=object))
     out = d[[*keys, time, score]].assign(
         session_index=t,
         intake=sign * y1,
