@@ -168,9 +168,13 @@ def _rule(
     return score, n_missing, prorated
 
 
+_OPS = {">": np.greater, ">=": np.greater_equal, "==": np.equal,
+        "<=": np.less_equal, "<": np.less}  # fmt: skip
+
+
 def _compare(x: np.ndarray, op: str, v: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return {">": x > v, ">=": x >= v, "==": x == v, "<=": x <= v, "<": x < v}[op]
+        return _OPS[op](x, v)
 
 
 def _column(out: dict, name: str) -> np.ndarray:
@@ -228,11 +232,11 @@ def _bands(inst: Instrument, total: np.ndarray, out: dict, rows: np.ndarray) -> 
     labels: list[str] = out["band_labels"]
     codes = np.full(len(rows), -1, dtype=np.int64)
     for band in inst.bands:
-        lo = _compare(total, ">=" if band.low_inclusive else ">", band.low)
-        hi = _compare(total, "<=" if band.high_inclusive else "<", band.high)
+        inside = _compare(total, ">=" if band.low_inclusive else ">", band.low)
+        inside &= _compare(total, "<=" if band.high_inclusive else "<", band.high)
         if band.label not in labels:
             labels.append(band.label)
-        codes[lo & hi] = labels.index(band.label)
+        np.copyto(codes, labels.index(band.label), where=inside)
     out["band"][rows] = codes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ RATER_ROLES = ("client", "practitioner")
 CLINICAL_WHEN = ("at_or_above", "above", "at_or_below", "below")
 SAFETY_OPS = (">", ">=", "==", "<=", "<")
 SCORE_METHODS = ("sum", "mean", "none")
+_OPS = {">": operator.gt, ">=": operator.ge, "==": operator.eq, "<=": operator.le,
+        "<": operator.lt}  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -123,12 +126,8 @@ class Cutoff:
         """Return whether score ``x`` lies in the clinical range (None for no score)."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return None
-        return {
-            "at_or_above": x >= self.value,
-            "above": x > self.value,
-            "at_or_below": x <= self.value,
-            "below": x < self.value,
-        }[self.clinical_when]
+        compare = {"at_or_above": ">=", "above": ">", "at_or_below": "<=", "below": "<"}
+        return _OPS[compare[self.clinical_when]](x, self.value)
 
 
 @dataclass(frozen=True)
@@ -167,13 +166,7 @@ class SafetyRule:
         """Return whether answer ``x`` triggers the rule (never for a missing answer)."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return False
-        return {
-            ">": x > self.value,
-            ">=": x >= self.value,
-            "==": x == self.value,
-            "<=": x <= self.value,
-            "<": x < self.value,
-        }[self.op]
+        return _OPS[self.op](x, self.value)
 
 
 @dataclass(frozen=True)
