@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Send a signed-in person to their caseload."""
     try:
-        return redirect(reverse("practice:caseload"))
+        return redirect(reverse("insights:caseload"))
     except NoReverseMatch:
         return HttpResponse("HarmonyBridge is running.", content_type="text/plain")
 

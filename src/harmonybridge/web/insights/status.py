@@ -12,13 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
 from harmonybridge.web.checkins.models import Response
-from harmonybridge.web.practice.models import Attendance, Engagement, TherapySession
+from harmonybridge.web.practice.models import (
+    Attendance,
+    Engagement,
+    EngagementClient,
+    TherapySession,
+)
 from harmonybridge.web.repairs.models import RepairRecord, Resolved
 
 #: Status kinds, most urgent first, with their label and pill class.
@@ -83,27 +88,32 @@ def annotate(qs: QuerySet[Engagement], user: Any) -> QuerySet[Engagement]:
         st_not_on_track=Exists(unresolved.filter(rule_id__in=NOT_ON_TRACK_RULES)),
         st_gap=Exists(unresolved.filter(rule_id__in=GAP_RULES)),
         st_last_attended=Subquery(last_attended),
-        st_last_checkin=Exists(
+        st_n_answered=Subquery(
             Response.objects.filter(
                 session__engagement=OuterRef("pk"),
                 session__number=OuterRef("st_last_attended"),
                 rater_role="client",
             )
+            .values("session__engagement")
+            .order_by()
+            .annotate(n=Count("respondent_key", distinct=True))
+            .values("n")[:1]
+        ),
+        st_n_members=Subquery(
+            EngagementClient.objects.filter(engagement=OuterRef("pk"))
+            .values("engagement")
+            .order_by()
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
         ),
         st_last_date=Subquery(sessions.order_by("-number").values("starts_at")[:1]),
         st_n_open=Subquery(
             unresolved.values("engagement")
             .order_by()
-            .annotate(n=_count())
+            .annotate(n=Count("pk"))
             .values("n")[:1]
         ),
     )
-
-
-def _count() -> Any:
-    from django.db.models import Count
-
-    return Count("pk")
 
 
 def statuses_of(e: Any) -> list[Status]:
@@ -120,7 +130,9 @@ def statuses_of(e: Any) -> list[Status]:
         kinds.append("not_on_track")
     if e.st_gap:
         kinds.append("gap")
-    if e.st_last_attended is not None and not e.st_last_checkin:
+    if e.st_last_attended is not None and (e.st_n_answered or 0) < (
+        e.st_n_members or 1
+    ):
         kinds.append("checkin_missing")
     return [_BY_KIND[k] for k in kinds] or [_BY_KIND["on_track"]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -18,6 +19,10 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         result = demo.load()
+        if (
+            result.created
+        ):  # expected-response curves from the demo's closed engagements
+            call_command("fit_curves", stdout=self.stdout)
         if result.created:
             counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
             self.stdout.write(
