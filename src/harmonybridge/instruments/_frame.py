@@ -116,10 +116,17 @@ def _check_values(
     """Reject a value off its item's scale (non-integer, below min or above max)."""
     lo = np.array([[inst.scales[it.scale].min] for it in inst.items], dtype=float)
     hi = np.array([[inst.scales[it.scale].max] for it in inst.items], dtype=float)
-    with np.errstate(invalid="ignore"):
-        bad = (block < lo) | (block > hi) | (np.floor(block) < block)
-    if not bad.any():  # NaN compares False everywhere above
+    if block.shape[1] == 0:
         return
+    # fmin/fmax skip NaN (a missing answer); only the error path builds the mask
+    with np.errstate(invalid="ignore"):  # an all-missing item row reduces to NaN
+        in_range = not (
+            np.any(np.fmin.reduce(block, axis=1) < lo[:, 0])
+            or np.any(np.fmax.reduce(block, axis=1) > hi[:, 0])
+        )
+        if in_range and not np.any(np.floor(block) < block):
+            return
+        bad = (block < lo) | (block > hi) | (np.floor(block) < block)
     j, r = (int(v[0]) for v in np.nonzero(bad))
     items, codes, item = ctx["items"], ctx["codes"], ctx["item"]
     row = int(np.flatnonzero((codes == rows[r]) & (item == j + 1))[0])
