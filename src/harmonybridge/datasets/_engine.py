@@ -248,14 +248,15 @@ def responses(
     order = np.argsort(keys, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    out_values, start = {}, 0
+    out_values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    start = 0
     for instrument, key, *_rest, values in parts:
         out_values[instrument] = (rank[start : start + len(key)], values)
         start += len(key)
-    eng, slot, client, code = (
+    eng_o, slot_o, client_o, code_o = (
         np.concatenate([p[i] for p in parts])[order] for i in (2, 3, 4, 5)
     )
-    return Responses(eng, slot, client, code, out_values)
+    return Responses(eng_o, slot_o, client_o, code_o, out_values)
 
 
 @dataclass
@@ -305,7 +306,7 @@ def _dates(plan: Plan, day: np.ndarray) -> np.ndarray:
 def score_frame(plan: Plan, grid: Grid, names: Names, resp: Responses) -> pd.DataFrame:
     """Return the canonical score frame (total and subscale rows per response)."""
     idx_parts, sub_parts, score_parts, order_parts = [], [], [], []
-    all_subs = list(
+    all_subs = tuple(
         dict.fromkeys(s for lay in LAYOUTS.values() for s in ("", *lay.subscales))
     )
     for instrument, (ridx, values) in resp.values.items():

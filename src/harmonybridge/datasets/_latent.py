@@ -106,7 +106,7 @@ def background_ruptures(
     rate: float = 0.22,
 ) -> np.ndarray:
     """Plant ruptures (about 60 % repaired) and return each client's unrepaired onset slot."""
-    n_c, n_slots = lat.alliance_client.shape
+    n_c, n_slots = (int(x) for x in lat.alliance_client.shape)
     slots = np.arange(n_slots)
     eligible = length_c >= 5
     has = eligible & (rng.random(n_c) < rate)
@@ -141,7 +141,7 @@ def background_ruptures(
     lat.alliance_practitioner[rows, onset[noticed]] -= 0.5 * depth[noticed]
     seen = np.zeros(lat.alliance_practitioner.shape, dtype=bool)
     seen[rows, onset[noticed]] = True
-    three = np.full(seen.shape[0], 3.0)
+    three = np.full(len(seen), 3.0)
     _report(lat.rupture_practitioner, seen, three, three)
     return np.where(has & ~repaired, onset, n_slots)
 
@@ -241,9 +241,9 @@ def sudden_shifts(
     size: tuple[float, float],
 ) -> None:
     """Shift some series by a step after a random pre-gain slot (sudden gains)."""
-    n, n_slots = series.shape
+    n, n_slots = (int(x) for x in series.shape)
     has = eligible & (length >= 7) & (rng.random(n) < rate)
     pre = 2 + (rng.random(n) * np.maximum(length - 6, 1)).astype(int)
-    step = rng.uniform(*size, n)
+    step = rng.uniform(size[0], size[1], n)
     later = has[:, None] & (np.arange(n_slots) > pre[:, None])
     series += np.where(later, step[:, None], 0.0)

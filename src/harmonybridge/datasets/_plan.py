@@ -70,7 +70,7 @@ def build_plan(
     as_of: np.datetime64,
 ) -> Plan:
     """Return the plan: story engagements first, then every block's engagements."""
-    parts = [
+    parts: list[tuple[np.ndarray, ...]] = [
         (
             np.array([s.practitioner for s in stories], dtype=int),
             np.array([s.line for s in stories], dtype=int),

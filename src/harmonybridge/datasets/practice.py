@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -391,7 +392,7 @@ def _goal_frame(
 
 
 def _story_frame(
-    rows: list[dict[str, object]], plan: Plan, grid: _engine.Grid, names: _engine.Names
+    rows: list[dict[str, Any]], plan: Plan, grid: _engine.Grid, names: _engine.Names
 ) -> pd.DataFrame:
     out = [
         {

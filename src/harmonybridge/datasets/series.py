@@ -206,10 +206,14 @@ def _frame(
             "date": (plan.as_of + day.astype("timedelta64[D]")).astype(
                 "datetime64[ns]"
             ),
-            "rater_role": pd.Categorical.from_codes(is_prac.astype(np.int8), roles),
+            "rater_role": pd.Categorical.from_codes(
+                is_prac.astype(np.int8), pd.Index(roles)
+            ),
             "respondent_id": np.where(is_prac, prac_id, client_id),
-            "instrument": pd.Categorical.from_codes(codes, list(instruments)),
-            "subscale": pd.Categorical.from_codes(np.zeros(len(eng), np.int8), [""]),
+            "instrument": pd.Categorical.from_codes(codes, pd.Index(list(instruments))),
+            "subscale": pd.Categorical.from_codes(
+                np.zeros(len(eng), np.int8), pd.Index([""])
+            ),
             "score": score.astype(float),
         },
         columns=list(SCORE_COLUMNS),

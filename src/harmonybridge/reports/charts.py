@@ -159,18 +159,13 @@ def _label(
 
 
 def _ranges(sessions: Sequence[int]) -> str:
-    parts, start, prev = [], None, None
+    runs: list[list[int]] = []
     for s in sessions:
-        if start is None:
-            start = prev = s
-        elif s == prev + 1:
-            prev = s
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
         else:
-            parts.append(f"{start}" if start == prev else f"{start}–{prev}")
-            start = prev = s
-    if start is not None:
-        parts.append(f"{start}" if start == prev else f"{start}–{prev}")
-    return ", ".join(parts)
+            runs.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
 
 
 def _describe(
@@ -248,7 +243,7 @@ def _alliance_spec(
         key=lambda kv: (
             kv[0][0] == "practitioner",
             str(kv[0][1]),
-            wanted.index(kv[0][3]),
+            wanted.index(str(kv[0][3])),
         ),
     )
     n_prac = d.loc[
@@ -256,8 +251,9 @@ def _alliance_spec(
     ].nunique()
     colours: dict[str, str] = {}
     series = []
-    for (role, resp, inst, sub), frame in groups:
-        name = _label(role, str(resp), labels, n_prac)
+    for group_key, frame in groups:
+        role, resp, inst, sub = (str(k) for k in group_key)
+        name = _label(role, resp, labels, n_prac)
         if role == "practitioner":
             colour = colours.setdefault(
                 str(resp),
@@ -392,7 +388,9 @@ def alliance_table(
 # --- outcome ----------------------------------------------------------------------------
 
 
-def _expected(expected_band: object) -> tuple[tuple[float, float, float], ...] | None:
+def _expected(
+    expected_band: pd.DataFrame | None,
+) -> tuple[tuple[float, float, float], ...] | None:
     if expected_band is None:
         return None
     band = pd.DataFrame(expected_band)
@@ -423,7 +421,7 @@ def _outcome_spec(
     instrument: str,
     cutoff: float | None,
     rc_band: float | None,
-    expected_band: object,
+    expected_band: pd.DataFrame | None,
     markers: Iterable[Mapping[str, Any]] | None,
     labels: Mapping[str, str] | None,
     title: str | None,
@@ -663,10 +661,11 @@ def _goal_spec(
     rows = _goal_rows(data)
     respondents = sorted(rows[schema.RESPONDENT_ID].astype(str).unique())
     series = []
-    for (resp, goal), frame in sorted(
+    for group_key, frame in sorted(
         rows.groupby([schema.RESPONDENT_ID, "goal"]),
-        key=lambda kv: (str(kv[0][0]), kv[0][1]),
+        key=lambda kv: (str(kv[0][0]), int(kv[0][1])),  # type: ignore[call-overload]
     ):
+        resp, goal = str(group_key[0]), int(group_key[1])  # type: ignore[call-overload]
         text = (goals or {}).get(int(goal), "")
         name = f"Goal {goal}" + (f": {_short(text)}" if text else "")
         if len(respondents) > 1:
@@ -797,9 +796,9 @@ def markers_from_sessions(sessions: pd.DataFrame) -> list[dict[str, Any]]:
     data = data.sort_values(schema.SESSION)
     out: list[dict[str, Any]] = []
     previous = None
-    for row in data.itertuples(index=False):
-        session = int(getattr(row, schema.SESSION))
-        attendance = str(row.attendance)
+    for row in data.to_dict("records"):
+        session = int(row[schema.SESSION])
+        attendance = str(row["attendance"])
         if attendance != "attended":
             out.append(
                 {
@@ -809,7 +808,7 @@ def markers_from_sessions(sessions: pd.DataFrame) -> list[dict[str, Any]]:
                 }
             )
             continue
-        modality = getattr(row, "modality", None)
+        modality = row.get("modality")
         if modality is not None and previous is not None and modality != previous:
             out.append(
                 {
@@ -841,11 +840,11 @@ def markers_from_ruptures(events: pd.DataFrame) -> list[dict[str, Any]]:
         events, required=["onset_session", "source"], name="events"
     )
     out: list[dict[str, Any]] = []
-    for row in data.itertuples(index=False):
-        source = str(row.source)
-        rater = getattr(row, "rater", None)
+    for row in data.to_dict("records"):
+        source = str(row["source"])
+        rater = row.get("rater")
         who = f"{rater} " if isinstance(rater, str) and rater else ""
-        onset = int(row.onset_session)
+        onset = int(row["onset_session"])
         out.append(
             {
                 "kind": "rupture",
@@ -854,7 +853,7 @@ def markers_from_ruptures(events: pd.DataFrame) -> list[dict[str, Any]]:
                 "label": f"{who}rupture ({source.replace('_', ' ')})".strip(),
             }
         )
-        repair = getattr(row, "repair_session", None)
+        repair = row.get("repair_session")
         if repair is not None and not pd.isna(repair):
             out.append(
                 {
@@ -889,12 +888,12 @@ def markers_from_sudden_gains(
     )
     kind = "sudden_loss" if losses else "sudden_gain"
     out: list[dict[str, Any]] = []
-    for row in data.itertuples(index=False):
-        size = getattr(row, "magnitude", None)
+    for row in data.to_dict("records"):
+        size = row.get("magnitude")
         what = kind.replace("_", " ")
         if size is not None and not pd.isna(size):
             what += f" of {_svg.fmt(abs(float(size)))} points"
-        pre, post = int(row.pregain_session), int(row.postgain_session)
+        pre, post = int(row["pregain_session"]), int(row["postgain_session"])
         out.append(
             {
                 "kind": kind,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import pandas as pd
 
@@ -18,7 +20,7 @@ from harmonybridge.change import (
     sudden_gains,
 )
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import get
+from harmonybridge.instruments import Instrument, get
 from harmonybridge.reports import charts
 
 __all__ = ["Analysis", "analysis_report", "analyze_scores"]
@@ -88,7 +90,7 @@ def _prepare(scores: object) -> pd.DataFrame:
     return data
 
 
-def _instrument(name: str, notes: list[str]) -> object | None:
+def _instrument(name: str, notes: list[str]) -> Instrument | None:
     try:
         return get(name)
     except DataValidationError:
@@ -98,7 +100,7 @@ def _instrument(name: str, notes: list[str]) -> object | None:
         return None
 
 
-def _rc_size(inst: object) -> float | None:
+def _rc_size(inst: Instrument) -> float | None:
     """Reliable-change size in points: the published value, else 1.96 · S_diff."""
     if inst.rc_value is not None:
         return float(inst.rc_value.value)
@@ -164,7 +166,8 @@ def analyze_scores(
     data = _prepare(scores)
     notes: list[str] = []
     totals = data[data[schema.SUBSCALE] == ""]
-    rc_parts, sg_parts = [], []
+    rc_parts: list[pd.DataFrame] = []
+    sg_parts: list[pd.DataFrame] = []
     alliance: list[str] = []
     for name in sorted(totals[schema.INSTRUMENT].unique()):
         inst = _instrument(name, notes)
@@ -176,7 +179,7 @@ def analyze_scores(
         d = totals[totals[schema.INSTRUMENT] == name]
         label = inst.short_title
         rc = _quiet(
-            lambda d=d, n=name: reliable_change(d, id=_SERIES, instrument=n),
+            functools.partial(reliable_change, d, id=_SERIES, instrument=name),
             notes,
             f"{label} reliable change",
         )
@@ -190,8 +193,13 @@ def analyze_scores(
             continue
         for losses, kind in ((False, "sudden_gain"), (True, "sudden_loss")):
             sg = _quiet(
-                lambda d=d, n=name, s=size, lo=losses: sudden_gains(
-                    d, id=_SERIES, cutoff=s, instrument=n, losses=lo
+                functools.partial(
+                    sudden_gains,
+                    d,
+                    id=_SERIES,
+                    cutoff=size,
+                    instrument=name,
+                    losses=losses,
                 ),
                 notes,
                 f"{label} {'sudden losses' if losses else 'sudden gains'}",
@@ -231,7 +239,9 @@ def _ruptures(
     return out if out is not None else pd.DataFrame()
 
 
-def _robust_within_sd(totals: pd.DataFrame, key: list[str]) -> dict[str, float] | None:
+def _robust_within_sd(
+    totals: pd.DataFrame, key: list[str]
+) -> dict[object, float] | None:
     """Session-to-session noise per rater role, robust to the ruptures themselves.
 
     The median absolute successive difference divided by 0.6745·√2 estimates the
@@ -241,7 +251,7 @@ def _robust_within_sd(totals: pd.DataFrame, key: list[str]) -> dict[str, float] 
     """
     d = totals.dropna(subset=[schema.SCORE]).sort_values([*key, schema.SESSION])
     diffs = d.groupby(key, sort=False)[schema.SCORE].diff().abs()
-    out = {}
+    out: dict[object, float] = {}
     for role, values in diffs.groupby(d[schema.RATER_ROLE]):
         sd = (
             float(values.median()) / (0.6745 * math.sqrt(2))
@@ -251,14 +261,6 @@ def _robust_within_sd(totals: pd.DataFrame, key: list[str]) -> dict[str, float] 
         if sd > 0:
             out[str(role)] = sd
     return out or None
-
-
-def _usable(reference: object) -> dict[str, float] | None:
-    """Keep the positive pooled SDs; a rater without one is screened on its own SD."""
-    if not isinstance(reference, dict):
-        return None
-    good = {k: float(v) for k, v in reference.items() if v == v and v > 0}
-    return good or None
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -344,12 +346,16 @@ def _markers(
             (sg[schema.ENGAGEMENT_ID] == engagement)
             & ((sg["instrument"] == instrument) | (instrument is None))
         ]
-        for row in mine.itertuples(index=False):
+        for row in mine.to_dict("records"):
+            kind = str(row["kind"])
+            what = (
+                f"{kind.replace('_', ' ')} on {get(str(row['instrument'])).short_title}"
+            )
             out.append(
                 {
-                    "kind": row.kind,
-                    "session": int(row.postgain_session),
-                    "label": f"{row.kind.replace('_', ' ')} on {get(row.instrument).short_title} ({row.respondent_id})",
+                    "kind": kind,
+                    "session": int(row["postgain_session"]),
+                    "label": f"{what} ({row[schema.RESPONDENT_ID]})",
                 }
             )
     return out
@@ -363,7 +369,10 @@ def _engagement_section(analysis: Analysis, engagement: str) -> str:
     instruments = sorted(data[schema.INSTRUMENT].unique())
     alliance = [i for i in instruments if _kind(i) == "alliance"]
     if alliance:
-        kw = {"instruments": alliance, "markers": _markers(analysis, engagement, None)}
+        kw: dict[str, Any] = {
+            "instruments": alliance,
+            "markers": _markers(analysis, engagement, None),
+        }
         parts.append(
             _figure(
                 charts.alliance_chart(data, **kw), charts.alliance_table(data, **kw)
@@ -378,13 +387,13 @@ def _engagement_section(analysis: Analysis, engagement: str) -> str:
                 )
             )
         elif kind != "alliance":
-            kw = _outcome_kwargs(name) | {
+            okw: dict[str, Any] = _outcome_kwargs(name) | {
                 "markers": _markers(analysis, engagement, name)
             }
             parts.append(
                 _figure(
-                    charts.outcome_chart(data, instrument=name, **kw),
-                    charts.outcome_table(data, instrument=name, **kw),
+                    charts.outcome_chart(data, instrument=name, **okw),
+                    charts.outcome_table(data, instrument=name, **okw),
                 )
             )
     return "".join(parts) + "</section>"
@@ -523,19 +532,24 @@ def _summary(analysis: Analysis) -> str:
                 if counts.get(c, 0)
             )
             items.append(
-                f"<li>{escape(get(name).short_title)}: {len(block)} series; {escape(text or 'no change category')}.</li>"
+                f"<li>{escape(get(str(name)).short_title)}: {len(block)} series; {escape(text or 'no change category')}.</li>"
             )
     sg = analysis.sudden_gains
     if not sg.empty:
         for kind, block in sg.groupby("kind"):
-            items.append(
-                f"<li>{len(block)} {escape(kind.replace('_', ' '))}{'es' if kind.endswith('loss') and len(block) != 1 else ('s' if len(block) != 1 else '')} in {block[schema.RESPONDENT_ID].nunique()} series.</li>"
-            )
+            n = len(block)
+            what = str(kind).replace("_", " ")
+            if n != 1:
+                what = what + ("es" if what.endswith("loss") else "s")
+            n_series = block[
+                [schema.ENGAGEMENT_ID, schema.RESPONDENT_ID]
+            ].drop_duplicates()
+            items.append(f"<li>{n} {escape(what)} in {len(n_series)} series.</li>")
     rup = analysis.ruptures
     if not rup.empty:
         repaired = rup["repair_session"].notna().sum()
         by_source = ", ".join(
-            f"{n} {source.replace('_', ' ')}"
+            f"{n} {str(source).replace('_', ' ')}"
             for source, n in rup["source"].value_counts().items()
         )
         items.append(
