@@ -84,8 +84,8 @@ def test_client_rupture_not_seen_by_practitioner():
     # Client: baseline (4 + 4.2 + 4.1) / 3 = 4.1, within SD 0.1 -> threshold
     # max(2 * 0.1, 0.25) = 0.25; drop 1.1 -> rupture.client. Practitioner:
     # baseline 4, score 4, drop 0 < 0.25 -> rupture.unrecognised. Raw gap
-    # |3 - 4| = 1 >= fallback 1.0 -> alliance.gap (no norms in AlertContext()).
-    hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 3.0], [4, 4, 4, 4]))
+    # |2.5 - 4| = 1.5 >= fallback 1.5 -> alliance.gap (no norms in AlertContext()).
+    hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 2.5], [4, 4, 4, 4]))
     alerts = evaluate_alerts(hist, context=AlertContext())
     assert _ids(alerts) == ["alliance.gap", "rupture.client", "rupture.unrecognised"]
     a = _get(alerts, "rupture.client")
@@ -98,13 +98,14 @@ def test_client_rupture_not_seen_by_practitioner():
     )
     assert a.severity == "warning"
     assert a.evidence["baseline"] == pytest.approx(4.1)
-    assert a.evidence["score"] == pytest.approx(3.0)
+    assert a.evidence["score"] == pytest.approx(2.5)
     assert a.evidence["threshold"] == pytest.approx(0.25)
     assert a.suggestions == RUPTURE_SUGGESTIONS
     assert a.params["k_sd"] == 2.0
-    assert a.message.endswith(".") and "rupture" in a.message
+    assert a.message.endswith(".")
+    assert "rupture" in a.message
     gap = _get(alerts, "alliance.gap")
-    assert gap.evidence["discrepancy"] == pytest.approx(-1.0)
+    assert gap.evidence["discrepancy"] == pytest.approx(-1.5)
     assert gap.evidence["standardised"] == 0
 
 

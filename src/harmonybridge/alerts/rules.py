@@ -156,7 +156,7 @@ _TABLE: tuple[Rule, ...] = (
         "alliance.gap",
         1,
         "info",
-        {"min_abs_z": 2.0, "fallback_raw_gap": 1.0},
+        {"min_abs_z": 2.0, "fallback_raw_gap": 1.5},
         description="|z(client) - z(practitioner)| >= min_abs_z with each rater standardised "
         "on the practice's reference; without a reference, a raw item-mean gap >= "
         "fallback_raw_gap (Marmarosh & Kivlighan 2012; Tryon et al. 2007).",

@@ -1,0 +1,108 @@
+"""The alert rules and rupture detector on the named story clients of the synthetic practice."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from harmonybridge.alerts import AlertContext, evaluate_alerts, evaluate_alerts_frame
+from harmonybridge.change import detect_ruptures
+
+datasets = pytest.importorskip("harmonybridge.datasets")
+
+
+@pytest.fixture(scope="module")
+def practice():
+    return datasets.simulate_practice(seed=0)
+
+
+@pytest.fixture(scope="module")
+def all_alerts(practice):
+    return evaluate_alerts_frame(
+        practice.scores, context=AlertContext(), items=practice.items, at="all"
+    )
+
+
+def _story(practice, name):
+    row = practice.stories.set_index("story").loc[name]
+    return row["engagement_id"], int(row["session"])
+
+
+def _fired(all_alerts, engagement, session):
+    rows = all_alerts[
+        (all_alerts["engagement_id"] == engagement) & (all_alerts["session"] == session)
+    ]
+    return set(rows["rule_id"])
+
+
+# Expectations come from each story's description in `practice.stories`.
+@pytest.mark.parametrize(
+    ("story", "offset", "present", "absent"),
+    [
+        # "dips sharply at session 9 with self-reported tension ...; the
+        # practitioner also noticed the moment"
+        (
+            "repaired_rupture",
+            0,
+            {"rupture.client", "rupture.self_report"},
+            {"rupture.unrecognised"},
+        ),
+        # "drops at session 10 (tension reported, not resolved) ...; the
+        # practitioner's ratings did not move"
+        (
+            "unrepaired_rupture",
+            0,
+            {"rupture.client", "rupture.self_report", "rupture.unrecognised"},
+            set(),
+        ),
+        # "PHQ-9 worsens from intake instead of following the expected improvement"
+        ("not_on_track", 0, {"outcome.not_on_track"}, set()),
+        # "client rates near the top every session while the practitioner rates it low"
+        ("practitioner_client_gap", 0, {"alliance.gap"}, set()),
+        # "one family member rates the alliance low at every session"
+        ("split_alliance_family", 0, {"alliance.split"}, set()),
+        # "PHQ-9 item 9 is above 0 at the latest session"
+        ("safety_item", 0, {"safety.item"}, set()),
+        # "PHQ-9 falls by about 9-10 points between sessions 5 and 6"
+        ("sudden_gain", 1, {"outcome.reliable_improvement"}, set()),
+    ],
+)
+def test_story_raises_its_alert(practice, all_alerts, story, offset, present, absent):
+    engagement, session = _story(practice, story)
+    fired = _fired(all_alerts, engagement, session + offset)
+    assert present <= fired
+    assert not (absent & fired)
+
+
+def test_repaired_and_unrepaired_rupture_events(practice):
+    scores = practice.scores
+    alliance = scores[
+        scores["instrument"].isin(["hb_checkin", "hb_checkin_practitioner"])
+    ]
+    keep = alliance["subscale"].isin(
+        ["", "rupture_present", "rupture_intensity", "rupture_resolution"]
+    )
+    ev = detect_ruptures(alliance[keep], sd_source="within")
+    e1, s1 = _story(practice, "repaired_rupture")
+    e2, s2 = _story(practice, "unrepaired_rupture")
+    stat = ev[(ev["source"] == "statistical") & (ev["rater_role"] == "client")]
+    rep = stat[(stat["engagement_id"] == e1) & (stat["onset_session"] == s1)].iloc[0]
+    assert rep["type"] in ("V", "extended")  # "back to its earlier level at session 10"
+    assert rep["repair_session"] == s1 + 1
+    unrep = stat[(stat["engagement_id"] == e2) & (stat["onset_session"] == s2)].iloc[0]
+    assert unrep["type"] in (
+        "unrepaired",
+        "censored",
+    )  # "stays down to the latest session"
+    assert pd.isna(unrep["repair_session"])
+
+
+def test_web_app_call_on_one_engagement(practice):
+    # What the web app does on each save: one engagement's history, AlertContext().
+    engagement, session = _story(practice, "unrepaired_rupture")
+    history = practice.scores[
+        (practice.scores["engagement_id"] == engagement)
+        & (practice.scores["session"] <= session)
+    ]
+    ids = {a.rule_id for a in evaluate_alerts(history, context=AlertContext())}
+    assert {"rupture.client", "rupture.unrecognised", "rupture.self_report"} <= ids
