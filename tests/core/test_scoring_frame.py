@@ -199,3 +199,20 @@ def test_string_response_ids_and_nullable_dtypes():
     assert out["total"].iloc[0] == 14  # 7 x 2
     assert math.isnan(out["total"].iloc[1])  # 1 of 7 answered
     assert out["n_missing"].tolist() == [0, 6]
+
+
+def test_other_column_names_by_keyword():
+    frame = to_long([("who5", dict.fromkeys(range(1, 6), 3))]).rename(
+        columns={
+            "response_id": "rid",
+            "instrument": "form",
+            "item": "q",
+            "value": "answer",
+        }
+    )
+    out = score_frame(
+        frame, response_id="rid", instrument="form", item="q", value="answer"
+    )
+    assert out["total"].tolist() == [60.0]  # 5 x 3 = 15, x 4
+    assert list(out.columns[:2]) == ["response_id", "instrument"]
+    assert list(frame.columns) == ["rid", "form", "q", "answer"]  # input untouched

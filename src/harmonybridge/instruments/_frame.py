@@ -271,7 +271,13 @@ def _carry(items: pd.DataFrame, codes: np.ndarray, n_resp: int) -> dict[str, pd.
 
 
 def score_frame(
-    items: pd.DataFrame, *, instruments: Mapping[str, Instrument] | None = None
+    items: pd.DataFrame,
+    *,
+    instruments: Mapping[str, Instrument] | None = None,
+    response_id: str = schema.RESPONSE_ID,
+    instrument: str = schema.INSTRUMENT,
+    item: str = schema.ITEM,
+    value: str = schema.VALUE,
 ) -> pd.DataFrame:
     """Score many questionnaires at once from an item-level long frame.
 
@@ -285,6 +291,9 @@ def score_frame(
     instruments : mapping, optional
         Instrument objects to use instead of the shipped definitions, by id
         (e.g. a SAI carrying the practice's wording and scale).
+    response_id, instrument, item, value : str
+        Names of those columns in ``items`` (canonical names by default); the
+        output uses the canonical names.
 
     Returns
     -------
@@ -307,7 +316,22 @@ def score_frame(
     psychometrics.md §0.2-0.4 (reverse keys, score types, prorating). Reference
     test: ``tests/core/test_scoring_frame.py`` (agreement with ``score()``).
     """
-    schema.validate_long(items, required=_FIXED, name="items")
+    names = {response_id: schema.RESPONSE_ID, instrument: schema.INSTRUMENT,
+             item: schema.ITEM, value: schema.VALUE}  # fmt: skip
+    schema.validate_long(items, required=names, name="items")
+    if any(k != v for k, v in names.items()):
+        clash = [c for c in items.columns if c in _FIXED and c not in names]
+        if clash:
+            raise DataValidationError(
+                f"items has both {clash[0]!r} and a column renamed to it; drop one"
+            )
+        items = items.rename(columns=names)
+    return _score(items, instruments)
+
+
+def _score(
+    items: pd.DataFrame, instruments: Mapping[str, Instrument] | None
+) -> pd.DataFrame:
     codes, uniques, first_row = _response_codes(items[schema.RESPONSE_ID])
     inst_codes, insts = _instrument_codes(items[schema.INSTRUMENT], instruments)
     item = _item_numbers(items)
