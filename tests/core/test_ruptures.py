@@ -382,3 +382,57 @@ def test_sem_threshold():
     assert detect_ruptures(
         df2, id="client_id", sd_source="sem", sd_between=0.5, reliability=0.84
     ).empty
+
+
+def test_events_table_columns():
+    ev = detect_ruptures(
+        _frame({"a": [4.0, 4.2, 4.1, 3.0, 4.1]}), id="client_id", reference_sd=0.3
+    )
+    assert list(ev.columns) == [
+        "client_id",
+        "rater_role",
+        "rater",
+        "source",
+        "onset_session",
+        "nadir_session",
+        "baseline",
+        "threshold",
+        "depth",
+        "depth_sd",
+        "repair_session",
+        "type",
+    ]
+    # The canonical series key by default.
+    df = _frame({"a": [4.0, 4.2, 4.1, 3.0, 4.1]}).assign(
+        engagement_id="e1", respondent_id="c1", instrument="hb_checkin", subscale=""
+    )
+    cols = list(detect_ruptures(df, reference_sd=0.3).columns)
+    assert cols[:5] == [
+        "engagement_id",
+        "respondent_id",
+        "instrument",
+        "subscale",
+        "rater_role",
+    ]
+
+
+def test_retrospective_within_sd_uses_later_sessions():
+    # Prospective: at session 4 the within SD of (4.0, 4.2, 4.1) is 0.1, the
+    # threshold max(0.2, 0.25) = 0.25 and the drop 4.1 - 3.6 = 0.5 counts.
+    # Retrospective: the SD over all other sessions (4.0, 4.2, 4.1, 2.0, 5.0)
+    # is sqrt(4.952 / 4) = 1.113 (later sessions included), threshold 2.23:
+    # no rupture at 4.
+    df = _frame({"a": [4.0, 4.2, 4.1, 3.6, 2.0, 5.0]})
+    pro = detect_ruptures(df, id="client_id", sd_source="within")
+    assert 4 in set(pro["onset_session"])
+    retro = detect_ruptures(
+        df, id="client_id", sd_source="within", mode="retrospective"
+    )
+    assert 4 not in set(retro["onset_session"])
+
+
+def test_all_missing_series_is_reported():
+    df = _frame({"a": [4.0, 4.2, 4.1, 3.0, 4.1], "b": [float("nan")] * 3})
+    with pytest.warns(HarmonyBridgeWarning, match="1 series have no non-missing"):
+        ev = detect_ruptures(df, id="client_id", reference_sd=0.3)
+    assert list(ev["client_id"]) == ["a"]

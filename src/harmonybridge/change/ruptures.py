@@ -647,6 +647,13 @@ def detect_ruptures(
         else np.zeros(len(d), bool)
     )
     stat_rows = np.flatnonzero(~is_sr & d[score].notna().to_numpy())
+    n_empty = len(np.unique(gcodes[~is_sr])) - len(np.unique(gcodes[stat_rows]))
+    if n_empty:
+        warnings.warn(
+            f"{n_empty} series have no non-missing {score!r} values and cannot be screened",
+            HarmonyBridgeWarning,
+            stacklevel=2,
+        )
     parts = [
         _statistical_events(
             d,
