@@ -91,20 +91,19 @@ def _one_engagement(scores: object) -> pd.DataFrame:
 
 
 def _points(frame: pd.DataFrame) -> tuple[tuple[int, float], ...]:
-    f = frame.dropna(subset=[schema.SCORE]).sort_values(schema.SESSION)
-    if f[schema.SESSION].duplicated().any():
-        dup = f.loc[f[schema.SESSION].duplicated(), schema.SESSION].iloc[0]
+    session = frame[schema.SESSION].to_numpy(dtype=float)
+    score = frame[schema.SCORE].to_numpy(dtype=float)
+    keep = ~np.isnan(score) & ~np.isnan(session)
+    session, score = session[keep], score[keep]
+    order = np.argsort(session, kind="stable")
+    session, score = session[order].astype(int), score[order]
+    if len(session) > 1 and (np.diff(session) == 0).any():
+        dup = int(session[1:][np.diff(session) == 0][0])
         raise DataValidationError(
-            f"one line has two scores at session {int(dup)}; the key (engagement_id, session, "
+            f"one line has two scores at session {dup}; the key (engagement_id, session, "
             "respondent_id, instrument, subscale) must be unique"
         )
-    return tuple(
-        zip(
-            f[schema.SESSION].astype(int).tolist(),
-            f[schema.SCORE].astype(float).tolist(),
-            strict=True,
-        )
-    )
+    return tuple(zip(session.tolist(), score.tolist(), strict=True))
 
 
 def _step(frame: pd.DataFrame) -> int:
