@@ -53,7 +53,7 @@ def make_client_world(
 
     from django.utils import timezone
 
-    from harmonybridge.web.alerts.models import SafetyNotice
+    from harmonybridge.web.alerts.models import SafetyNotice, StoredAlert
     from harmonybridge.web.checkins.models import CheckIn
     from harmonybridge.web.practice.models import (
         Client,
@@ -93,6 +93,17 @@ def make_client_world(
     notice = SafetyNotice.objects.create(
         engagement=engagement, session=session, checkin=checkin
     )
+    alert = StoredAlert.objects.create(
+        engagement=engagement,
+        session=session,
+        session_number=1,
+        rule_id="fixture_rule",
+        rule_version="1",
+        severity="warning",
+        respondent_id=client.code,
+        instrument="phq9",
+        message="synthetic alert",
+    )
     return {
         "practice": practice,
         "practitioner": practitioner,
@@ -102,4 +113,5 @@ def make_client_world(
         "plan_entry": entry,
         "checkin": checkin,
         "safety_notice": notice,
+        "stored_alert": alert,
     }

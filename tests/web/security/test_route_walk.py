@@ -77,6 +77,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:add_service_line": (STAFF, {}),
     "practice:add_person": (STAFF, {}),
     "practice:save_wording": (STAFF, {}),
+    "practice:save_practice": (STAFF, {}),
     # client check-in (token, then a signed cookie)
     "checkins:step": (CHECKIN, {}),
     "checkins:submit": (CHECKIN, {}),
@@ -85,6 +86,20 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # alerts
     "alerts:list": (STAFF, {}),
     "alerts:acknowledge_safety": (STAFF, {"pk": "safety_notice"}),
+    "alerts:act": (STAFF, {"pk": "stored_alert", "action": "=acknowledge"}),
+    # insights (dashboards, reports) and the rupture-repair record
+    "insights:caseload": (STAFF, {}),
+    "insights:guide": (STAFF, {}),
+    "insights:dashboard": (STAFF, {"pk": "engagement"}),
+    "insights:goals": (STAFF, {"pk": "engagement"}),
+    "insights:client_view": (STAFF, {"pk": "engagement"}),
+    "insights:report": (STAFF, {"pk": "engagement"}),
+    "insights:report_html": (STAFF, {"pk": "engagement"}),
+    "insights:report_pdf": (STAFF, {"pk": "engagement"}),
+    "insights:answers": (STAFF, {"pk": "session"}),
+    "insights:my_progress": (CHECKIN, {}),  # the client's own view, by check-in cookie
+    "repairs:record": (STAFF, {"engagement_pk": "engagement", "session_pk": "session"}),
+    "repairs:episodes": (STAFF, {"engagement_pk": "engagement"}),
     # audit and privacy
     "audit:log": (STAFF, {}),
     "privacy:export": (STAFF, {"pk": "client"}),
@@ -139,6 +154,8 @@ def _url(name: str, world: dict[str, Any] | None = None) -> str:
     for kwarg, kind in ROUTES[name][1].items():
         if kind == "text":
             kwargs[kwarg] = "abc123"
+        elif kind.startswith("="):
+            kwargs[kwarg] = kind[1:]
         else:
             kwargs[kwarg] = world[kind].pk if world else 1
     return reverse(name, kwargs=kwargs)
