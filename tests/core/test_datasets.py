@@ -513,3 +513,21 @@ def test_series_is_deterministic_and_validates():
     assert (a["score"] % 4 == 0).all()  # WHO-5 percentage = raw x 4
     with pytest.raises(DataValidationError, match="wai_sr"):
         simulate_series(instruments=["wai_sr"])
+
+
+def test_shipped_example_matches_the_generator():
+    # if this fails after a generator change: python -m harmonybridge.datasets.examples
+    from harmonybridge.datasets import EXAMPLE_ARGS, load_example_scores
+
+    pd.testing.assert_frame_equal(
+        load_example_scores(), simulate_practice(**EXAMPLE_ARGS).scores
+    )
+
+
+def test_example_file_runs_through_the_analyze_cli(tmp_path):
+    from harmonybridge.cli import main
+    from harmonybridge.datasets import example_scores_path
+
+    out = tmp_path / "r.html"
+    assert main(["analyze", str(example_scores_path()), "--report", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").count('role="img"') >= 8
