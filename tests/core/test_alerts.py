@@ -365,3 +365,30 @@ def test_context_from_reference():
     assert ctx.alliance_norms is not None
     assert set(ctx.alliance_norms["rater_role"]) == {"client", "practitioner"}
     assert ctx.alliance_percentiles is not None
+
+
+def test_missing_sessions_are_skipped_and_empty_history_is_quiet():
+    # PHQ-9 20, (missed), 26: the previous observed score is 20, +6 >= 6 and
+    # >= 25% of 20 -> sudden loss; +6 since intake -> reliable deterioration.
+    assert _ids(evaluate_alerts(_phq([20, NAN, 26]))) == [
+        "outcome.reliable_deterioration",
+        "outcome.sudden_loss",
+    ]
+    # An intake that was not answered: the first answered session is the intake.
+    assert evaluate_alerts(_phq([NAN, 20, 23])) == []
+    empty = _phq([12]).iloc[:0]
+    assert evaluate_alerts(empty) == []
+    assert list(evaluate_alerts_frame(empty).columns) == [
+        "rule_id",
+        "rule_version",
+        "severity",
+        "engagement_id",
+        "session",
+        "rater_role",
+        "respondent_id",
+        "instrument",
+        "params",
+        "evidence",
+        "message",
+        "suggestions",
+    ]

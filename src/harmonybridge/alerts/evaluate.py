@@ -411,9 +411,9 @@ def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
 def _outcome_parts(
     out: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext
 ) -> list[_Part]:
-    if out.empty:
+    if out[SC].notna().sum() == 0:
         return []
-    o = out.sort_values([E, P, INS, S], kind="stable")
+    o = out.dropna(subset=[SC]).sort_values([E, P, INS, S], kind="stable")
     g = o.groupby([E, P, INS], sort=False)[SC]
     m = meta.reindex(o[INS])
     sign = np.where(m["higher_is_better"].to_numpy(dtype=bool), -1.0, 1.0)

@@ -101,7 +101,7 @@ def _to_wide(
     gid = gid[order]
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     n_obs = np.bincount(gid, minlength=n_groups)
-    starts = np.concatenate(([0], np.cumsum(n_obs)[:-1])).astype(np.int64)
+    starts = (np.cumsum(n_obs) - n_obs).astype(np.int64)
     pos = np.arange(len(gid)) - starts[gid]
     width = int(n_obs.max()) if n_groups else 0
     times = np.full((n_groups, width), np.nan)
