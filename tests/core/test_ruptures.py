@@ -274,7 +274,21 @@ def test_self_report_unrepaired_and_censored():
 
 
 @pytest.mark.filterwarnings("ignore::harmonybridge.errors.HarmonyBridgeWarning")
-def test_prospective_never_looks_ahead_truncation():
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"reference_sd": 0.3},
+        {"baseline": "previous_session", "extended_window": 4, "reference_sd": 0.3},
+        {"baseline": "rolling_mean(2)", "min_history": 2, "sd_source": "within"},
+        {
+            "sd_source": "sem",
+            "sd_between": 0.6,
+            "reliability": 0.8,
+            "repair_tolerance": 0.5,
+        },
+    ],
+)
+def test_prospective_never_looks_ahead_truncation(options):
     rng = np.random.default_rng(42)
     n, t = 60, 14
     base = rng.normal(4.0, 0.3, size=(n, 1))
@@ -290,13 +304,11 @@ def test_prospective_never_looks_ahead_truncation():
         }
     )
     df.loc[rng.random(len(df)) < 0.1, "score"] = np.nan  # missed sessions
-    full = detect_ruptures(df, id="client_id", reference_sd=0.3)
+    full = detect_ruptures(df, id="client_id", **options)
     assert len(full) > 10  # the check below is not vacuous
     detect_cols = ["client_id", "onset_session", "baseline", "threshold"]
     for cut in range(1, t + 1):
-        trunc = detect_ruptures(
-            df[df["session"] <= cut], id="client_id", reference_sd=0.3
-        )
+        trunc = detect_ruptures(df[df["session"] <= cut], id="client_id", **options)
         a = full[full["onset_session"] <= cut][detect_cols].reset_index(drop=True)
         pd.testing.assert_frame_equal(trunc[detect_cols].reset_index(drop=True), a)
         # Events whose repair was seen by `cut` are identical in every column.
