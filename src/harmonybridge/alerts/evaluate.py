@@ -144,6 +144,15 @@ def evaluate_alerts(
     ----------
     See ``docs/alert-rules.md`` for each rule's source. Reference tests:
     ``tests/core/test_alerts.py``.
+
+    Examples
+    --------
+    >>> from harmonybridge.datasets import simulate_practice
+    >>> scores = simulate_practice(seed=0).scores
+    >>> history = scores[(scores["engagement_id"] == "E0002") & (scores["session"] <= 10)]
+    >>> alerts = evaluate_alerts(history, context=AlertContext())
+    >>> sorted(a.rule_id for a in alerts if a.rule_id.startswith("rupture."))
+    ['rupture.client', 'rupture.self_report', 'rupture.unrecognised']
     """
     schema.validate_long(history, required=[E], name="history")
     n = history[E].nunique(dropna=False)

@@ -607,6 +607,17 @@ def detect_ruptures(
     Gumz, A., Brähler, E., Geyer, M., & Erices, R. (2012). BMC Medical
     Research Methodology, 12, 10.
     Reference tests: ``tests/core/test_ruptures.py``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame(
+    ...     {"client_id": "a", "rater_role": "client", "session": [1, 2, 3, 4, 5],
+    ...      "score": [4.0, 4.2, 4.1, 3.0, 4.1]}
+    ... )
+    >>> ev = detect_ruptures(df, id="client_id", reference_sd=0.3)
+    >>> ev[["onset_session", "repair_session", "type"]].astype(object).to_dict("records")
+    [{'onset_session': 4, 'repair_session': 5, 'type': 'V'}]
     """
     keys = schema.as_key_list(id)
     p = _resolve(
