@@ -292,3 +292,33 @@ def test_erase_is_refused_to_everyone_but_the_practice_admin():
         .objects.filter(pk=world["client"].pk)
         .exists()
     )
+
+
+def test_export_bundle_holds_json_and_a_pdf_report():
+    import io
+    import zipfile
+
+    from harmonybridge.web.checkins.models import Response
+
+    world = make_client_world()
+    response = _add_answers(world)
+    assert Response.objects.filter(pk=response.pk).exists()
+    http = HttpClient()
+    http.force_login(_admin_for(world))
+    download = http.get(f"/privacy/clients/{world['client'].pk}/export.zip")
+    assert download.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    names = archive.namelist()
+    code = world["client"].code
+    assert f"{code}-export.json" in names
+    data = json.loads(archive.read(f"{code}-export.json"))
+    assert data["records"]["practice.Client"][0]["name"] == MARK_NAME
+    pdfs = [n for n in names if n.endswith(".pdf")]
+    # WeasyPrint comes with the pdf extra, which the test environment installs.
+    assert pdfs == [f"report-engagement-{world['engagement'].pk}.pdf"]
+    for name in pdfs:
+        assert archive.read(name).startswith(b"%PDF")
+    assert (
+        AuditEvent.objects.filter(action="client.export", detail__format="zip").count()
+        == 1
+    )

@@ -103,6 +103,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # audit and privacy
     "audit:log": (STAFF, {}),
     "privacy:export": (STAFF, {"pk": "client"}),
+    "privacy:export_bundle": (STAFF, {"pk": "client"}),
     "privacy:erase": (STAFF, {"pk": "client"}),
 }
 

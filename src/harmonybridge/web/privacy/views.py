@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 from django.apps import apps
 from django.contrib import messages
@@ -45,6 +47,53 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{client.code}-export.json"'  # type: ignore[attr-defined]
     )
+    return response
+
+
+def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]]:
+    """The progress report PDF of each of the client's engagements (default sections)."""
+    try:
+        from harmonybridge.web.insights.views.report import report_pdf
+    except ImportError:  # the reports app is not installed
+        return []
+    pdfs = []
+    for engagement in client.engagements.all():  # type: ignore[attr-defined]
+        response = report_pdf(request, engagement.pk)
+        if (
+            response.status_code == 200
+            and response["Content-Type"] == "application/pdf"
+        ):
+            pdfs.append((f"report-engagement-{engagement.pk}.pdf", response.content))
+    return pdfs
+
+
+@require_GET
+@login_required
+def export_bundle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a ZIP: the JSON export plus the PDF progress report of each engagement."""
+    client = _client_or_404(request, pk, can_export_client)
+    code = client.code  # type: ignore[attr-defined]
+    with transaction.atomic():
+        data = export_client(client)
+        pdfs = _report_pdfs(request, client)
+        audit.record(
+            request.user, "client.export", client, request=request, format="zip"
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            f"{code}-export.json",
+            json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True),
+        )
+        for name, content in pdfs:
+            archive.writestr(name, content)
+        if not pdfs:
+            archive.writestr(
+                "README.txt",
+                "No PDF report: the client has no scores yet, or the PDF extra is not installed.\n",
+            )
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{code}-export.zip"'
     return response
 
 
