@@ -72,7 +72,7 @@ def test_the_whole_loop(live_server, browser, settings):
     page.fill("input[name=login]", practitioner.username)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/practice/")
+    page.wait_for_url("**/insights/")  # home is the caseload overview (insights)
     _shot(page, "01-caseload")
 
     page.get_by_role("link", name="Add a client").click()

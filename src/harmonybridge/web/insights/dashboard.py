@@ -126,7 +126,10 @@ def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
 
 
 def change_rows(
-    totals: pd.DataFrame, inst_id: str, labels: Mapping[str, str]
+    totals: pd.DataFrame,
+    inst_id: str,
+    labels: Mapping[str, str],
+    coaching: bool = False,
 ) -> list[dict[str, Any]]:
     """Reliable change from the first to the latest score, per respondent."""
     from harmonybridge.change import reliable_change
@@ -142,13 +145,14 @@ def change_rows(
         return []
     return [
         {
-            "instrument": inst_id,
+            "instrument": language.instrument_title(inst_id, coaching),
             "who": labels.get(
                 str(r[schema.RESPONDENT_ID]), str(r[schema.RESPONDENT_ID])
             ),
             "pre": r["pre"],
             "post": r["post"],
             "category": str(r["category"]) if r["category"] == r["category"] else "",
+            "label": language.change_label(str(r["category"]), coaching),
         }
         for r in rc.to_dict("records")
     ]
@@ -237,7 +241,7 @@ def build(
                     width,
                 )
             )
-            out.changes += change_rows(totals, inst_id, labels)
+            out.changes += change_rows(totals, inst_id, labels, coaching)
     if include_goals and "goal_progress" in present:
         kw = {
             "goals": dict(goals),
@@ -269,7 +273,7 @@ def _outcome_chart(
 ) -> Chart:
     cutoff = None if coaching or inst.cutoff is None else float(inst.cutoff.value)
     expected = _expected(fit, totals, inst.id, span[1])
-    title = f"{inst.title} over sessions"
+    title = f"{language.instrument_title(inst.id, coaching)} over sessions"
     kw = {
         "instrument": inst.id,
         "cutoff": cutoff,

@@ -70,11 +70,31 @@ def shown_instruments(
 
 
 def instrument_title(instrument_id: str, coaching: bool) -> str:
+    """The instrument's short title (``PHQ-9``), with "coach" for coaching pages."""
     try:
         inst: Any = instruments.get(instrument_id)
     except Exception:
         return instrument_id
-    return str(inst.title)
+    title = str(getattr(inst, "short_title", "") or inst.title)
+    if coaching:
+        title = title.replace("practitioner", _("coach"))
+    return title
+
+
+def change_label(category: str, coaching: bool) -> str:
+    """Reliable-change category in words (coaching: no talk of clinical ranges)."""
+    labels = {
+        "recovered": _("reliably improved")
+        if coaching
+        else _("recovered: reliably improved and past the cut-off"),
+        "improved": _("reliably improved"),
+        "unchanged": _("no reliable change"),
+        "deteriorated": _("reliably worse"),
+        "harmed": _("reliably worse")
+        if coaching
+        else _("reliably worse and past the cut-off"),
+    }
+    return labels.get(category, "—")
 
 
 def band_label(instrument_id: str, score: float | None, coaching: bool) -> str:
