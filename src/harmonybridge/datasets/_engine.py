@@ -119,6 +119,7 @@ def latent_state(
         goals=_latent.goal_ratings(rng, n_goals, z_c * 0.1 + 0.3, n_slots),
         item9=np.full((n_c, n_slots), np.nan),
         noise=np.ones(n_c),
+        noise_practitioner=np.ones(plan.n_engagements),
     )
     length_c = plan.length[cl_eng]
     unrepaired = _latent.background_ruptures(rng, lat, length_c, cl_eng)
@@ -161,7 +162,7 @@ def draw_items(
     """Return the ``(n, n_items)`` answers of one instrument (NaN = item not shown)."""
     if instrument == "hb_checkin_practitioner":
         level = lat.alliance_practitioner[rows, cols]
-        sd = np.full(len(rows), 0.35)
+        sd = 0.35 * lat.noise_practitioner[rows]
         alliance = _round_items(rng, level, _ALLIANCE_OFFSETS, sd, 1, 5)
         return np.column_stack([alliance, lat.rupture_practitioner[rows, cols]])
     scale = lat.noise[rows]

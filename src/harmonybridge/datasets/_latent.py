@@ -60,6 +60,7 @@ class Latent:
     goals: np.ndarray  # (C, S, 3) 0–10, NaN for goals not agreed
     item9: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))  # override
     noise: np.ndarray = field(default_factory=lambda: np.empty(0))  # answer noise scale
+    noise_practitioner: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def _log_session(n_slots: int) -> np.ndarray:

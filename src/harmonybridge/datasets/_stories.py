@@ -43,6 +43,7 @@ def _calm(rng: np.random.Generator, lat: Latent, e: int, clients: np.ndarray) ->
     lat.rupture_client[clients] = np.nan
     lat.rupture_client[clients, :, 0] = 0.0
     lat.alliance_practitioner[e] = 3.95 + 0.1 * lnt + rng.normal(0, 0.1, n_slots)
+    lat.noise_practitioner[e] = 0.4
     lat.rupture_practitioner[e] = np.nan
     lat.rupture_practitioner[e, :, 0] = 0.0
 
@@ -74,9 +75,8 @@ def plant(
 def _rupture(lat: Latent, c: int, e: int, s0: int, *, repaired: bool) -> None:
     if repaired:
         lat.alliance_client[c, s0] -= 1.8
-        lat.alliance_client[c, s0 + 1 :] += (
-            0.25  # repair tends to lift the next sessions
-        )
+        # repair tends to lift the next sessions (Chen et al. 2018)
+        lat.alliance_client[c, s0 + 1 :] += 0.4
         lat.rupture_client[c, s0] = (1.0, 4.0, 3.0)
         lat.alliance_practitioner[e, s0] -= 0.6
         lat.rupture_practitioner[e, s0] = (1.0, 3.0, 3.0)
@@ -142,8 +142,8 @@ def _not_on_track(rng, lat, e, clients, length, therapy):  # type: ignore[no-unt
 def _gap(rng, lat, e, clients, length, therapy):  # type: ignore[no-untyped-def]
     n_slots = lat.alliance_client.shape[1]
     for c in clients:
-        lat.alliance_client[c] = 4.75 + rng.normal(0, 0.08, n_slots)
-    lat.alliance_practitioner[e] = 2.6 + rng.normal(0, 0.12, n_slots)
+        lat.alliance_client[c] = 4.85 + rng.normal(0, 0.05, n_slots)
+    lat.alliance_practitioner[e] = 2.2 + rng.normal(0, 0.05, n_slots)
     return {
         "client": int(clients[0]),
         "instrument": "hb_checkin",
@@ -158,9 +158,9 @@ def _gap(rng, lat, e, clients, length, therapy):  # type: ignore[no-untyped-def]
 def _split(rng, lat, e, clients, length, therapy):  # type: ignore[no-untyped-def]
     n_slots = lat.alliance_client.shape[1]
     for c in clients[:-1]:
-        lat.alliance_client[c] = 4.5 + rng.normal(0, 0.1, n_slots)
+        lat.alliance_client[c] = 4.85 + rng.normal(0, 0.05, n_slots)
     low = int(clients[-1])
-    lat.alliance_client[low] = 2.3 + rng.normal(0, 0.1, n_slots)
+    lat.alliance_client[low] = 2.2 + rng.normal(0, 0.05, n_slots)
     return {
         "client": low,
         "instrument": "hb_checkin",
