@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
@@ -101,3 +102,38 @@ def test_without_rotation_removing_the_old_key_loses_access(settings, client_mod
 def test_empty_values_stay_empty(client_model):
     obj = _make_client(client_model, name="")
     assert _raw(client_model, obj.pk, "name") == ""
+
+
+def test_totp_secret_is_encrypted_and_survives_rotation(settings):
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+
+    from tests.web.security.support import give_totp, make_staff
+
+    user = make_staff()
+    give_totp(user)
+    stored = Authenticator.objects.get(user=user).data["secret"]
+    assert stored.startswith("fernet:")
+    assert "JBSWY3DPEHPK3PXP" not in stored
+    old = settings.HB_FIELD_KEYS[0]
+    new = Fernet.generate_key().decode("ascii")
+    settings.HB_FIELD_KEYS = [new, old]
+    try:
+        call_command("rotate_field_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        settings.HB_FIELD_KEYS = [new]
+        authenticator = Authenticator.objects.get(user=user)
+        assert authenticator.data["secret"] != stored
+        totp = TOTP(authenticator)
+        with time_machine.travel(
+            time.time(), tick=False
+        ):  # no 30 s window boundary mid-test
+            code = format_hotp_value(
+                hotp_value("JBSWY3DPEHPK3PXP", int(time.time()) // 30)
+            )
+            assert totp.validate_code(code)
+            # A one-time code works once (ASVS 6.5.1).
+            assert not TOTP(Authenticator.objects.get(user=user)).validate_code(code)
+    finally:
+        settings.HB_FIELD_KEYS = [old]

@@ -57,4 +57,24 @@ def rotate_all(*, batch: int = 500) -> list[RotationResult]:
                 )
                 rows += len(chunk)
         results.append(RotationResult(table, column, rows))
+    results.append(_rotate_authenticators())
     return results
+
+
+def _rotate_authenticators() -> RotationResult:
+    """Two-factor secrets (allauth ``Authenticator.data``) are encrypted with the same keys."""
+    from allauth.mfa.models import Authenticator
+
+    rows = 0
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update():
+            data = dict(authenticator.data)
+            changed = False
+            for key, value in data.items():
+                if isinstance(value, str) and value.startswith(PREFIX):
+                    data[key] = rotate(value)
+                    changed = True
+            if changed:
+                Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+                rows += 1
+    return RotationResult(Authenticator._meta.db_table, "data", rows)
