@@ -260,7 +260,7 @@ def main() -> int:
     fixed_s = 10.0 if args.quick else args.seconds
     loop_s = 5.0 if args.quick else 15.0
     # Enough check-ins for the fixed phase and a generous closed loop.
-    need = int(args.rate * fixed_s * 1.05) + int((400 if args.quick else 300) * loop_s)
+    need = int(args.rate * fixed_s * 1.05) + int((120 if args.quick else 200) * loop_s)
     n_sess = 10
     n_eng = need // n_sess + 1
 
@@ -299,9 +299,12 @@ def main() -> int:
              "harmonybridge.web.wsgi:application"],
             env=env, cwd=REPO,
         )  # fmt: skip
+        # The worker gets lower CPU priority: on a shared 2-core machine it stands in for
+        # the separate worker host of a deployment; alerts may lag, answers never do.
         worker = subprocess.Popen(
             [str(BIN / "harmonybridge"), "manage", "db_worker", "--interval", "0.2"],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: os.nice(15),
         )  # fmt: skip
         for _ in range(100):
             try:
