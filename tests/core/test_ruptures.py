@@ -448,3 +448,22 @@ def test_all_missing_series_is_reported():
     with pytest.warns(HarmonyBridgeWarning, match="1 series have no non-missing"):
         ev = detect_ruptures(df, id="client_id", reference_sd=0.3)
     assert list(ev["client_id"]) == ["a"]
+
+
+def test_row_order_does_not_matter():
+    # Shuffled rows, a missed session and unequal lengths take the general
+    # (sorted scatter) path; the events equal those of the ordered frame.
+    df = _frame(
+        {
+            "v": [4.0, 4.2, 4.1, 3.0, 4.1, 4.2],
+            "ext": [4.0, 4.2, 4.1, 3.7, 3.3, 3.2, 4.1],
+            "cens": [4.0, 4.2, 4.1, 3.0, 3.1],
+        }
+    )
+    df.loc[5, "score"] = float("nan")  # the last session of "v"
+    ordered = detect_ruptures(df, id="client_id", reference_sd=0.3)
+    shuffled = detect_ruptures(
+        df.sample(frac=1, random_state=1), id="client_id", reference_sd=0.3
+    )
+    pd.testing.assert_frame_equal(ordered, shuffled)
+    assert len(ordered) == 3

@@ -97,20 +97,39 @@ def _to_wide(
     codes = col("_g") if "_g" in frame.columns else _key_codes(frame, keys)[rows]
     gid, _ = pd.factorize(codes)
     t = col(time).astype(float)
-    order = np.lexsort((t, gid))
-    gid = gid[order]
+    step = np.diff(gid)
+    if len(gid) < 2 or ((step >= 0).all() and ((step > 0) | (np.diff(t) > 0)).all()):
+        order = np.arange(len(gid))  # already grouped and in time order: no sort
+
+        def take(x: np.ndarray) -> np.ndarray:
+            return x
+
+    else:
+        order = np.lexsort((t, gid))
+
+        def take(x: np.ndarray) -> np.ndarray:
+            return x[order]
+
+    gid = take(gid)
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     n_obs = np.bincount(gid, minlength=n_groups)
     starts = (np.cumsum(n_obs) - n_obs).astype(np.int64)
-    pos = np.arange(len(gid)) - starts[gid]
     width = int(n_obs.max()) if n_groups else 0
-    times = np.full((n_groups, width), np.nan)
-    times[gid, pos] = t[order]
-    mats = []
-    for c in cols:
-        m = np.full((n_groups, width), np.nan)
-        m[gid, pos] = col(c).astype(float)[order]
-        mats.append(m)
+    if n_groups and (n_obs == width).all():  # rectangular: a reshape, no scatter
+
+        def lay(x: np.ndarray) -> np.ndarray:
+            return take(x).reshape(n_groups, width)
+
+    else:
+        pos = np.arange(len(gid)) - starts[gid]
+
+        def lay(x: np.ndarray) -> np.ndarray:
+            m = np.full((n_groups, width), np.nan)
+            m[gid, pos] = take(x)
+            return m
+
+    times = lay(t)
+    mats = [lay(col(c).astype(float)) for c in cols]
     key_frame = frame[keys].iloc[rows[order[starts]]].reset_index(drop=True)
     values = mats[0] if len(mats) == 1 else np.stack(mats)
     return _Wide(key_frame, values, times, n_obs)
