@@ -106,20 +106,43 @@ def test_record_two_sessions_later_is_its_own_episode():
 
 
 def test_gap_zero_joins_only_overlapping_spans():
-    d = detected(("E1", "C1", "statistical", 5, 5, None, "unrepaired"))
+    # repaired at 6: the rupture spans 5..5; a record at 6 touches it only with gap 1
+    d = detected(("E1", "C1", "statistical", 5, 5, 6, "V"))
     r = records((1, "E1", 6, "no", [], []))
     assert len(join_episodes(d, r, gap=0)) == 2
     assert len(join_episodes(d, r, gap=1)) == 1
 
 
+def test_an_unrepaired_rupture_stays_open_for_the_repair_window():
+    # nadir 5, never repaired: the strain reaches 5 + 3 = 8, so a record at 8 joins
+    # (8 <= 8 + gap) and one at 10 (> 9) does not
+    d = detected(("E1", "C1", "statistical", 5, 5, None, "unrepaired"))
+    assert len(join_episodes(d, records((1, "E1", 8, "no", [], [])))) == 1
+    assert len(join_episodes(d, records((1, "E1", 10, "no", [], [])))) == 2
+    assert (
+        len(join_episodes(d, records((1, "E1", 8, "no", [], [])), repair_window=1)) == 2
+    )
+
+
 def test_extended_decline_spans_onset_to_nadir():
-    # onset 4, nadir 6: a record at session 6 (inside) and one at 7 (= 6 + 1) join
-    d = detected(("E1", "C1", "statistical", 4, 6, None, "censored"))
-    r = records((1, "E1", 6, "no", [], []), (2, "E1", 7, "no", [], []))
+    # onset 4, nadir 6, repaired at 8: records at 6 (inside) and 8 (= 7 + 1) join
+    d = detected(("E1", "C1", "statistical", 4, 6, 8, "extended"))
+    r = records((1, "E1", 6, "no", [], []), (2, "E1", 8, "yes", [], []))
     out = join_episodes(d, r)
     assert len(out) == 1
-    assert (out.iloc[0]["first_session"], out.iloc[0]["last_session"]) == (4, 7)
-    assert out.iloc[0]["record_sessions"] == (6, 7)
+    assert (out.iloc[0]["first_session"], out.iloc[0]["last_session"]) == (4, 8)
+    assert out.iloc[0]["record_sessions"] == (6, 8)
+
+
+def test_one_source_repaired_and_another_not_is_partly_repaired():
+    # the client says the tension passed (repair 6), the scores stay low (unrepaired)
+    d = detected(
+        ("E1", "C1", "client_report", 5, 5, 6, "V"),
+        ("E1", "C1", "statistical", 5, 5, None, "unrepaired"),
+    )
+    ep = join_episodes(d, NONE).iloc[0]
+    assert ep["status"] == "partly_repaired"
+    assert ep["repair_session"] == 6
 
 
 def test_latest_evidence_wins_a_later_detected_repair_over_an_unresolved_record():
@@ -186,6 +209,7 @@ def test_inputs_are_not_changed():
         (NO_DETECTED, pd.DataFrame({"engagement_id": []}), 1, "session"),
         (NO_DETECTED, records((1, "E1", 2, "maybe", [], [])), 1, "maybe"),
         (NO_DETECTED, NONE, -1, "gap"),
+        (NO_DETECTED, NONE, True, "gap"),
         ([], NONE, 1, "DataFrame"),
     ],
 )

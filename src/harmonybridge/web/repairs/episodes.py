@@ -5,17 +5,21 @@ Pure pandas (no database, no Django): the views pass frames built by
 
 Joining rule
 ------------
-Each signal covers a span of sessions of one engagement: a detected or self-reported
-event (:func:`harmonybridge.change.detect_ruptures` rows) from its onset to its nadir
-session, a practitioner's record its own session. Spans are sorted by their first
-session and merged into one episode while the next span starts no more than ``gap``
-sessions after the episode's last session (``gap=1``: a rupture the client reports
-at session 5 and the practitioner records at session 6 are one episode).
+Each signal covers a span of sessions of one engagement. A detected or self-reported
+event (:func:`harmonybridge.change.detect_ruptures` rows) lasts from its onset until
+the session before its repair; an event never repaired stays open for
+``repair_window`` sessions after its nadir (the strain goes on, so what the
+practitioner records then belongs to it). A practitioner's record covers its own
+session. Spans are sorted by their first session and merged into one episode while
+the next span starts no more than ``gap`` sessions after the episode's end (``gap=1``:
+a rupture the client reports at session 5 and the practitioner records at session 6
+are one episode).
 
-Repair status: the latest evidence wins. The latest record's answer (yes / partly /
-no) stands unless a detected repair happened at a later session; without a record
-the detected repair decides (``repaired``), an elapsed repair window means
-``unrepaired`` and a window still running means ``open``.
+Repair status. Detected signals alone: ``repaired`` when every one of them was
+repaired, ``partly_repaired`` when some were, otherwise ``open`` while a repair window
+is still running and ``unrepaired`` when it has elapsed. The practitioner's latest
+record (yes / partly / no) takes precedence, unless every detected signal was repaired
+at a session after that record (the latest evidence wins).
 """
 
 from __future__ import annotations
@@ -68,22 +72,27 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _signals(detected: pd.DataFrame, records: pd.DataFrame) -> list[dict[str, Any]]:
+def _signals(
+    detected: pd.DataFrame, records: pd.DataFrame, repair_window: int
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in detected.to_dict("records"):
         onset = int(row["onset_session"])
         nadir = row.get("nadir_session")
         end = onset if _is_missing(nadir) else max(onset, int(nadir))
         repair = row.get("repair_session")
+        repair = None if _is_missing(repair) else int(repair)
+        reach = max(end, repair - 1) if repair is not None else end + repair_window
         out.append(
             {
                 "eid": row[schema.ENGAGEMENT_ID],
                 "start": onset,
                 "end": end,
+                "reach": reach,
                 "source": str(row["source"]),
                 "respondent": row.get(schema.RESPONDENT_ID),
                 "type": row.get("type"),
-                "repair": None if _is_missing(repair) else int(repair),
+                "repair": repair,
                 "record": None,
             }
         )
@@ -99,6 +108,7 @@ def _signals(detected: pd.DataFrame, records: pd.DataFrame) -> list[dict[str, An
                 "eid": row[schema.ENGAGEMENT_ID],
                 "start": session,
                 "end": session,
+                "reach": session,
                 "source": "practitioner_record",
                 "respondent": None,
                 "type": None,
@@ -111,19 +121,22 @@ def _signals(detected: pd.DataFrame, records: pd.DataFrame) -> list[dict[str, An
 
 def _status(group: list[dict[str, Any]]) -> tuple[str, str, float]:
     """Return (status, recorded resolution, detected repair session) of one episode."""
-    repairs = [s["repair"] for s in group if s["repair"] is not None]
-    repair = float(min(repairs)) if repairs else math.nan
+    detected = [s for s in group if s["record"] is None]
+    repairs = [s["repair"] for s in detected if s["repair"] is not None]
+    all_repaired = bool(detected) and len(repairs) == len(detected)
+    repair = float(max(repairs) if all_repaired else min(repairs, default=math.nan))
     recs = [s for s in group if s["record"] is not None]
     latest = max(
         recs, key=lambda s: (s["start"], str(s["record"].get("id", ""))), default=None
     )
     recorded = "" if latest is None else str(latest["record"]["resolved"])
-    detected_types = {str(s["type"]) for s in group if s["record"] is None}
-    if latest is not None and not (repairs and max(repairs) > latest["start"]):
+    if latest is not None and not (all_repaired and max(repairs) > latest["start"]):
         return _RECORD_STATUS[recorded], recorded, repair
-    if repairs:
+    if all_repaired:
         return "repaired", recorded, repair
-    if "censored" in detected_types:
+    if repairs:
+        return "partly_repaired", recorded, repair
+    if any(str(s["type"]) == "censored" for s in detected):
         return "open", recorded, repair
     return "unrepaired", recorded, repair
 
@@ -154,7 +167,11 @@ def _episode(eid: Any, number: int, group: list[dict[str, Any]]) -> dict[str, An
 
 
 def join_episodes(
-    detected: pd.DataFrame, records: pd.DataFrame, *, gap: int = 1
+    detected: pd.DataFrame,
+    records: pd.DataFrame,
+    *,
+    gap: int = 1,
+    repair_window: int = 3,
 ) -> pd.DataFrame:
     """Return one row per rupture episode with all its sources and its repair status.
 
@@ -162,21 +179,26 @@ def join_episodes(
     ``onset_session``, ``nadir_session``, optional ``repair_session``, ``type``,
     ``respondent_id``). ``records``: the practitioner's records (``engagement_id``,
     ``session``, ``resolved`` in yes/partly/no, optional ``id``, ``markers``,
-    ``strategies``). Columns of the result: :data:`EPISODE_COLUMNS`, sorted by
-    engagement and first session; inputs are not changed.
+    ``strategies``). ``repair_window`` is the detector's (3). Columns of the result:
+    :data:`EPISODE_COLUMNS`, sorted by engagement and first session; ``last_session``
+    is the latest observed session (nadir or record); inputs are not changed.
     """
     _check(detected, "detected", _DETECTED)
     _check(records, "records", _RECORDS)
-    if not isinstance(gap, int) or isinstance(gap, bool) or gap < 0:
-        raise DataValidationError(f"gap must be a whole number ≥ 0, got {gap!r}")
+    for name, value in (("gap", gap), ("repair_window", repair_window)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DataValidationError(
+                f"{name} must be a whole number ≥ 0, got {value!r}"
+            )
     signals = sorted(
-        _signals(detected, records), key=lambda s: (str(s["eid"]), s["start"], s["end"])
+        _signals(detected, records, repair_window),
+        key=lambda s: (str(s["eid"]), s["start"], s["end"]),
     )
     rows: list[dict[str, Any]] = []
     group: list[dict[str, Any]] = []
     for s in signals:
         same = bool(group) and s["eid"] == group[0]["eid"]
-        if same and s["start"] <= max(g["end"] for g in group) + gap:
+        if same and s["start"] <= max(g["reach"] for g in group) + gap:
             group.append(s)
             continue
         if group:

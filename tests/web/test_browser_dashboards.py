@@ -1,0 +1,163 @@
+"""Dashboards in headless Chromium on a demo-like practice: caseload statuses, a story
+client's dashboard (subscales on demand, an alert acknowledged, a rupture recorded and
+joined with the detected one) and the progress report as HTML and PDF. Screenshots go to
+``test-output/screenshots/``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harmonybridge.web.practice.models import Engagement
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("HB_REQUIRE_BROWSER") == "1":
+            pytest.fail("HB_REQUIRE_BROWSER=1 but no chromium on PATH")
+        pytest.skip("chromium not installed")
+    return path
+
+
+@pytest.fixture
+def browser():
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def practice(transactional_db, monkeypatch):
+    """The demo loader with a smaller simulated practice (60 clients, every story)."""
+    from harmonybridge.datasets import simulate_practice
+    from harmonybridge.web.insights.curves import fit_practice_curves
+    from harmonybridge.web.practice import demo
+
+    data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
+    monkeypatch.setattr(demo, "_simulate", lambda as_of: data)
+    demo.load()
+    engagements = list(Engagement.objects.order_by("pk"))
+    pk = dict(zip(data.engagements["engagement_id"], engagements, strict=True))
+    fit_practice_curves(engagements[0].practice_id, min_clients=8)
+    return data, pk
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _login(browser, live_server, username: str, csp: list[str]):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "harmony-demo-2026")
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/insights/")
+    return page
+
+
+def _story(data, kind: str) -> str:
+    stories = data.stories
+    return str(stories.loc[stories["story"] == kind, "engagement_id"].iloc[0])
+
+
+@pytest.mark.browser
+def test_caseload_dashboard_and_report(live_server, browser, practice):
+    data, pk = practice
+    csp: list[str] = []
+    page = _login(browser, live_server, "admin", csp)
+
+    # caseload: every status kind the stories plant, most urgent first
+    _shot(page, "dash-01-caseload")
+    for status in ("safety item", "rupture open", "not on track", "gap between views"):
+        assert page.locator(".caseload .pill", has_text=status).count() >= 1, status
+    assert page.locator(".caseload tbody tr").first.locator(".status-safety").count()
+    assert page.locator(".banner-urgent .crisis-text").count() >= 1
+
+    # the unrepaired-rupture client's dashboard
+    e = pk[_story(data, "unrepaired_rupture")]
+    page.goto(f"{live_server.url}/insights/engagements/{e.pk}/")
+    assert page.locator("#alliance-chart svg").count() == 1
+    page.get_by_role("link", name="Show goal, task and bond").click()
+    page.wait_for_selector('#alliance-chart [data-subscale="bond"]')
+    _shot(page, "dash-02-dashboard-rupture")
+
+    # acknowledge the first open alert (htmx swaps only its card)
+    cards = page.locator("#open-alerts article.alert-card")
+    if cards.count():
+        first = cards.first
+        card_id = first.get_attribute("id")
+        first.get_by_role("button", name="Acknowledge").click()
+        page.wait_for_selector(f"#{card_id} .flash")
+        assert "Acknowledged" in page.locator(f"#{card_id}").inner_text()
+
+    # record the rupture the practitioner noticed in the latest session
+    page.get_by_role("link", name="Record a rupture in session").click()
+    page.get_by_label("Minimal response").check()
+    page.get_by_label("Invited talk about the relationship").check()
+    page.get_by_label("partly").check()
+    page.get_by_role("button", name="Save the record").click()
+    page.wait_for_url(f"**/insights/engagements/{e.pk}/")
+    assert page.locator("#episode-list", has_text="practitioner's record").count() == 1
+    _shot(page, "dash-03-dashboard-after-record")
+
+    # a coaching client with goals, and the family with a line per member
+    coach = pk[_story(data, "practitioner_client_gap")]
+    page.goto(f"{live_server.url}/insights/engagements/{coach.pk}/")
+    _shot(page, "dash-04-dashboard-coaching")
+    family = pk[_story(data, "split_alliance_family")]
+    page.goto(f"{live_server.url}/insights/engagements/{family.pk}/")
+    _shot(page, "dash-05-dashboard-family")
+
+    # progress report: choose sections, print-friendly HTML, then the PDF
+    page.goto(f"{live_server.url}/insights/engagements/{e.pk}/report")
+    page.get_by_role("button", name="Open the printable report").click()
+    page.wait_for_selector("h1:has-text('Progress report')")
+    page.emulate_media(media="print")
+    _shot(page, "dash-06-report-print")
+    pdf = page.request.get(f"{live_server.url}/insights/engagements/{e.pk}/report.pdf")
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "dash-07-report.pdf").write_bytes(pdf.body())
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "70",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                str(SHOTS / "dash-07-report.pdf"),
+                str(SHOTS / "dash-07-report-page"),
+            ],
+            check=True,
+        )
+    assert csp == []
