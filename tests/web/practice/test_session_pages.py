@@ -131,3 +131,15 @@ def test_session_htmx_fragment(owner_client, session):
         reverse("practice:session", args=[session.pk]), headers={"HX-Request": "true"}
     )
     assert response.text.lstrip().startswith('<div id="session-scores"')
+
+
+def test_times_are_shown_in_the_practice_time_zone(owner_client, engagement):
+    import datetime as dt
+
+    session = factories.make_session(
+        engagement, starts_at=dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)
+    )
+    page = owner_client.get(reverse("practice:session", args=[session.pk]))
+    # Europe/Berlin is UTC+2 in July: 08:30 UTC is 10:30 at the practice.
+    assert "10:30" in page.text
+    assert "08:30" not in page.text

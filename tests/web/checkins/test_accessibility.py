@@ -1,0 +1,30 @@
+"""The check-in screen works without JavaScript and is labelled for screen readers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web import factories
+from tests.web.checkins.helpers import open_link
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_question_is_a_fieldset_with_a_legend_and_labelled_radios(
+    client, session
+):
+    _checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    html = client.get("/c/").text
+    assert "<script" not in html  # nothing depends on JavaScript
+    assert " style=" not in html  # strict CSP: no inline styles
+    fieldsets = re.findall(r"<fieldset.*?</fieldset>", html, flags=re.S)
+    assert fieldsets
+    for fs in fieldsets:
+        assert "<legend>" in fs
+        for radio_id in re.findall(r'<input type="radio"[^>]*id="([^"]+)"', fs):
+            assert f'for="{radio_id}"' in fs
+    assert 'name="viewport"' in html
+    assert "Part 1 of" in html
