@@ -54,6 +54,18 @@ def register(subparsers: Any) -> None:
         default="prospective",
         help="rupture detection mode (%(default)s)",
     )
+    p.add_argument(
+        "--no-curves",
+        action="store_true",
+        help="do not fit expected-response curves on the file",
+    )
+    p.add_argument(
+        "--min-clients",
+        type=int,
+        default=300,
+        metavar="N",
+        help="series with follow-up needed to fit curves (%(default)s)",
+    )
     p.set_defaults(func=_analyze)
 
 
@@ -97,7 +109,12 @@ def _analyze(args: argparse.Namespace) -> int:
         raise DataValidationError(
             f"--max-engagements must be 0 or more, got {args.max_engagements}"
         )
-    analysis = analyze_scores(read_scores(args.file), rupture_mode=args.rupture_mode)
+    analysis = analyze_scores(
+        read_scores(args.file),
+        rupture_mode=args.rupture_mode,
+        curves=not args.no_curves,
+        min_clients=args.min_clients,
+    )
     html = analysis_report(
         analysis,
         title=args.title,

@@ -195,3 +195,24 @@ def test_cli_missing_file_exits_2(tmp_path, capsys):
         == 2
     )
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_expected_response_bands_from_curves_fitted_on_the_file():
+    p = simulate_practice(n_practitioners=2, n_clients=160, n_sessions=8, seed=2)
+    a = analyze_scores(p.scores, min_clients=40)
+    assert set(a.curves) >= {"phq9", "who5"}  # ~80 therapy and ~80 coaching series
+    one = p.engagements.query("n_members == 1 and service_line == 'individual_therapy'")
+    e = one["engagement_id"].iloc[0]
+    shown = sorted(p.engagements["engagement_id"]).index(e) + 1
+    html = analysis_report(a, max_engagements=shown)
+    section = html[html.index(f'<section id="{e}">') :]
+    section = section[: section.index("</section>")]
+    assert 'data-kind="expected_band"' in section
+    fallback = [n for n in a.notes if "no curves fitted" in n]
+    assert not any(n.startswith(("PHQ-9", "WHO-5")) for n in fallback)
+
+
+def test_no_curves_below_min_clients(scores):
+    a = analyze_scores(scores)
+    assert a.curves == {}
+    assert any("no curves fitted" in n for n in a.notes)

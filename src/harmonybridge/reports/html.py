@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from harmonybridge import __version__, schema
 from harmonybridge.change import (
+    TrajectoryFit,
     detect_ruptures,
+    fit_trajectories,
+    predict_bands,
     reliable_change,
     s_diff,
     sudden_gains,
@@ -25,6 +28,7 @@ from harmonybridge.reports import charts
 
 __all__ = ["Analysis", "analysis_report", "analyze_scores"]
 
+_T = TypeVar("_T")
 _SERIES = [schema.ENGAGEMENT_ID, schema.RESPONDENT_ID]
 _ALLIANCE_KEEP = ("", "rupture_present", "rupture_intensity", "rupture_resolution")
 
@@ -46,6 +50,8 @@ class Analysis:
         :func:`harmonybridge.change.detect_ruptures` rows for the alliance instruments.
     notes : tuple of str
         Warnings and analyses skipped, in words.
+    curves : mapping of str to TrajectoryFit
+        Expected-response curves fitted on the file, by outcome instrument.
     """
 
     scores: pd.DataFrame
@@ -53,6 +59,7 @@ class Analysis:
     sudden_gains: pd.DataFrame
     ruptures: pd.DataFrame
     notes: tuple[str, ...]
+    curves: Mapping[str, TrajectoryFit] = field(default_factory=dict)
 
 
 def _prepare(scores: object) -> pd.DataFrame:
@@ -109,9 +116,7 @@ def _rc_size(inst: Instrument) -> float | None:
     return None
 
 
-def _quiet(
-    call: Callable[[], pd.DataFrame], notes: list[str], what: str
-) -> pd.DataFrame | None:
+def _quiet(call: Callable[[], _T], notes: list[str], what: str) -> _T | None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -124,7 +129,11 @@ def _quiet(
 
 
 def analyze_scores(
-    scores: pd.DataFrame, *, rupture_mode: str = "prospective"
+    scores: pd.DataFrame,
+    *,
+    rupture_mode: str = "prospective",
+    curves: bool = True,
+    min_clients: int = 300,
 ) -> Analysis:
     """Run the per-series analyses of a canonical score frame.
 
@@ -139,6 +148,11 @@ def analyze_scores(
         judges each session against all others (finds V-shaped dips, not lasting
         drops). The reference SD per rater role is the file's robust session-to-session
         noise (median absolute successive difference / (0.6745·√2)).
+    curves : bool
+        Fit expected-response curves per outcome instrument on the file
+        (:func:`harmonybridge.change.fit_trajectories`) and draw their bands.
+    min_clients : int
+        Series with follow-up needed before curves are fitted (300, §2.4.2).
 
     Returns
     -------
@@ -168,6 +182,7 @@ def analyze_scores(
     totals = data[data[schema.SUBSCALE] == ""]
     rc_parts: list[pd.DataFrame] = []
     sg_parts: list[pd.DataFrame] = []
+    fits: dict[str, TrajectoryFit] = {}
     alliance: list[str] = []
     for name in sorted(totals[schema.INSTRUMENT].unique()):
         inst = _instrument(name, notes)
@@ -185,6 +200,16 @@ def analyze_scores(
         )
         if rc is not None:
             rc_parts.append(rc.assign(instrument=name))
+        if curves and inst.kind == "outcome":
+            fit = _quiet(
+                functools.partial(
+                    fit_trajectories, d, instrument=name, min_clients=min_clients
+                ),
+                notes,
+                f"{label} expected-response curves",
+            )
+            if isinstance(fit, TrajectoryFit) and fit.method == "mixedlm":
+                fits[name] = fit
         size = _rc_size(inst)
         if size is None or d[schema.SESSION].nunique() < 4:
             notes.append(
@@ -217,6 +242,7 @@ def analyze_scores(
         else pd.DataFrame(),
         ruptures=ruptures,
         notes=tuple(dict.fromkeys(notes)),
+        curves=fits,
     )
 
 
@@ -388,7 +414,8 @@ def _engagement_section(analysis: Analysis, engagement: str) -> str:
             )
         elif kind != "alliance":
             okw: dict[str, Any] = _outcome_kwargs(name) | {
-                "markers": _markers(analysis, engagement, name)
+                "markers": _markers(analysis, engagement, name),
+                "expected_band": _band(analysis, data, name),
             }
             parts.append(
                 _figure(
@@ -397,6 +424,20 @@ def _engagement_section(analysis: Analysis, engagement: str) -> str:
                 )
             )
     return "".join(parts) + "</section>"
+
+
+def _band(analysis: Analysis, data: pd.DataFrame, name: str) -> pd.DataFrame | None:
+    """Expected-response band of a one-respondent series, on the session axis."""
+    fit = analysis.curves.get(name)
+    d = data[(data[schema.INSTRUMENT] == name) & (data[schema.SUBSCALE] == "")]
+    d = d.dropna(subset=[schema.SCORE]).sort_values(schema.SESSION)
+    if fit is None or d.empty or d[schema.RESPONDENT_ID].nunique() != 1:
+        return None
+    first, last = int(d[schema.SESSION].iloc[0]), int(d[schema.SESSION].iloc[-1])
+    band = predict_bands(
+        fit, float(d[schema.SCORE].iloc[0]), list(range(1, last - first + 2))
+    )
+    return band.assign(**{schema.SESSION: band[schema.SESSION] + first - 1})
 
 
 def _kind(name: str) -> str:
