@@ -105,3 +105,17 @@ def test_answers_for_another_checkin_are_rejected(client, session):
     response = client.post("/c/submit", data)
     assert response.status_code == 400
     assert Response.objects.count() == 0
+
+
+def test_back_button_after_sending_leads_to_thank_you(client, session):
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    client.post("/c/submit", full_post(checkin))
+    back = client.get("/c/?s=1")
+    assert back.status_code == 302
+    assert back["Location"] == "/c/done"
+    again = client.post("/c/", {**full_post(checkin), "s": "1"})
+    assert again["Location"] == "/c/done"
+    assert Response.objects.filter(checkin=checkin).count() == len(
+        storage.due_instruments(session, RaterRole.CLIENT)
+    )

@@ -130,9 +130,11 @@ def _step_index(raw: Any, n: int) -> int:
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest) -> HttpResponse:
     """One screen per instrument; each POST keeps the answers given so far."""
-    checkin = tokens.current(request.session)
+    checkin = tokens.current(request.session, allow_submitted=True)
     if checkin is None:
         return _invalid(request)
+    if checkin.is_submitted:  # back button or refresh after sending: nothing to redo
+        return redirect("checkins:done")
     _activate_tz(checkin)
     instruments = _instruments(checkin)
     if not instruments:
