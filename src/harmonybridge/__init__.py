@@ -129,12 +129,12 @@ if TYPE_CHECKING:  # explicit imports for type checkers and readers
         fit_trajectories,
         pooled_within_sd,
         predict_bands,
-        reliable_change,
         s_diff,
         sudden_gain_intervals,
-        sudden_gains,
         sudden_gains_byperson,
     )
+    from harmonybridge.change.reliable_change import reliable_change
+    from harmonybridge.change.sudden_gains import sudden_gains
     from harmonybridge.datasets import demo_practice, simulate_practice
     from harmonybridge.instruments import (
         Instrument,
