@@ -114,3 +114,14 @@ def test_anonymous_is_redirected(client, therapy, name):
 @pytest.mark.parametrize("name", ["report", "report_html", "report_pdf"])
 def test_post_is_405(owner_client, therapy, name):
     assert owner_client.post(u(name, therapy)).status_code == 405
+
+
+def test_rupture_markers_stay_out_without_the_alliance(owner_client, therapy):
+    # the fixture's record at session 3 is a rupture episode (practitioner's record)
+    body = owner_client.get(u("report_html", therapy)).content.decode()
+    assert 'data-kind="rupture"' not in body
+    chosen = owner_client.get(
+        u("report_html", therapy),
+        {"audience": "client", "charts": "on", "alliance": "on"},
+    ).content.decode()
+    assert 'data-kind="rupture"' in chosen

@@ -201,7 +201,9 @@ def build(
     totals = scores[scores[schema.SUBSCALE] == ""] if not scores.empty else scores
     present = sorted(totals[schema.INSTRUMENT].unique()) if not scores.empty else []
     shown = language.shown_instruments(present, coaching=coaching, chosen=chosen)
-    common = session_markers(sessions) + episode_markers(episodes)
+    # rupture and repair markers are alliance information: left out with the alliance
+    ruptures = episode_markers(episodes) if include_alliance else []
+    common = session_markers(sessions) + ruptures
     w = language.words(coaching)
     if include_alliance:
         alliance_ids = [i for i in shown if getattr(_inst(i), "kind", "") == "alliance"]
