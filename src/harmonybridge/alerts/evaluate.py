@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -11,22 +10,27 @@ import numpy as np
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.alerts._alliance_rules import alliance_parts, rupture_parts
+from harmonybridge.alerts._columns import (
+    ALERT_COLUMNS,
+    INS,
+    KEY,
+    SC,
+    SUB,
+    E,
+    P,
+    Part,
+    R,
+    S,
+    at_current,
+)
+from harmonybridge.alerts._outcome_rules import outcome_parts
 from harmonybridge.alerts.context import Alert, AlertContext
 from harmonybridge.alerts.messages import MESSAGES
-from harmonybridge.alerts.rules import default_rules
-from harmonybridge.alliance.dyadic import (
-    _discrepancy,
-    _low_early,
-    _reported_tension,
-    _split,
-    _unrecognised,
-)
 from harmonybridge.change.ruptures import (
     RUPTURE_SUBSCALES,
     check_unique,
-    detect_ruptures,
 )
-from harmonybridge.change.trajectories import TrajectoryFit, classify_progress
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
 __all__ = [
@@ -35,35 +39,6 @@ __all__ = [
     "evaluate_alerts_frame",
     "instrument_table",
 ]
-
-E, S, R, P, INS, SUB, SC = (
-    schema.ENGAGEMENT_ID,
-    schema.SESSION,
-    schema.RATER_ROLE,
-    schema.RESPONDENT_ID,
-    schema.INSTRUMENT,
-    schema.SUBSCALE,
-    schema.SCORE,
-)
-KEY = [E, S, R, P, INS]
-ALERT_COLUMNS: tuple[str, ...] = (
-    "rule_id",
-    "rule_version",
-    "severity",
-    E,
-    S,
-    R,
-    P,
-    INS,
-    "params",
-    "evidence",
-    "message",
-    "suggestions",
-)
-_EPS = 1e-9
-_Part = tuple[
-    str, pd.DataFrame, list[str]
-]  # rule id, rows (KEY + evidence), evidence columns
 
 
 def instrument_table(ids: Iterable[object]) -> pd.DataFrame:
@@ -220,14 +195,14 @@ def evaluate_alerts_frame(
     totals = alliance[
         (alliance[SUB] == "").to_numpy() & alliance[SC].notna().to_numpy()
     ]
-    parts: list[_Part] = []
+    parts: list[Part] = []
     with warnings.catch_warnings():
         warnings.simplefilter(
             "ignore", HarmonyBridgeWarning
         )  # short histories are normal here
-        parts += _rupture_parts(alliance, totals, context, current)
-        parts += _alliance_parts(_at(totals, current), context)
-        parts += _outcome_parts(d[(kind == "outcome") & total], meta, context)
+        parts += rupture_parts(alliance, totals, context, current)
+        parts += alliance_parts(at_current(totals, current), context)
+        parts += outcome_parts(d[(kind == "outcome") & total], meta, context)
     if items is not None and context.rule("safety.item"):
         parts.append(_safety_part(items, meta))
     return _assemble(parts, context, current)
@@ -244,335 +219,7 @@ def _current_sessions(d: pd.DataFrame, items: pd.DataFrame | None) -> pd.Series:
     return cur
 
 
-def _at(rows: pd.DataFrame, current: pd.Series | None, col: str = S) -> pd.DataFrame:
-    """Keep the rows of each engagement's current session (all rows when ``current`` is None)."""
-    if current is None or rows.empty:
-        return rows
-    return rows[rows[col].to_numpy() == rows[E].map(current).to_numpy()]
-
-
-def _rupture_parts(
-    alliance: pd.DataFrame,
-    totals: pd.DataFrame,
-    ctx: AlertContext,
-    current: pd.Series | None,
-) -> list[_Part]:
-    if alliance.empty:
-        return []
-    sr = ctx.rule("rupture.self_report")
-    events = []
-    ref = ctx.pooled_sd or None
-    common = {
-        "mode": "prospective",
-        "sd_source": "max" if ref else "within",
-        "reference_sd": ref,
-        "self_report_tension_min": sr.params["tension_min"] if sr else 2,
-        "self_report_resolved_min": sr.params["resolved_min"] if sr else 4,
-    }
-    pc, pp = _rupture_params(ctx, "client"), _rupture_params(ctx, "practitioner")
-    if pc == pp:  # one pass over both streams (they stay separate by rater)
-        batches = [(alliance, pc)]
-    else:
-        batches = [(alliance[alliance[R] == "client"], pc)]
-        batches.append((alliance[alliance[R] != "client"], pp))
-    for rows, p in batches:
-        if len(rows):
-            events.append(detect_ruptures(rows, **common, **p))  # type: ignore[arg-type]
-    if not events:
-        return []
-    ev = _at(pd.concat(events, ignore_index=True), current, "onset_session")
-    ev = ev.assign(
-        **{
-            S: ev["onset_session"],
-            "score": ev["baseline"] - ev["depth"],
-            "drop": ev["depth"],
-        }
-    )
-    parts: list[_Part] = []
-    stat_cols = ["baseline", "score", "drop", "threshold", "depth_sd"]
-    for role in ("client", "practitioner"):
-        rid = f"rupture.{role}"
-        if ctx.rule(rid):
-            rows = ev[(ev["source"] == "statistical") & (ev[R] == role)]
-            parts.append((rid, rows, stat_cols))
-    if sr:
-        rep = ev[ev["source"].str.endswith("_report")]
-        parts.append(
-            (
-                "rupture.self_report",
-                _with_report_values(rep, alliance),
-                ["tension", "resolution", "resolved_in_session"],
-            )
-        )
-    un = ctx.rule("rupture.unrecognised")
-    if un:
-        cev = ev[ev[R] == "client"]
-        involved = totals[totals[E].isin(cev[E]).to_numpy()]
-        told = _reported_tension(alliance[alliance[E].isin(cev[E]).to_numpy()])
-        u = _unrecognised(
-            involved,
-            told,
-            cev.drop(columns=[S]),
-            3,
-            un.params["practitioner_drop_min"],
-        )
-        u = u.assign(**{S: u["onset_session"], "score": u["baseline"] - u["depth"]})
-        u = u.sort_values(
-            "source", key=lambda s: s != "statistical", kind="stable"
-        ).drop_duplicates([E, S, P, INS])
-        parts.append(
-            (
-                "rupture.unrecognised",
-                u,
-                [
-                    "baseline",
-                    "score",
-                    "practitioner_score",
-                    "practitioner_baseline",
-                    "practitioner_drop",
-                ],
-            )
-        )
-    return parts
-
-
-def _rupture_params(ctx: AlertContext, role: str) -> dict[str, Any]:
-    rid = f"rupture.{role}"
-    rule = ctx.rule(rid) or next(r for r in default_rules() if r.rule_id == rid)
-    return dict(rule.params)
-
-
-def _with_report_values(rep: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFrame:
-    r = alliance[
-        alliance[SUB].isin(RUPTURE_SUBSCALES).to_numpy()
-        & alliance[E].isin(rep[E]).to_numpy()
-    ]
-    wide = r.pivot_table(index=[E, S, P, INS], columns=SUB, values=SC, aggfunc="first")
-    wide = wide.reindex(columns=list(RUPTURE_SUBSCALES)).reset_index()
-    m = rep.drop(columns=[SUB]).merge(wide, on=[E, S, P, INS], how="left")
-    return m.assign(
-        tension=m["rupture_intensity"],
-        resolution=m["rupture_resolution"],
-        resolved_in_session=(m["repair_session"] == m["onset_session"])
-        .fillna(False)
-        .astype(int),
-    )
-
-
-def _alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[_Part]:
-    if totals.empty:
-        return []
-    parts: list[_Part] = []
-    gap = ctx.rule("alliance.gap")
-    if gap:
-        norms = ctx.alliance_norms
-        standardised = norms is not None
-        if norms is None:  # raw fallback: z = raw score
-            norms = totals[[INS, R]].drop_duplicates().assign(mean=0.0, sd=1.0)
-        dd = _discrepancy(totals, norms)
-        lim = (
-            gap.params["min_abs_z"] if standardised else gap.params["fallback_raw_gap"]
-        )
-        dd = dd[dd["discrepancy"].abs() >= lim - _EPS]
-        dd = dd.assign(
-            **{
-                R: "client",
-                INS: dd["client_instrument"],
-                "standardised": int(standardised),
-            }
-        )
-        dd = dd.reindex(
-            dd["discrepancy"].abs().sort_values(ascending=False).index
-        ).drop_duplicates([E, S, P])
-        parts.append(
-            (
-                "alliance.gap",
-                dd,
-                [
-                    "client_score",
-                    "practitioner_score",
-                    "z_client",
-                    "z_practitioner",
-                    "discrepancy",
-                    "standardised",
-                ],
-            )
-        )
-    split = ctx.rule("alliance.split")
-    if split:
-        sp = _split(totals, split.params["min_gap"])
-        extra: dict[str, Any] = {R: "client", P: sp["low_respondent_id"].to_numpy()}
-        sp = sp.assign(**extra)
-        parts.append(
-            ("alliance.split", sp, ["low_score", "high_score", "gap", "n_members"])
-        )
-    low = ctx.rule("alliance.low_early")
-    if low and ctx.alliance_percentiles is not None:
-        pct = ctx.alliance_percentiles
-        cli = totals[(totals[R] == "client") & (totals[S] <= low.params["max_session"])]
-        le = _low_early(cli, pct, low.params["min_reference_n"])
-        parts.append(
-            ("alliance.low_early", le, [SC, "reference_quantile", "reference_n"])
-        )
-    return parts
-
-
-def _outcome_parts(
-    out: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext
-) -> list[_Part]:
-    if out[SC].notna().sum() == 0:
-        return []
-    o = out.dropna(subset=[SC]).sort_values([E, P, INS, S], kind="stable")
-    g = o.groupby([E, P, INS], sort=False)[SC]
-    m = meta.reindex(o[INS])
-    sign = np.where(m["higher_is_better"].to_numpy(dtype=bool), -1.0, 1.0)
-    x, intake, prev = (
-        o[SC].to_numpy(float),
-        g.transform("first").to_numpy(float),
-        g.shift(1).to_numpy(float),
-    )
-    first = (g.cumcount() == 0).to_numpy()
-    o = o.assign(
-        intake=intake,
-        previous=prev,
-        change=x - intake,
-        change_since_previous=x - prev,
-        cutoff=m["cutoff"].to_numpy(float),
-    )
-    worse, step = sign * (x - intake), sign * (x - prev)
-    parts: list[_Part] = []
-
-    def size(rule_id: str) -> np.ndarray:
-        rule = ctx.rule(rule_id)
-        z = rule.params.get("z", 1.96) if rule else 1.96
-        sdiff = m["sd"].to_numpy(float) * np.sqrt(
-            2 * (1 - m["reliability"].to_numpy(float))
-        )
-        rc = m["rc_value"].to_numpy(float)
-        # A published value is inclusive; z * S_diff stands for the strict RCI rule.
-        return np.where(np.isnan(rc), z * sdiff + _EPS, rc)
-
-    def add(rule_id: str, mask: np.ndarray, cols: list[str]) -> None:
-        if ctx.rule(rule_id):
-            parts.append((rule_id, o[mask & ~first], cols))
-
-    with np.errstate(invalid="ignore"):
-        det = worse >= size("outcome.reliable_deterioration") - _EPS
-        imp_size = size("outcome.reliable_improvement")
-        imp = -worse >= imp_size - _EPS
-        first_imp = imp & (
-            pd.Series(imp).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
-        )
-        add("outcome.reliable_deterioration", det, ["intake", SC, "change"])
-        add("outcome.reliable_improvement", first_imp, ["intake", SC, "change"])
-        clin_in = _clinical(intake, m)
-        rec = (
-            clin_in
-            & ~_clinical(x, m)
-            & ~np.isnan(x)
-            & (-worse >= size("outcome.recovered") - _EPS)
-        )
-        first_rec = rec & (
-            pd.Series(rec).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
-        )
-        add("outcome.recovered", first_rec, ["intake", SC, "change", "cutoff"])
-        sl = ctx.rule("outcome.sudden_loss")
-        if sl:
-            loss = (step >= size("outcome.sudden_loss") - _EPS) & (
-                step >= sl.params["min_pct"] * np.abs(prev) - _EPS
-            )
-            add("outcome.sudden_loss", loss, ["previous", SC, "change_since_previous"])
-    nt = ctx.rule("outcome.not_on_track")
-    if nt:
-        parts.append(
-            (
-                "outcome.not_on_track",
-                _not_on_track(o, meta, ctx, nt.params),
-                [
-                    "intake",
-                    SC,
-                    "expected",
-                    "yellow_bound",
-                    "red_bound",
-                    "status",
-                    "curves",
-                ],
-            )
-        )
-    return parts
-
-
-def _clinical(x: np.ndarray, m: pd.DataFrame) -> np.ndarray:
-    c = m["cutoff"].to_numpy(float)
-    w = m["clinical_when"].to_numpy(dtype=object)
-    with np.errstate(invalid="ignore"):
-        res = np.select(
-            [w == "at_or_above", w == "above", w == "at_or_below", w == "below"],
-            [x >= c, x > c, x <= c, x < c],
-            default=False,
-        )
-    return res.astype(bool)
-
-
-def _not_on_track(
-    o: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext, params: Any
-) -> pd.DataFrame:
-    out = []
-    for inst, rows in o.groupby(INS, sort=False):
-        fit = ctx.curve_sets.get(str(inst)) or _rational_fit(str(inst), meta.loc[inst])  # type: ignore[arg-type]
-        cp = classify_progress(
-            rows[[E, P, S, SC]],
-            fit,
-            id=[E, P],
-            z_yellow=params["z_yellow"],
-            z_red=params["z_red"],
-            check_session=params["check_session"],
-            z_rc=params["z"],
-        )
-        hit = cp["status"].isin(["yellow", "red"]).to_numpy() & ~cp[
-            "reliable_deterioration"
-        ].to_numpy(dtype=bool)
-        out.append(
-            cp[hit].assign(
-                **{INS: inst, R: "client", "curves": int(fit.method == "mixedlm")}
-            )
-        )
-    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*KEY])
-    if R not in res:
-        res[R] = "client"
-    role = o.drop_duplicates([E, P, INS])[[E, P, INS, R]]
-    return res.drop(columns=[R]).merge(role, on=[E, P, INS], how="left")
-
-
-def _rational_fit(inst: str, m: pd.Series) -> TrajectoryFit:
-    nan = float("nan")
-
-    def num(v: Any) -> float | None:
-        return (
-            None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-        )
-
-    return TrajectoryFit(
-        method="rational",
-        higher_is_better=bool(m["higher_is_better"]),
-        centre=nan,
-        coefficients=dict.fromkeys(("g00", "g01", "g10", "g11"), nan),
-        variance=dict.fromkeys(("tau00", "tau01", "tau11", "sigma2"), nan),
-        n_clients=0,
-        n_observations=0,
-        converged=False,
-        fitted_on="",
-        instrument=inst,
-        instrument_version=m["version"],
-        rc_value=num(m["rc_value"]),
-        sd=num(m["sd"]),
-        reliability=num(m["reliability"]),
-        cutoff=num(m["cutoff"]),
-        clinical_when=m["clinical_when"],
-    )
-
-
-def _safety_part(items: pd.DataFrame, meta: pd.DataFrame) -> _Part:
+def _safety_part(items: pd.DataFrame, meta: pd.DataFrame) -> Part:
     schema.validate_long(
         items,
         required=[E, S, P, INS, schema.ITEM, schema.VALUE],
@@ -609,7 +256,7 @@ def _safety_part(items: pd.DataFrame, meta: pd.DataFrame) -> _Part:
 
 
 def _assemble(
-    parts: list[_Part], ctx: AlertContext, current: pd.Series | None
+    parts: list[Part], ctx: AlertContext, current: pd.Series | None
 ) -> pd.DataFrame:
     order = {r.rule_id: i for i, r in enumerate(ctx.rules)}
     frames = []

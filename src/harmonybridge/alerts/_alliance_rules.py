@@ -1,0 +1,198 @@
+"""Rupture and alliance rules: statistical and self-reported ruptures, unrecognised ruptures, gap, split, low early alliance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from harmonybridge.alerts._columns import (
+    EPS,
+    INS,
+    SC,
+    SUB,
+    E,
+    P,
+    Part,
+    R,
+    S,
+    at_current,
+)
+from harmonybridge.alerts.context import AlertContext
+from harmonybridge.alerts.rules import default_rules
+from harmonybridge.alliance.dyadic import (
+    _discrepancy,
+    _low_early,
+    _reported_tension,
+    _split,
+    _unrecognised,
+)
+from harmonybridge.change.ruptures import RUPTURE_SUBSCALES, detect_ruptures
+
+__all__ = ["alliance_parts", "rupture_parts"]
+
+
+def rupture_parts(
+    alliance: pd.DataFrame,
+    totals: pd.DataFrame,
+    ctx: AlertContext,
+    current: pd.Series | None,
+) -> list[Part]:
+    if alliance.empty:
+        return []
+    sr = ctx.rule("rupture.self_report")
+    events = []
+    ref = ctx.pooled_sd or None
+    common = {
+        "mode": "prospective",
+        "sd_source": "max" if ref else "within",
+        "reference_sd": ref,
+        "self_report_tension_min": sr.params["tension_min"] if sr else 2,
+        "self_report_resolved_min": sr.params["resolved_min"] if sr else 4,
+    }
+    pc, pp = _rupture_params(ctx, "client"), _rupture_params(ctx, "practitioner")
+    if pc == pp:  # one pass over both streams (they stay separate by rater)
+        batches = [(alliance, pc)]
+    else:
+        batches = [(alliance[alliance[R] == "client"], pc)]
+        batches.append((alliance[alliance[R] != "client"], pp))
+    for rows, p in batches:
+        if len(rows):
+            events.append(detect_ruptures(rows, **common, **p))  # type: ignore[arg-type]
+    if not events:
+        return []
+    ev = at_current(pd.concat(events, ignore_index=True), current, "onset_session")
+    ev = ev.assign(
+        **{
+            S: ev["onset_session"],
+            "score": ev["baseline"] - ev["depth"],
+            "drop": ev["depth"],
+        }
+    )
+    parts: list[Part] = []
+    stat_cols = ["baseline", "score", "drop", "threshold", "depth_sd"]
+    for role in ("client", "practitioner"):
+        rid = f"rupture.{role}"
+        if ctx.rule(rid):
+            rows = ev[(ev["source"] == "statistical") & (ev[R] == role)]
+            parts.append((rid, rows, stat_cols))
+    if sr:
+        rep = ev[ev["source"].str.endswith("_report")]
+        parts.append(
+            (
+                "rupture.self_report",
+                _with_report_values(rep, alliance),
+                ["tension", "resolution", "resolved_in_session"],
+            )
+        )
+    un = ctx.rule("rupture.unrecognised")
+    if un:
+        cev = ev[ev[R] == "client"]
+        involved = totals[totals[E].isin(cev[E]).to_numpy()]
+        told = _reported_tension(alliance[alliance[E].isin(cev[E]).to_numpy()])
+        u = _unrecognised(
+            involved,
+            told,
+            cev.drop(columns=[S]),
+            3,
+            un.params["practitioner_drop_min"],
+        )
+        u = u.assign(**{S: u["onset_session"], "score": u["baseline"] - u["depth"]})
+        u = u.sort_values(
+            "source", key=lambda s: s != "statistical", kind="stable"
+        ).drop_duplicates([E, S, P, INS])
+        parts.append(
+            (
+                "rupture.unrecognised",
+                u,
+                [
+                    "baseline",
+                    "score",
+                    "practitioner_score",
+                    "practitioner_baseline",
+                    "practitioner_drop",
+                ],
+            )
+        )
+    return parts
+
+
+def _rupture_params(ctx: AlertContext, role: str) -> dict[str, Any]:
+    rid = f"rupture.{role}"
+    rule = ctx.rule(rid) or next(r for r in default_rules() if r.rule_id == rid)
+    return dict(rule.params)
+
+
+def _with_report_values(rep: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFrame:
+    r = alliance[
+        alliance[SUB].isin(RUPTURE_SUBSCALES).to_numpy()
+        & alliance[E].isin(rep[E]).to_numpy()
+    ]
+    wide = r.pivot_table(index=[E, S, P, INS], columns=SUB, values=SC, aggfunc="first")
+    wide = wide.reindex(columns=list(RUPTURE_SUBSCALES)).reset_index()
+    m = rep.drop(columns=[SUB]).merge(wide, on=[E, S, P, INS], how="left")
+    return m.assign(
+        tension=m["rupture_intensity"],
+        resolution=m["rupture_resolution"],
+        resolved_in_session=(m["repair_session"] == m["onset_session"])
+        .fillna(False)
+        .astype(int),
+    )
+
+
+def alliance_parts(totals: pd.DataFrame, ctx: AlertContext) -> list[Part]:
+    if totals.empty:
+        return []
+    parts: list[Part] = []
+    gap = ctx.rule("alliance.gap")
+    if gap:
+        norms = ctx.alliance_norms
+        standardised = norms is not None
+        if norms is None:  # raw fallback: z = raw score
+            norms = totals[[INS, R]].drop_duplicates().assign(mean=0.0, sd=1.0)
+        dd = _discrepancy(totals, norms)
+        lim = (
+            gap.params["min_abs_z"] if standardised else gap.params["fallback_raw_gap"]
+        )
+        dd = dd[dd["discrepancy"].abs() >= lim - EPS]
+        dd = dd.assign(
+            **{
+                R: "client",
+                INS: dd["client_instrument"],
+                "standardised": int(standardised),
+            }
+        )
+        dd = dd.reindex(
+            dd["discrepancy"].abs().sort_values(ascending=False).index
+        ).drop_duplicates([E, S, P])
+        parts.append(
+            (
+                "alliance.gap",
+                dd,
+                [
+                    "client_score",
+                    "practitioner_score",
+                    "z_client",
+                    "z_practitioner",
+                    "discrepancy",
+                    "standardised",
+                ],
+            )
+        )
+    split = ctx.rule("alliance.split")
+    if split:
+        sp = _split(totals, split.params["min_gap"])
+        extra: dict[str, Any] = {R: "client", P: sp["low_respondent_id"].to_numpy()}
+        sp = sp.assign(**extra)
+        parts.append(
+            ("alliance.split", sp, ["low_score", "high_score", "gap", "n_members"])
+        )
+    low = ctx.rule("alliance.low_early")
+    if low and ctx.alliance_percentiles is not None:
+        pct = ctx.alliance_percentiles
+        cli = totals[(totals[R] == "client") & (totals[S] <= low.params["max_session"])]
+        le = _low_early(cli, pct, low.params["min_reference_n"])
+        parts.append(
+            ("alliance.low_early", le, [SC, "reference_quantile", "reference_n"])
+        )
+    return parts

@@ -1,0 +1,170 @@
+"""Outcome rules: reliable deterioration and improvement, recovery, sudden loss, not on track."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harmonybridge.alerts._columns import EPS, INS, KEY, SC, E, P, Part, R, S
+from harmonybridge.alerts.context import AlertContext
+from harmonybridge.change.trajectories import TrajectoryFit, classify_progress
+
+__all__ = ["outcome_parts"]
+
+
+def outcome_parts(
+    out: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext
+) -> list[Part]:
+    if out[SC].notna().sum() == 0:
+        return []
+    o = out.dropna(subset=[SC]).sort_values([E, P, INS, S], kind="stable")
+    g = o.groupby([E, P, INS], sort=False)[SC]
+    m = meta.reindex(o[INS])
+    sign = np.where(m["higher_is_better"].to_numpy(dtype=bool), -1.0, 1.0)
+    x, intake, prev = (
+        o[SC].to_numpy(float),
+        g.transform("first").to_numpy(float),
+        g.shift(1).to_numpy(float),
+    )
+    first = (g.cumcount() == 0).to_numpy()
+    o = o.assign(
+        intake=intake,
+        previous=prev,
+        change=x - intake,
+        change_since_previous=x - prev,
+        cutoff=m["cutoff"].to_numpy(float),
+    )
+    worse, step = sign * (x - intake), sign * (x - prev)
+    parts: list[Part] = []
+
+    def size(rule_id: str) -> np.ndarray:
+        rule = ctx.rule(rule_id)
+        z = rule.params.get("z", 1.96) if rule else 1.96
+        sdiff = m["sd"].to_numpy(float) * np.sqrt(
+            2 * (1 - m["reliability"].to_numpy(float))
+        )
+        rc = m["rc_value"].to_numpy(float)
+        # A published value is inclusive; z * S_diff stands for the strict RCI rule.
+        return np.where(np.isnan(rc), z * sdiff + EPS, rc)
+
+    def add(rule_id: str, mask: np.ndarray, cols: list[str]) -> None:
+        if ctx.rule(rule_id):
+            parts.append((rule_id, o[mask & ~first], cols))
+
+    with np.errstate(invalid="ignore"):
+        det = worse >= size("outcome.reliable_deterioration") - EPS
+        imp_size = size("outcome.reliable_improvement")
+        imp = -worse >= imp_size - EPS
+        first_imp = imp & (
+            pd.Series(imp).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
+        )
+        add("outcome.reliable_deterioration", det, ["intake", SC, "change"])
+        add("outcome.reliable_improvement", first_imp, ["intake", SC, "change"])
+        clin_in = _clinical(intake, m)
+        rec = (
+            clin_in
+            & ~_clinical(x, m)
+            & ~np.isnan(x)
+            & (-worse >= size("outcome.recovered") - EPS)
+        )
+        first_rec = rec & (
+            pd.Series(rec).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
+        )
+        add("outcome.recovered", first_rec, ["intake", SC, "change", "cutoff"])
+        sl = ctx.rule("outcome.sudden_loss")
+        if sl:
+            loss = (step >= size("outcome.sudden_loss") - EPS) & (
+                step >= sl.params["min_pct"] * np.abs(prev) - EPS
+            )
+            add("outcome.sudden_loss", loss, ["previous", SC, "change_since_previous"])
+    nt = ctx.rule("outcome.not_on_track")
+    if nt:
+        parts.append(
+            (
+                "outcome.not_on_track",
+                _not_on_track(o, meta, ctx, nt.params),
+                [
+                    "intake",
+                    SC,
+                    "expected",
+                    "yellow_bound",
+                    "red_bound",
+                    "status",
+                    "curves",
+                ],
+            )
+        )
+    return parts
+
+
+def _clinical(x: np.ndarray, m: pd.DataFrame) -> np.ndarray:
+    c = m["cutoff"].to_numpy(float)
+    w = m["clinical_when"].to_numpy(dtype=object)
+    with np.errstate(invalid="ignore"):
+        res = np.select(
+            [w == "at_or_above", w == "above", w == "at_or_below", w == "below"],
+            [x >= c, x > c, x <= c, x < c],
+            default=False,
+        )
+    return res.astype(bool)
+
+
+def _not_on_track(
+    o: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext, params: Any
+) -> pd.DataFrame:
+    out = []
+    for inst, rows in o.groupby(INS, sort=False):
+        fit = ctx.curve_sets.get(str(inst)) or _rational_fit(str(inst), meta.loc[inst])  # type: ignore[arg-type]
+        cp = classify_progress(
+            rows[[E, P, S, SC]],
+            fit,
+            id=[E, P],
+            z_yellow=params["z_yellow"],
+            z_red=params["z_red"],
+            check_session=params["check_session"],
+            z_rc=params["z"],
+        )
+        hit = cp["status"].isin(["yellow", "red"]).to_numpy() & ~cp[
+            "reliable_deterioration"
+        ].to_numpy(dtype=bool)
+        out.append(
+            cp[hit].assign(
+                **{INS: inst, R: "client", "curves": int(fit.method == "mixedlm")}
+            )
+        )
+    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*KEY])
+    if R not in res:
+        res[R] = "client"
+    role = o.drop_duplicates([E, P, INS])[[E, P, INS, R]]
+    return res.drop(columns=[R]).merge(role, on=[E, P, INS], how="left")
+
+
+def _rational_fit(inst: str, m: pd.Series) -> TrajectoryFit:
+    nan = float("nan")
+
+    def num(v: Any) -> float | None:
+        return (
+            None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        )
+
+    return TrajectoryFit(
+        method="rational",
+        higher_is_better=bool(m["higher_is_better"]),
+        centre=nan,
+        coefficients=dict.fromkeys(("g00", "g01", "g10", "g11"), nan),
+        variance=dict.fromkeys(("tau00", "tau01", "tau11", "sigma2"), nan),
+        n_clients=0,
+        n_observations=0,
+        converged=False,
+        fitted_on="",
+        instrument=inst,
+        instrument_version=m["version"],
+        rc_value=num(m["rc_value"]),
+        sd=num(m["sd"]),
+        reliability=num(m["reliability"]),
+        cutoff=num(m["cutoff"]),
+        clinical_when=m["clinical_when"],
+    )
