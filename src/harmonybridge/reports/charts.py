@@ -10,7 +10,6 @@ as a :class:`ChartTable`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,7 +19,13 @@ import pandas as pd
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError
 from harmonybridge.reports import _svg
-from harmonybridge.reports._svg import Band, ChartTable, HLine, Marker, Series, Spec
+from harmonybridge.reports._svg import Band, ChartTable, HLine, Series, Spec
+from harmonybridge.reports._svg import inputs as _in
+from harmonybridge.reports._svg.events import (
+    markers_from_ruptures,
+    markers_from_sessions,
+    markers_from_sudden_gains,
+)
 
 __all__ = [
     "MARKER_KINDS",
@@ -60,157 +65,6 @@ _NAMES = {
 }
 
 
-# --- input ----------------------------------------------------------------------------
-
-
-def _one_engagement(scores: object) -> pd.DataFrame:
-    data = schema.validate_long(
-        scores,
-        required=[
-            schema.SESSION,
-            schema.RESPONDENT_ID,
-            schema.INSTRUMENT,
-            schema.SCORE,
-        ],
-        numeric=[schema.SESSION, schema.SCORE],
-        name="scores",
-    )
-    if (
-        schema.ENGAGEMENT_ID in data.columns
-        and data[schema.ENGAGEMENT_ID].nunique() > 1
-    ):
-        raise DataValidationError(
-            f"scores hold {data[schema.ENGAGEMENT_ID].nunique()} engagements in column "
-            "'engagement_id'; a chart shows one engagement, filter the frame first"
-        )
-    if schema.SUBSCALE not in data.columns:
-        data = data.assign(**{schema.SUBSCALE: ""})
-    if schema.RATER_ROLE not in data.columns:
-        data = data.assign(**{schema.RATER_ROLE: "client"})
-    return data.assign(**{schema.SUBSCALE: data[schema.SUBSCALE].fillna("")})
-
-
-def _points(frame: pd.DataFrame) -> tuple[tuple[int, float], ...]:
-    session = frame[schema.SESSION].to_numpy(dtype=float)
-    score = frame[schema.SCORE].to_numpy(dtype=float)
-    keep = ~np.isnan(score) & ~np.isnan(session)
-    session, score = session[keep], score[keep]
-    order = np.argsort(session, kind="stable")
-    session, score = session[order].astype(int), score[order]
-    if len(session) > 1 and (np.diff(session) == 0).any():
-        dup = int(session[1:][np.diff(session) == 0][0])
-        raise DataValidationError(
-            f"one line has two scores at session {dup}; the key (engagement_id, session, "
-            "respondent_id, instrument, subscale) must be unique"
-        )
-    return tuple(zip(session.tolist(), score.tolist(), strict=True))
-
-
-def _step(frame: pd.DataFrame) -> int:
-    """The series' schedule from every row it has, a missing score included."""
-    sessions = np.unique(frame[schema.SESSION].dropna().astype(int).to_numpy())
-    return int(np.diff(sessions).min()) if len(sessions) > 1 else 1
-
-
-def _markers(markers: Iterable[Mapping[str, Any]] | None) -> tuple[Marker, ...]:
-    out = []
-    for m in markers or ():
-        kind = m.get("kind")
-        if kind not in MARKER_KINDS:
-            raise DataValidationError(
-                f"marker kind {kind!r} is not known; allowed: {', '.join(MARKER_KINDS)}"
-            )
-        session = m.get("session")
-        if isinstance(session, bool) or not isinstance(
-            session, int | np.integer | float
-        ):
-            raise DataValidationError(
-                f"marker session must be a number, got {session!r}"
-            )
-        if isinstance(session, float) and (
-            math.isnan(session) or session != int(session)
-        ):
-            raise DataValidationError(
-                f"marker session must be a whole number, got {session!r}"
-            )
-        out.append(
-            Marker(
-                str(kind),
-                int(session),
-                str(m.get("label") or ""),
-                str(m.get("source") or ""),
-            )
-        )
-    return tuple(sorted(out, key=lambda x: (x.session, MARKER_KINDS.index(x.kind))))
-
-
-def _label(
-    row_role: str, respondent: str, labels: Mapping[str, str] | None, n_prac: int
-) -> str:
-    if labels and respondent in labels:
-        return str(labels[respondent])
-    if row_role == "practitioner":
-        return "Practitioner" if n_prac <= 1 else f"Practitioner {respondent}"
-    return f"Client {respondent}"
-
-
-# --- summaries -------------------------------------------------------------------------
-
-
-def _ranges(sessions: Sequence[int]) -> str:
-    runs: list[list[int]] = []
-    for s in sessions:
-        if runs and s == runs[-1][1] + 1:
-            runs[-1][1] = s
-        else:
-            runs.append([s, s])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
-
-
-def _describe(
-    title: str,
-    series: Sequence[Series],
-    markers: Sequence[Marker],
-    extra: Sequence[str],
-    decimals: int = 2,
-) -> str:
-    f = lambda v: _svg.fmt(v, decimals)  # noqa: E731 - local formatter
-    sessions = sorted({s for x in series for s, _ in x.points})
-    parts = [
-        f"{title}: sessions {sessions[0]} to {sessions[-1]}."
-        if sessions
-        else f"{title}."
-    ]
-    for x in series:
-        if not x.points:
-            continue
-        (s0, v0), (s1, v1) = x.points[0], x.points[-1]
-        lo = min(x.points, key=lambda p: p[1])
-        hi = max(x.points, key=lambda p: p[1])
-        text = f"{x.label}: {len(x.points)} score{'s' if len(x.points) != 1 else ''}"
-        if len(x.points) == 1:
-            text += f", {f(v0)} at session {s0}"
-        else:
-            text += (
-                f", first {f(v0)} (session {s0}), latest {f(v1)} (session {s1}), "
-                f"lowest {f(lo[1])} (session {lo[0]}), highest {f(hi[1])} (session {hi[0]})"
-            )
-        missing = _svg.missing_sessions(x.points, x.step)
-        if missing:
-            text += f"; no score at session{'s' if len(missing) > 1 else ''} {_ranges(missing)}"
-        parts.append(text + ".")
-    parts.extend(extra)
-    if markers:
-        events = "; ".join(
-            (m.label or _svg.marker_name(m.kind))
-            + f" at session {m.session}"
-            + (f" ({m.source.replace('_', ' ')})" if m.source else "")
-            for m in markers
-        )
-        parts.append(f"Events: {events}.")
-    return " ".join(parts)
-
-
 # --- alliance ----------------------------------------------------------------------------
 
 
@@ -224,7 +78,7 @@ def _alliance_spec(
     title: str,
     sessions: tuple[int, int] | None,
 ) -> Spec:
-    data = _one_engagement(scores)
+    data = _in.one_engagement(scores)
     wanted = [""] + (
         list(ALLIANCE_SUBSCALES) if subscales is True else list(subscales or [])
     )
@@ -252,7 +106,7 @@ def _alliance_spec(
     series = []
     for group_key, frame in groups:
         role, resp, inst, sub = (str(k) for k in group_key)
-        name = _label(role, resp, labels, n_prac)
+        name = _in.label(role, resp, labels, n_prac)
         if role == "practitioner":
             colour = colours.setdefault(
                 str(resp),
@@ -266,8 +120,8 @@ def _alliance_spec(
             Series(
                 key=f"{role}:{resp}:{inst}:{sub or 'total'}",
                 label=name + (f" – {sub}" if sub else ""),
-                points=_points(frame),
-                step=_step(frame),
+                points=_in.points(frame),
+                step=_in.step(frame),
                 colour=colour,
                 dash=_svg.DASHES[sub]
                 if sub
@@ -280,8 +134,8 @@ def _alliance_spec(
                 ),
             )
         )
-    marks = _markers(markers)
-    desc = _describe(title, series, marks, ["Scale 1 (low) to 5 (high alliance)."])
+    marks = _in.parse_markers(markers)
+    desc = _in.describe(title, series, marks, ["Scale 1 (low) to 5 (high alliance)."])
     return Spec(
         chart="alliance",
         title=title,
@@ -427,7 +281,7 @@ def _outcome_spec(
     y_range: tuple[float, float] | None,
     sessions: tuple[int, int] | None,
 ) -> Spec:
-    data = _one_engagement(scores)
+    data = _in.one_engagement(scores)
     name = _NAMES.get(instrument, instrument)
     title = title or f"{name} over sessions"
     d = data[(data[schema.INSTRUMENT] == instrument) & (data[schema.SUBSCALE] == "")]
@@ -439,9 +293,9 @@ def _outcome_spec(
         series.append(
             Series(
                 key=f"{role}:{resp}:{instrument}:total",
-                label=_label(role, str(resp), labels, 1),
-                points=_points(frame),
-                step=_step(frame),
+                label=_in.label(role, str(resp), labels, 1),
+                points=_in.points(frame),
+                step=_in.step(frame),
                 colour=_svg.PALETTE[i % 6],
                 attrs=(("rater-role", role), ("respondent", str(resp))),
             )
@@ -493,11 +347,11 @@ def _outcome_spec(
             )
         )
         extra.append(f"Clinical cut-off at {_svg.fmt(float(cutoff))}.")
-    marks = _markers(markers)
+    marks = _in.parse_markers(markers)
     return Spec(
         chart="outcome",
         title=title,
-        desc=_describe(title, series, marks, extra),
+        desc=_in.describe(title, series, marks, extra),
         y_range=(float(lo), float(hi)),
         y_label=name,
         series=tuple(x for x in series if x.points),
@@ -656,7 +510,7 @@ def _goal_spec(
         and schema.VALUE in scores.columns
     ):
         scores = scores.assign(**{schema.SCORE: scores[schema.VALUE]})
-    data = _one_engagement(scores)
+    data = _in.one_engagement(scores)
     rows = _goal_rows(data)
     respondents = sorted(rows[schema.RESPONDENT_ID].astype(str).unique())
     series = []
@@ -668,24 +522,24 @@ def _goal_spec(
         text = (goals or {}).get(int(goal), "")
         name = f"Goal {goal}" + (f": {_short(text)}" if text else "")
         if len(respondents) > 1:
-            name = f"{_label('client', str(resp), labels, 1)} – {name}"
+            name = f"{_in.label('client', str(resp), labels, 1)} – {name}"
         series.append(
             Series(
                 key=f"goal:{resp}:{goal}",
                 label=name,
-                points=_points(frame),
-                step=_step(frame),
+                points=_in.points(frame),
+                step=_in.step(frame),
                 colour=_svg.PALETTE[(int(goal) - 1) % 6],
                 dash=(None, "6 3", "2 3")[respondents.index(str(resp)) % 3],
                 attrs=(("goal", str(goal)), ("respondent", str(resp))),
             )
         )
-    marks = _markers(markers)
+    marks = _in.parse_markers(markers)
     extra = [f"Goal {g}: {t}." for g, t in sorted((goals or {}).items())]
     return Spec(
         chart="goal-progress",
         title=title,
-        desc=_describe(
+        desc=_in.describe(
             title,
             series,
             marks,
@@ -766,138 +620,3 @@ def goal_progress_table(
         sessions=sessions,
     )
     return _svg.table(spec)
-
-
-# --- markers from other frames ---------------------------------------------------------------
-
-
-def markers_from_sessions(sessions: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return missed-session and modality-change markers from one engagement's sessions.
-
-    Parameters
-    ----------
-    sessions : pandas.DataFrame
-        ``session``, ``attendance`` (attended, cancelled, no_show) and optionally
-        ``modality``, as in :attr:`harmonybridge.datasets.SimulatedPractice.sessions`.
-
-    Returns
-    -------
-    list of dict
-        ``kind``, ``session``, ``label`` for each session not attended and each change
-        of modality from the previous attended session.
-    """
-    data = schema.validate_long(
-        sessions,
-        required=[schema.SESSION, "attendance"],
-        numeric=[schema.SESSION],
-        name="sessions",
-    )
-    data = data.sort_values(schema.SESSION)
-    out: list[dict[str, Any]] = []
-    previous = None
-    for row in data.to_dict("records"):
-        session = int(row[schema.SESSION])
-        attendance = str(row["attendance"])
-        if attendance != "attended":
-            out.append(
-                {
-                    "kind": "missed_session",
-                    "session": session,
-                    "label": f"session {session} {attendance.replace('_', ' ')}",
-                }
-            )
-            continue
-        modality = row.get("modality")
-        if modality is not None and previous is not None and modality != previous:
-            out.append(
-                {
-                    "kind": "modality_change",
-                    "session": session,
-                    "label": f"changed from {str(previous).replace('_', ' ')} to {str(modality).replace('_', ' ')}",
-                }
-            )
-        previous = modality if modality is not None else previous
-    return out
-
-
-def markers_from_ruptures(events: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return rupture and repair markers from :func:`harmonybridge.change.detect_ruptures` rows.
-
-    Parameters
-    ----------
-    events : pandas.DataFrame
-        ``onset_session``, ``source`` and ``repair_session`` (missing when unrepaired),
-        optionally ``rater`` and ``type``.
-
-    Returns
-    -------
-    list of dict
-        A ``rupture`` marker at each onset (``source`` kept) and a ``repair`` marker at
-        each repair session.
-    """
-    data = schema.validate_long(
-        events, required=["onset_session", "source"], name="events"
-    )
-    out: list[dict[str, Any]] = []
-    for row in data.to_dict("records"):
-        source = str(row["source"])
-        rater = row.get("rater")
-        who = f"{rater} " if isinstance(rater, str) and rater else ""
-        onset = int(row["onset_session"])
-        out.append(
-            {
-                "kind": "rupture",
-                "session": onset,
-                "source": source,
-                "label": f"{who}rupture ({source.replace('_', ' ')})".strip(),
-            }
-        )
-        repair = row.get("repair_session")
-        if repair is not None and not pd.isna(repair):
-            out.append(
-                {
-                    "kind": "repair",
-                    "session": int(repair),
-                    "source": source,
-                    "label": f"{who}repair of the session {onset} rupture".strip(),
-                }
-            )
-    return out
-
-
-def markers_from_sudden_gains(
-    gains: pd.DataFrame, *, losses: bool = False
-) -> list[dict[str, Any]]:
-    """Return sudden-gain (or loss) markers from :func:`harmonybridge.change.sudden_gains` rows.
-
-    Parameters
-    ----------
-    gains : pandas.DataFrame
-        ``pregain_session``, ``postgain_session`` and optionally ``magnitude``.
-    losses : bool
-        The rows are sudden losses (``sudden_gains(..., losses=True)``).
-
-    Returns
-    -------
-    list of dict
-        One marker per row at the post-gain session.
-    """
-    data = schema.validate_long(
-        gains, required=["pregain_session", "postgain_session"], name="gains"
-    )
-    kind = "sudden_loss" if losses else "sudden_gain"
-    out: list[dict[str, Any]] = []
-    for row in data.to_dict("records"):
-        size = row.get("magnitude")
-        what = kind.replace("_", " ")
-        if size is not None and not pd.isna(size):
-            what += f" of {_svg.fmt(abs(float(size)))} points"
-        pre, post = int(row["pregain_session"]), int(row["postgain_session"])
-        out.append(
-            {
-                "kind": kind,
-                "session": post,
-                "label": f"{what} (sessions {pre} to {post})",
-            }
-        )
-    return out
