@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harmonybridge.datasets import demo_practice
 from harmonybridge.errors import DataValidationError
@@ -582,3 +585,33 @@ def test_outcome_desc_states_direction(instrument, text):
         )
     )
     assert text in title_desc(root)[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sessions=st.lists(st.integers(1, 200), min_size=0, max_size=60, unique=True),
+    data=st.data(),
+)
+def test_any_series_renders_with_one_point_per_score(sessions, data):
+    values = data.draw(
+        st.lists(
+            st.one_of(st.floats(1, 5), st.just(float("nan"))),
+            min_size=len(sessions),
+            max_size=len(sessions),
+        )
+    )
+    root = assert_accessible_and_csp_safe(
+        charts.alliance_chart(frame(sessions, values))
+    )
+    observed = sorted(s for s, v in zip(sessions, values, strict=True) if v == v)
+    groups = series(root)
+    if not observed:
+        assert root.get("data-empty") == "true"
+        return
+    (group,) = groups.values()
+    assert [int(p.get("data-session")) for p in points(group)] == observed
+    # the line breaks exactly where the series skips a session on its own schedule
+    all_rows = sorted(sessions)
+    step = min((b - a for a, b in itertools.pairwise(all_rows)), default=1)
+    runs = 1 + sum(1 for a, b in itertools.pairwise(observed) if b - a > step)
+    assert segments(group) == runs
