@@ -13,7 +13,7 @@ from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
-def call_engine(history: Any) -> list[SimpleNamespace]:
+def call_engine(history: Any, at: str = "current") -> list[SimpleNamespace]:
     """The one call into the core's alert engine (``harmonybridge.alerts``).
 
     Uses the vectorised ``evaluate_alerts_frame`` (same alerts as ``evaluate_alerts``
@@ -23,7 +23,7 @@ def call_engine(history: Any) -> list[SimpleNamespace]:
         from harmonybridge.alerts import AlertContext, evaluate_alerts_frame
     except ImportError:  # the engine has not landed yet (issue 3)
         return []
-    frame = evaluate_alerts_frame(history, context=AlertContext())
+    frame = evaluate_alerts_frame(history, context=AlertContext(), at=at)
     return [SimpleNamespace(**row) for row in frame.to_dict("records")]
 
 
@@ -52,8 +52,13 @@ def evaluate_engagement(engagement_id: int) -> list[StoredAlert]:
     return evaluate_engagements([engagement_id])
 
 
-def evaluate_engagements(engagement_ids: list[int]) -> list[StoredAlert]:
-    """Run the rules once over several engagements' histories (the core is vectorised)."""
+def evaluate_engagements(
+    engagement_ids: list[int], at: str = "current"
+) -> list[StoredAlert]:
+    """Run the rules once over several engagements' histories (the core is vectorised).
+
+    ``at="all"`` judges every session with what was known then (to backfill history).
+    """
     engagements = {e.pk: e for e in Engagement.objects.filter(pk__in=engagement_ids)}
     if not engagements:
         return []
@@ -66,7 +71,7 @@ def evaluate_engagements(engagement_ids: list[int]) -> list[StoredAlert]:
         for s in TherapySession.objects.filter(engagement_id__in=list(engagements))
     }
     stored = []
-    for alert in call_engine(history):
+    for alert in call_engine(history, at=at):
         engagement = by_code.get(str(alert.engagement_id))
         if engagement is None:
             continue

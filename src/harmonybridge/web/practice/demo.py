@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 import harmonybridge
@@ -317,7 +318,23 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 
 def _evaluate_active() -> None:
+    """Alerts as they would have been raised session by session; older ones were seen."""
+    from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
     from harmonybridge.web.alerts.rules import evaluate_engagements
 
     active = Engagement.objects.filter(practice__name=PRACTICE_NAME, status="active")
-    evaluate_engagements(list(active.values_list("pk", flat=True)))
+    evaluate_engagements(list(active.values_list("pk", flat=True)), at="all")
+    latest = dict(active.annotate(n=Max("sessions__number")).values_list("pk", "n"))
+    seen = []
+    for alert in StoredAlert.objects.filter(engagement__in=active).select_related(
+        "engagement", "session"
+    ):
+        last = latest.get(alert.engagement_id) or 0
+        if alert.session_number is not None and alert.session_number <= last - 3:
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.status_by_id = alert.engagement.lead_id
+            alert.status_at = (
+                alert.session.starts_at if alert.session else timezone.now()
+            )
+            seen.append(alert)
+    StoredAlert.objects.bulk_update(seen, ["status", "status_by", "status_at"])
