@@ -210,6 +210,7 @@ def test_expected_response_bands_from_curves_fitted_on_the_file():
     assert 'data-kind="expected_band"' in section
     fallback = [n for n in a.notes if "no curves fitted" in n]
     assert not any(n.startswith(("PHQ-9", "WHO-5")) for n in fallback)
+    assert "Expected-response curves fitted on this file: GAD-7" in html
 
 
 def test_no_curves_below_min_clients(scores):

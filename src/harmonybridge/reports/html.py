@@ -596,6 +596,14 @@ def _summary(analysis: Analysis) -> str:
         items.append(
             f"<li>{len(rup)} rupture episodes ({escape(by_source)}); {repaired} repaired.</li>"
         )
+    if analysis.curves:
+        fitted = ", ".join(
+            f"{get(name).short_title} ({fit.n_clients} series)"
+            for name, fit in sorted(analysis.curves.items())
+        )
+        items.append(
+            f"<li>Expected-response curves fitted on this file: {escape(fitted)}.</li>"
+        )
     return (
         '<h2 id="summary">Summary</h2><ul>'
         + "".join(items or ["<li>No analysable series.</li>"])
