@@ -45,7 +45,7 @@ def test_alerts_from_the_engine_are_stored_once(
 ):
     seen = []
 
-    def engine(history):
+    def engine(history, at="current"):
         seen.append(history)
         return [FakeAlert(session=session.number)]
 
