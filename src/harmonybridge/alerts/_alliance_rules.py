@@ -128,7 +128,9 @@ def _with_report_values(rep: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFra
         alliance[SUB].isin(RUPTURE_SUBSCALES).to_numpy()
         & alliance[E].isin(rep[E]).to_numpy()
     ]
-    wide = r.pivot_table(index=[E, S, P, INS], columns=SUB, values=SC, aggfunc="first")
+    wide = r.pivot_table(
+        index=[E, S, P, INS], columns=SUB, values=SC, aggfunc="first", observed=True
+    )
     wide = wide.reindex(columns=list(RUPTURE_SUBSCALES)).reset_index()
     m = rep.drop(columns=[SUB]).merge(wide, on=[E, S, P, INS], how="left")
     return m.assign(

@@ -181,8 +181,8 @@ def evaluate_alerts_frame(
         raise DataValidationError(f"at must be 'current' or 'all', got {at!r}")
     context = context or AlertContext()
     schema.validate_long(data, required=[*KEY, SUB, SC], numeric=[S, SC])
-    check_unique(data, [E, S, P, INS, SUB])
-    d = data[[*KEY, SUB, SC]].assign(**{SUB: data[SUB].fillna("")})
+    d = _as_categories(data[[*KEY, SUB, SC]].assign(**{SUB: data[SUB].fillna("")}))
+    check_unique(d, [E, S, P, INS, SUB])
     current = _current_sessions(d, items) if at == "current" else None
     codes, uniq = pd.factorize(d[INS])
     meta = instrument_table(uniq)
@@ -205,7 +205,22 @@ def evaluate_alerts_frame(
         parts += outcome_parts(d[(kind == "outcome") & total], meta, context)
     if items is not None and context.rule("safety.item"):
         parts.append(_safety_part(items, meta))
-    return _assemble(parts, context, current)
+    res = _assemble(parts, context, current)
+    for c in KEY:  # back to the caller's dtypes (categories were for speed only)
+        if len(res) and not isinstance(data[c].dtype, pd.CategoricalDtype):
+            res[c] = res[c].astype(object).astype(data[c].dtype)
+    return res
+
+
+def _as_categories(d: pd.DataFrame) -> pd.DataFrame:
+    """Encode text key columns once as categories: later grouping and selection are integer work."""
+    text = [
+        c
+        for c in (E, R, P, INS, SUB)
+        if not pd.api.types.is_numeric_dtype(d[c])
+        and not isinstance(d[c].dtype, pd.CategoricalDtype)
+    ]
+    return d.assign(**{c: d[c].astype("category") for c in text})
 
 
 def _current_sessions(d: pd.DataFrame, items: pd.DataFrame | None) -> pd.Series:

@@ -341,13 +341,16 @@ def _scan(
     nadir_v = np.zeros(g)
     b_on, sd_on, thr_on = np.zeros(g), np.zeros(g), np.zeros(g)
     last_end = np.full(g, -1, np.int64)
+    # Position-major copies: each step reads one contiguous row per array.
+    a, base, thr, sdref = (np.ascontiguousarray(x.T) for x in (a, base, thr, sdref))
+    eligible = eligible.T
     with np.errstate(invalid="ignore"):
         drop_ok = (base - a) >= thr - _EPS
-        step_ok = np.zeros((g, t), bool)
-        step_ok[:, 1:] = a[:, 1:] <= a[:, :-1]
-    run = np.zeros((g, t), np.int64)
+        step_ok = np.zeros((t, g), bool)
+        step_ok[1:] = a[1:] <= a[:-1]
+    run = np.zeros((t, g), np.int64)
     for j in range(1, t):
-        run[:, j] = np.where(step_ok[:, j], run[:, j - 1] + 1, 0)
+        run[j] = np.where(step_ok[j], run[j - 1] + 1, 0)
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("g", "on", "na", "rep", "ty", "b", "thr", "sd", "nv")
     }
@@ -373,7 +376,7 @@ def _scan(
 
     for j in range(t):
         valid = j < n_obs
-        aj = a[:, j]
+        aj = a[j]
         act = active & valid
         with np.errstate(invalid="ignore"):
             rep = act & (aj >= b_on - tol * sd_on - _EPS)
@@ -388,7 +391,7 @@ def _scan(
         active &= ~ended
         last_end = np.where(ended, j, last_end)
         free = valid & ~active & (j > last_end)
-        start = free & drop_ok[:, j] & eligible[:, j]
+        start = free & drop_ok[j] & eligible[j]
         src = np.full(g, j, np.int64)
         is_ext = np.zeros(g, bool)
         for ln in range(2, ext_l + 1):
@@ -396,10 +399,8 @@ def _scan(
             if s < 0:
                 break
             with np.errstate(invalid="ignore"):
-                cand = (
-                    free & ~start & (s > last_end) & eligible[:, s] & (run[:, j] >= ln)
-                )
-                cand &= (base[:, s] - aj) >= thr[:, s] - _EPS
+                cand = free & ~start & (s > last_end) & eligible[s] & (run[j] >= ln)
+                cand &= (base[s] - aj) >= thr[s] - _EPS
             src = np.where(cand, s, src)
             is_ext |= cand
             start |= cand
@@ -409,9 +410,9 @@ def _scan(
         onset[rows] = j
         nadir[rows] = j
         nadir_v[rows] = aj[rows]
-        b_on[rows] = base[rows, src[rows]]
-        sd_on[rows] = sdref[rows, src[rows]]
-        thr_on[rows] = thr[rows, src[rows]]
+        b_on[rows] = base[src[rows], rows]
+        sd_on[rows] = sdref[src[rows], rows]
+        thr_on[rows] = thr[src[rows], rows]
     close(active, -1, 3)
     return {k: np.concatenate(v) if v else np.empty(0) for k, v in out.items()}
 
@@ -677,7 +678,10 @@ def detect_ruptures(
         else np.zeros(len(d), bool)
     )
     stat_rows = np.flatnonzero(~is_sr & d[score].notna().to_numpy())
-    n_empty = len(np.unique(gcodes[~is_sr])) - len(np.unique(gcodes[stat_rows]))
+    n_empty = 0
+    if len(stat_rows) < int((~is_sr).sum()):  # some missing scores: any empty series?
+        no_score = gcodes[~is_sr & d[score].isna().to_numpy()]
+        n_empty = len(np.setdiff1d(no_score, gcodes[stat_rows]))
     if n_empty:
         warnings.warn(
             f"{n_empty} series have no non-missing {score!r} values and cannot be screened",
