@@ -106,3 +106,16 @@ def test_web_app_call_on_one_engagement(practice):
     ]
     ids = {a.rule_id for a in evaluate_alerts(history, context=AlertContext())}
     assert {"rupture.client", "rupture.unrecognised", "rupture.self_report"} <= ids
+
+
+def test_context_from_practice_round_trips_through_json(practice):
+    import json
+
+    ctx = AlertContext.from_reference(practice.scores, min_clients=10)
+    assert "phq9" in ctx.curve_sets  # enough clients for curves with min_clients=10
+    assert ctx.curve_sets["phq9"].method == "mixedlm"
+    again = AlertContext.from_dict(json.loads(json.dumps(ctx.to_dict())))
+    a = evaluate_alerts_frame(practice.scores, context=ctx)
+    b = evaluate_alerts_frame(practice.scores, context=again)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) > 0

@@ -71,6 +71,44 @@ class AlertContext:
                 return r
         return None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the context as plain JSON-serialisable types (for storage by the web app)."""
+
+        def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+            if frame is None:
+                return None
+            return [
+                {str(k): (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+                for r in frame.to_dict("records")
+            ]
+
+        return {
+            "rules": [r.to_record() for r in self.rules],
+            "pooled_sd": {str(k): float(v) for k, v in self.pooled_sd.items()},
+            "alliance_norms": records(self.alliance_norms),
+            "alliance_percentiles": records(self.alliance_percentiles),
+            "curve_sets": {k: v.to_dict() for k, v in self.curve_sets.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AlertContext:
+        """Rebuild a context stored with :meth:`to_dict`."""
+        from harmonybridge.change.trajectories import TrajectoryFit
+
+        def frame(recs: Any) -> pd.DataFrame | None:
+            return None if recs is None else pd.DataFrame(list(recs))
+
+        return cls(
+            rules=_rules(d["rules"]) if "rules" in d else default_rules(),
+            pooled_sd=dict(d.get("pooled_sd", {})),
+            alliance_norms=frame(d.get("alliance_norms")),
+            alliance_percentiles=frame(d.get("alliance_percentiles")),
+            curve_sets={
+                k: TrajectoryFit.from_dict(v)
+                for k, v in dict(d.get("curve_sets", {})).items()
+            },
+        )
+
     @classmethod
     def from_reference(
         cls,
@@ -133,3 +171,9 @@ class AlertContext:
             else None,
             curve_sets=curves,
         )
+
+
+def _rules(records: Any) -> tuple[Rule, ...]:
+    return tuple(
+        Rule(**{**r, "suggestions": tuple(r.get("suggestions", ()))}) for r in records
+    )
