@@ -53,10 +53,9 @@ class Stored:
     responses: list[Response] = field(default_factory=list)
 
 
-def _store_one(
+def _store(
     session: TherapySession,
-    inst: Any,
-    answers: Mapping[int, Any],
+    filled: list[tuple[Any, Mapping[int, Any]]],
     *,
     rater_role: str,
     respondent_key: str,
@@ -64,30 +63,36 @@ def _store_one(
     checkin: CheckIn | None = None,
     client_id: int | None = None,
     user_id: int | None = None,
-) -> Response:
+) -> list[Response]:
+    """Insert responses, answers and core scores for (instrument, answers) pairs: 3 queries."""
     now = timezone.now()
-    response = Response.objects.create(
-        session=session,
-        checkin=checkin,
-        instrument_id=inst.id,
-        instrument_version=inst.version,
-        rater_role=rater_role,
-        respondent_client_id=client_id,
-        respondent_user_id=user_id,
-        respondent_key=respondent_key,
-        channel=channel,
-        submitted_at=now,
+    responses = Response.objects.bulk_create(
+        Response(
+            session=session,
+            checkin=checkin,
+            instrument_id=inst.id,
+            instrument_version=inst.version,
+            rater_role=rater_role,
+            respondent_client_id=client_id,
+            respondent_user_id=user_id,
+            respondent_key=respondent_key,
+            channel=channel,
+            submitted_at=now,
+        )
+        for inst, _answers in filled
     )
     Answer.objects.bulk_create(
         Answer(response=response, item=item, value=value)
+        for response, (_inst, answers) in zip(responses, filled, strict=True)
         for item, value in answers.items()
     )
     version = harmonybridge.__version__
     Score.objects.bulk_create(
         Score(response=response, subscale=s, value=v, band=b, library_version=version)
+        for response, (inst, answers) in zip(responses, filled, strict=True)
         for s, v, b in score_rows(catalogue.scoring_instrument(inst.id), answers)
     )
-    return response
+    return responses
 
 
 def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) -> Stored:
@@ -107,20 +112,19 @@ def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) ->
             if checkin.submitted_at is not None:
                 return Stored(created=False)
             session = checkin.session
-            responses = []
-            for inst in due_instruments(session, RaterRole.CLIENT):
-                responses.append(
-                    _store_one(
-                        session,
-                        inst,
-                        answers[inst.id],
-                        rater_role=RaterRole.CLIENT,
-                        respondent_key=Response.key_for_client(checkin.respondent_id),
-                        channel=checkin.channel,
-                        checkin=checkin,
-                        client_id=checkin.respondent_id,
-                    )
-                )
+            filled = [
+                (inst, answers[inst.id])
+                for inst in due_instruments(session, RaterRole.CLIENT)
+            ]
+            responses = _store(
+                session,
+                filled,
+                rater_role=RaterRole.CLIENT,
+                respondent_key=Response.key_for_client(checkin.respondent_id),
+                channel=checkin.channel,
+                checkin=checkin,
+                client_id=checkin.respondent_id,
+            )
             checkin.submitted_at = timezone.now()
             checkin.draft = {}
             checkin.save(update_fields=["submitted_at", "draft", "updated_at"])
@@ -154,10 +158,9 @@ def store_practitioner_rating(
                 session=session, respondent_key=key, instrument_id=inst.id
             ).exists():
                 return Stored(created=False)
-            response = _store_one(
+            (response,) = _store(
                 session,
-                inst,
-                answers,
+                [(inst, answers)],
                 rater_role=RaterRole.PRACTITIONER,
                 respondent_key=key,
                 channel="web",
