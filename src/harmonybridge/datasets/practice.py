@@ -50,7 +50,11 @@ class SimulatedPractice:
     scores : pandas.DataFrame
         The canonical score frame: ``client_id``, ``engagement_id``, ``practitioner_id``,
         ``session``, ``date``, ``rater_role``, ``respondent_id``, ``instrument``,
-        ``subscale`` ("" for the total), ``score``.
+        ``subscale`` ("" for the total), ``score``. Check-ins also have ``goal``,
+        ``task``, ``bond`` and the derived ``rupture_present``, ``rupture_intensity``,
+        ``rupture_resolution`` rows (NaN when the item was not shown); goal progress
+        has ``goal_1`` ... ``goal_3`` (NaN for goals not agreed). The practitioner's
+        rows carry the engagement's first client in ``client_id``.
     items : pandas.DataFrame
         Item-level answers: ``response_id`` and the canonical keys, ``item``, ``value``.
     goals : pandas.DataFrame
