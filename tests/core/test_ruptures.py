@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from harmonybridge.change import detect_ruptures, pooled_within_sd
+from harmonybridge.change.ruptures import rupture_summary
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
 
@@ -467,3 +468,31 @@ def test_row_order_does_not_matter():
     )
     pd.testing.assert_frame_equal(ordered, shuffled)
     assert len(ordered) == 3
+
+
+def test_rupture_summary_by_hand():
+    # Series a: one V; b: extended; c: unrepaired; d: censored (see the
+    # hand-worked cases above).
+    df = _frame(
+        {
+            "a": [4.0, 4.2, 4.1, 3.0, 4.1, 4.2],
+            "b": [4.0, 4.2, 4.1, 3.7, 3.3, 3.2, 4.1],
+            "c": [4.0, 4.2, 4.1, 3.0, 3.1, 3.2, 3.0, 3.1],
+            "d": [4.0, 4.2, 4.1, 3.0, 3.1],
+        }
+    )
+    ev = detect_ruptures(df, id="client_id", reference_sd=0.3)
+    s = rupture_summary(pd.concat([ev, ev[ev["client_id"] == "a"]]), id="client_id")
+    s = s.set_index("client_id")
+    # a: two V events (duplicated on purpose) -> 2 repaired of 2 decided.
+    assert (
+        s.loc["a", "n_v"],
+        s.loc["a", "n_repaired"],
+        s.loc["a", "proportion_repaired"],
+    ) == (2, 2, 1.0)
+    assert s.loc["b", "n_extended"] == 1
+    # c: 0 repaired of 1 decided; d: censored only -> proportion missing.
+    assert s.loc["c", "proportion_repaired"] == 0.0
+    assert s.loc["d", "n_censored"] == 1
+    assert pd.isna(s.loc["d", "proportion_repaired"])
+    assert list(s["n_ruptures"]) == [2, 1, 1, 1]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from harmonybridge.change.reliable_change import reliable_change, s_diff
-from harmonybridge.change.ruptures import detect_ruptures, pooled_within_sd
+from harmonybridge.change.ruptures import (
+    detect_ruptures,
+    pooled_within_sd,
+    rupture_summary,
+)
 from harmonybridge.change.sudden_gains import (
     sudden_gain_intervals,
     sudden_gains,
@@ -24,6 +28,7 @@ __all__ = [
     "pooled_within_sd",
     "predict_bands",
     "reliable_change",
+    "rupture_summary",
     "s_diff",
     "sudden_gain_intervals",
     "sudden_gains",

@@ -14,7 +14,12 @@ from scipy import stats
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
-__all__ = ["RUPTURE_SUBSCALES", "detect_ruptures", "pooled_within_sd"]
+__all__ = [
+    "RUPTURE_SUBSCALES",
+    "detect_ruptures",
+    "pooled_within_sd",
+    "rupture_summary",
+]
 
 #: Derived subscale names carrying the self-reported rupture items (contracts.md).
 RUPTURE_SUBSCALES: tuple[str, ...] = (
@@ -846,3 +851,56 @@ def _finish(
             ev[c] = ev[c].astype("Int64")
     cols = list(dict.fromkeys([*gkeys, *EVENT_COLUMNS]))
     return ev[cols]
+
+
+def rupture_summary(
+    events: pd.DataFrame,
+    *,
+    id: str | Sequence[str] = schema.SERIES_KEY,
+    rater: str | None = schema.RATER_ROLE,
+) -> pd.DataFrame:
+    """Summarise rupture events per series, rater and source (§2.3.2 step 6).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The output of :func:`detect_ruptures`.
+    id : str or list of str
+        The series key used for detection.
+    rater : str or None
+        The rater column used for detection.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series, rater and source with at least one event:
+        ``n_ruptures``, ``n_v``, ``n_extended``, ``n_unrepaired``,
+        ``n_censored``, ``n_repaired`` (V + extended) and
+        ``proportion_repaired`` = repaired / (repaired + unrepaired), missing
+        when every event is censored. Series without events have no row.
+
+    References
+    ----------
+    Eubanks, C. F., Muran, J. C., & Safran, J. D. (2018). Alliance rupture
+    repair: a meta-analysis. Psychotherapy, 55(4), 508–519. Reference test:
+    ``tests/core/test_ruptures.py::test_rupture_summary_by_hand``.
+    """
+    keys = schema.as_key_list(id)
+    group = list(dict.fromkeys([*keys] + ([rater] if rater else []) + ["source"]))
+    schema.validate_long(events, required=[*group, "type"], name="events")
+    counts = pd.crosstab([events[c] for c in group], events["type"]).reindex(
+        columns=list(_TYPES), fill_value=0
+    )
+    out = pd.DataFrame(
+        {
+            "n_ruptures": counts.sum(axis=1),
+            "n_v": counts["V"],
+            "n_extended": counts["extended"],
+            "n_unrepaired": counts["unrepaired"],
+            "n_censored": counts["censored"],
+        }
+    )
+    out["n_repaired"] = out["n_v"] + out["n_extended"]
+    decided = (out["n_repaired"] + out["n_unrepaired"]).astype(float)
+    out["proportion_repaired"] = out["n_repaired"] / decided.where(decided > 0)
+    return out.reset_index()
