@@ -217,9 +217,10 @@ def demo_practice(
 
     A life coach (the three coaching lines) and a family therapist (individual and
     couples/family therapy); about 30 active clients, among them every story kind
-    (the coach carries the rupture, not-on-track, gap and sudden-gain stories too),
-    and 320 closed past engagements per practitioner, so at least 300 per outcome
-    instrument for expected-response curves.
+    (the coach carries the rupture, not-on-track, gap, sudden-gain and
+    missing-check-in stories too), and closed past engagements (400 coaching, 320
+    therapy) so that every outcome instrument, SWLS and FS included, has more than
+    300 series with follow-up for expected-response curves.
 
     Parameters
     ----------
@@ -247,7 +248,7 @@ def demo_practice(
     ]
     specs += [_on(s, 1) for s in _default_stories([THERAPIST])]
     blocks = [
-        Block((0,), 0.0, n_engagements=320),
+        Block((0,), 0.0, n_engagements=400),
         Block((1,), 0.0, n_engagements=320),
         Block((0,), 1.0, n_persons=8),
         Block((1,), 1.0, n_persons=8),
