@@ -47,7 +47,12 @@ def test_alerts_from_the_engine_are_stored_once(
 
     def engine(history, at="current"):
         seen.append(history)
-        return [FakeAlert(session=session.number)]
+        return [
+            FakeAlert(
+                engagement_id=frames.engagement_code(session.engagement_id),
+                session=session.number,
+            )
+        ]
 
     monkeypatch.setattr(rules, "call_engine", engine)
     with django_capture_on_commit_callbacks(execute=True):
