@@ -43,15 +43,29 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--subscale", default=schema.SUBSCALE, help="subscale column (%(default)s)"
     )
-    p.add_argument("--mode", choices=("prospective", "retrospective"))
-    p.add_argument("--preset", choices=("stiles_like", "strauss_like"))
+    p.add_argument(
+        "--mode",
+        choices=("prospective", "retrospective"),
+        help="prospective (default) never looks at later sessions",
+    )
+    p.add_argument(
+        "--preset",
+        choices=("stiles_like", "strauss_like"),
+        help="retrospective person-mean presets, 2 SD or 1 SD",
+    )
     p.add_argument(
         "--baseline",
         help="rolling_mean (default), rolling_mean(K), person_mean_excl_t, previous_session",
     )
-    p.add_argument("--baseline-k", type=int, default=3)
-    p.add_argument("--min-history", type=int, default=3)
-    p.add_argument("--sd-source", choices=("within", "pooled", "max", "sem"))
+    p.add_argument("--baseline-k", type=int, default=3, help="rolling-mean window (3)")
+    p.add_argument(
+        "--min-history", type=int, default=3, help="earlier sessions needed (3)"
+    )
+    p.add_argument(
+        "--sd-source",
+        choices=("within", "pooled", "max", "sem"),
+        help="SD for the threshold (default max of within and pooled)",
+    )
     ref = p.add_mutually_exclusive_group()
     ref.add_argument(
         "--reference-sd", type=float, help="pooled within-person SD (number)"
@@ -61,17 +75,36 @@ def register(subparsers: Any) -> None:
         metavar="REF.csv",
         help="reference CSV (same columns) to compute the pooled within-person SD from",
     )
-    p.add_argument("--k-sd", type=float)
-    p.add_argument("--min-abs-drop", type=float, default=0.25)
-    p.add_argument("--rci-alpha", type=float, default=0.05)
-    p.add_argument("--sd-between", type=float)
-    p.add_argument("--reliability", type=float)
-    p.add_argument("--extended-window", type=int, default=3)
-    p.add_argument("--repair-window", type=int, default=3)
-    p.add_argument("--repair-tolerance", type=float, default=0.0)
-    p.add_argument("--no-self-report", action="store_true")
-    p.add_argument("--self-report-tension-min", type=float, default=2)
-    p.add_argument("--self-report-resolved-min", type=float, default=4)
+    p.add_argument("--k-sd", type=float, help="drop threshold in SD units (2)")
+    p.add_argument(
+        "--min-abs-drop", type=float, default=0.25, help="smallest raw drop (0.25)"
+    )
+    p.add_argument(
+        "--rci-alpha", type=float, default=0.05, help="alpha for --sd-source sem"
+    )
+    p.add_argument("--sd-between", type=float, help="between-person SD (sem)")
+    p.add_argument("--reliability", type=float, help="reliability (sem)")
+    p.add_argument(
+        "--extended-window", type=int, default=3, help="longest gradual decline (3)"
+    )
+    p.add_argument(
+        "--repair-window", type=int, default=3, help="sessions after the nadir (3)"
+    )
+    p.add_argument(
+        "--repair-tolerance", type=float, default=0.0, help="in SD units (0)"
+    )
+    p.add_argument(
+        "--no-self-report", action="store_true", help="skip the rupture items"
+    )
+    p.add_argument(
+        "--self-report-tension-min", type=float, default=2, help="tension (2 on 1-5)"
+    )
+    p.add_argument(
+        "--self-report-resolved-min",
+        type=float,
+        default=4,
+        help="resolved in session (4 on 1-5)",
+    )
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
     p.set_defaults(func=_handle)
 
