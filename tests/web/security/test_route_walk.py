@@ -265,3 +265,48 @@ def test_object_routes_open_for_the_practice_admin(name, settings):
     client.force_login(admin)
     response = client.get(_url(name, world))
     assert response.status_code in (200, 302, 405), (name, response.status_code)
+
+
+#: Pages that show client data on GET but do not record it yet.
+# TODO(#6): the practice app's edit/create forms show names, contacts and goals; audit
+# their GET as a view (helper E), then empty this set.
+NOT_YET_AUDITED = {
+    "insights:report_pdf",  # only on its "no data yet" page
+    "practice:client_edit",
+    "practice:engagement_create",
+    "practice:engagement_edit",
+    "practice:session_create",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n, marks=pytest.mark.xfail(reason="TODO(#6): not audited yet", strict=False)
+        )
+        if n in NOT_YET_AUDITED
+        else n
+        for n in OBJECT_ROUTES
+    ],
+)
+def test_every_view_of_client_data_is_audited(name):
+    """A page that shows one client's data (200 to the admin) leaves an audit event."""
+    from harmonybridge.web.audit.models import AuditEvent
+
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    world = make_client_world()
+    admin = make_staff(world["practice"], "admin")
+    client = Client()
+    client.force_login(admin)
+    before = AuditEvent.objects.exclude(action="login").count()
+    response = client.get(_url(name, world))
+    if response.status_code != 200:
+        pytest.skip(f"{name} shows nothing on GET ({response.status_code})")
+    events = AuditEvent.objects.exclude(action="login").order_by("-id")
+    assert events.count() > before, f"{name} showed client data without an audit event"
+    newest = events.first()
+    assert newest.actor == admin
+    assert newest.practice_id_ref == world["practice"].pk

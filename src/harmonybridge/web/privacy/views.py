@@ -103,6 +103,8 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a client after the admin types its code; only an audit tombstone remains."""
     client = _client_or_404(request, pk, can_erase_client)
     form = EraseForm(request.POST or None, client_code=client.code)  # type: ignore[attr-defined]
+    if request.method == "GET":
+        audit.record(request.user, "client.erase_form", client, request=request)
     if request.method == "POST" and form.is_valid():
         code = client.code  # type: ignore[attr-defined]
         erase_client(client, actor=request.user, request=request)
