@@ -535,3 +535,39 @@ def test_example_file_runs_through_the_analyze_cli(tmp_path):
     out = tmp_path / "r.html"
     assert main(["analyze", str(example_scores_path()), "--report", str(out)]) == 0
     assert out.read_text(encoding="utf-8").count('role="img"') >= 8
+
+
+def test_practitioner_share_of_outcome_variance_near_five_percent():
+    p = simulate_practice(
+        n_practitioners=60,
+        n_clients=6000,
+        n_sessions=12,
+        stories=False,
+        active_share=0.0,
+        seed=1,
+    )
+    s = p.scores.query("instrument == 'phq9' and subscale == ''").sort_values("session")
+    g = s.groupby("respondent_id")
+    d = pd.DataFrame(
+        {
+            "intake": g["score"].first(),
+            "end": g["score"].last(),
+            "n": g.size(),
+            "prac": g["practitioner_id"].first(),
+        }
+    ).query("n >= 2")
+    # end score adjusted for intake (least squares), then the one-way ANOVA ICC(1)
+    # with unequal group sizes (n0 = (N - sum n_i^2 / N) / (k - 1)).
+    x = np.column_stack([np.ones(len(d)), d["intake"]])
+    beta, *_ = np.linalg.lstsq(x, d["end"].to_numpy(), rcond=None)
+    r = pd.Series(d["end"].to_numpy() - x @ beta, index=d.index)
+    sizes = d.groupby("prac").size()
+    k, n = len(sizes), len(d)
+    n0 = (n - (sizes**2).sum() / n) / (k - 1)
+    means = r.groupby(d["prac"]).mean()
+    msb = (sizes * (means - r.mean()) ** 2).sum() / (k - 1)
+    msw = ((r - r.groupby(d["prac"]).transform("mean")) ** 2).sum() / (n - k)
+    icc = (msb - msw) / (msb + (n0 - 1) * msw)
+    # Wampold & Brown 2005: practitioners account for about 5 % of outcome variance
+    # after controlling for intake severity (psychometrics §2.5.1, §2.5.4).
+    assert 0.02 <= icc <= 0.10

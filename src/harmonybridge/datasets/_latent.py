@@ -185,7 +185,7 @@ def symptoms(
     intake = rng.normal(14.5, 5.0, n_c).clip(3, 26)
     gad_intake = (11 + 0.63 * (intake - 14.5) + rng.normal(0, 3.2, n_c)).clip(2, 20)
     # Practitioner share of outcome variance ~5 % (Wampold & Brown 2005).
-    u_prac = rng.normal(0.0, 0.72, len(plan.practitioner_ids))[plan.prac[cl_eng]]
+    u_prac = rng.normal(0.0, 0.5, len(plan.practitioner_ids))[plan.prac[cl_eng]]
     slope = (
         -(1.9 + 0.22 * (intake - 14.5))
         - 0.5 * z_alliance
