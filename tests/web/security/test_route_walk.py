@@ -10,6 +10,7 @@ no row of any table changed.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import pytest
@@ -310,3 +311,33 @@ def test_every_view_of_client_data_is_audited(name):
     newest = events.first()
     assert newest.actor == admin
     assert newest.practice_id_ref == world["practice"].pk
+
+
+_INLINE_SCRIPT = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)[^>]*>", re.I
+)
+_INLINE_STYLE = re.compile(r"<style\b|\sstyle=\"", re.I)
+_INLINE_HANDLER = re.compile(r"\son(?:click|load|change|submit|input)=", re.I)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", STAFF_ROUTES)
+def test_pages_render_and_pass_the_strict_csp(name, settings):
+    """Every staff page renders for a signed-in admin with two-factor set up, with no
+    inline script, inline style or event-handler attribute (the CSP would block them)."""
+    if name not in all_routes():
+        pytest.skip(f"{name} is not mounted yet")
+    settings.HB_REQUIRE_MFA = True
+    world = make_client_world()
+    admin = make_staff(world["practice"], "admin")
+    give_totp(admin)
+    client = Client()
+    client.force_login(admin)
+    response = client.get(_url(name, world), follow=True)
+    assert response.status_code < 500, name
+    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+        return
+    html = response.content.decode(errors="replace")
+    assert not _INLINE_SCRIPT.search(html), f"{name}: inline <script>"
+    assert not _INLINE_HANDLER.search(html), f"{name}: inline event handler"
+    assert not _INLINE_STYLE.search(html), f"{name}: inline style"
