@@ -64,6 +64,7 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
     entries = [
         {
             "entry": e,
+            "title": catalogue.short_title(e.instrument_id),
             "problem": catalogue.unusable_reason(engagement.practice, e.instrument_id),
         }
         for e in plan.entries.all()
