@@ -61,7 +61,7 @@ def caseload(practitioner):
 
 
 def order(response):
-    return [r["e"].pk for r in response.context["rows"]]
+    return [r["pk"] for r in response.context["rows"]]
 
 
 def test_most_urgent_first_and_each_status_shown(owner_client, caseload):

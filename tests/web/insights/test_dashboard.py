@@ -142,18 +142,34 @@ def test_engagement_without_data_says_so(owner_client, engagement):
 
 
 def test_query_count_does_not_grow_with_sessions(client, practitioner):
+    from django.core.cache import cache
+
     client.force_login(practitioner)
     small = factories.make_engagement(practitioner)
     big = factories.make_engagement(practitioner)
     fill(small, practitioner, n=3)
     fill(big, practitioner, n=24)
-    counts = []
+    cold, warm = [], []
     for e in (small, big):
-        client.get(dash(e))  # warm caches (content types, sessions)
+        client.get(dash(e))  # warm the session, content types and the panel cache
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(dash(e)).status_code == 200
-        counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1], counts
+        warm.append(len(ctx.captured_queries))
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(dash(e)).status_code == 200
+        cold.append(len(ctx.captured_queries))
+    assert warm[0] == warm[1], warm
+    assert cold[0] == cold[1], cold
+
+
+def test_a_new_score_shows_at_once_despite_the_cache(owner_client, filled):
+    assert ">9</th>" not in owner_client.get(dash(filled)).content.decode()
+    helpers.outcome_series(filled, filled.clients.first(), "who5", [])  # no-op
+    helpers.add_response(filled, 9, filled.clients.first(), "who5", {"": 77.0})
+    body = owner_client.get(dash(filled)).content.decode()
+    assert '<th scope="row">9</th>' in body
+    assert "<td>77</td>" in body
 
 
 # --- answers on demand -------------------------------------------------------------

@@ -10,6 +10,7 @@ latest attended session's client check-in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
@@ -116,8 +117,26 @@ def annotate(qs: QuerySet[Engagement], user: Any) -> QuerySet[Engagement]:
     )
 
 
-def statuses_of(e: Any) -> list[Status]:
-    """The statuses of one annotated engagement, most urgent first."""
+#: The annotations :func:`annotate` adds (read them with ``.values(*FIELDS)``).
+FIELDS: tuple[str, ...] = (
+    "st_safety_alert",
+    "st_safety_notice",
+    "st_rupture_session",
+    "st_repaired_session",
+    "st_latest_record",
+    "st_not_on_track",
+    "st_gap",
+    "st_last_attended",
+    "st_n_answered",
+    "st_n_members",
+    "st_last_date",
+    "st_n_open",
+)
+
+
+def statuses_of(row: Any) -> list[Status]:
+    """The statuses of one annotated engagement (a ``values()`` dict), most urgent first."""
+    e = SimpleNamespace(**row) if isinstance(row, dict) else row
     kinds = []
     if e.st_safety_alert or e.st_safety_notice:
         kinds.append("safety")

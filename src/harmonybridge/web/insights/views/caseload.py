@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +12,13 @@ from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
 from harmonybridge.web.insights import status as st
+from harmonybridge.web.insights import tables
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.models import Client, EngagementStatus, ServiceKind
+from harmonybridge.web.practice.models import (
+    EngagementClient,
+    EngagementStatus,
+    ServiceKind,
+)
 from harmonybridge.web.practice.scoping import engagements_for
 
 SORTS: dict[str, Any] = {
@@ -27,25 +31,30 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
-    qs = (
-        engagements_for(request.user)
-        .filter(status=EngagementStatus.ACTIVE)
-        .select_related("service_line", "lead")
-        .prefetch_related(Prefetch("clients", queryset=Client.objects.order_by("id")))
-    )
+    """One dict per active engagement (values, not model instances: 500 rows stay fast)."""
+    qs = engagements_for(request.user).filter(status=EngagementStatus.ACTIVE)
+    fields = ["pk", "service_line__name", "service_line__kind"]
+    annotated = list(st.annotate(qs, request.user).values(*fields, *st.FIELDS))
+    members: dict[int, list[str]] = {}
+    for eid, code, name in (
+        EngagementClient.objects.filter(engagement__in=[r["pk"] for r in annotated])
+        .order_by("client_id")
+        .values_list("engagement_id", "client__code", "client__name")
+    ):
+        members.setdefault(eid, []).append(f"{name} ({code})" if name else code)
     rows = []
-    for e in st.annotate(qs, request.user):
-        statuses = st.statuses_of(e)
-        clients = list(e.clients.all())
+    for r in annotated:
+        statuses = st.statuses_of(r)
         rows.append(
             {
-                "e": e,
-                "clients": clients,
-                "names": ", ".join(c.label for c in clients),
+                "pk": r["pk"],
+                "names": ", ".join(members.get(r["pk"], [])),
+                "service": r["service_line__name"],
+                "kind": r["service_line__kind"],
                 "statuses": statuses,
                 "urgency": st.urgency(statuses),
-                "last": e.st_last_date,
-                "open": e.st_n_open or 0,
+                "last": r["st_last_date"],
+                "open": r["st_n_open"] or 0,
             }
         )
     return rows
@@ -55,7 +64,7 @@ def _sort(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     if key == "client":
         return sorted(rows, key=lambda r: r["names"].lower())
     if key == "service":
-        return sorted(rows, key=lambda r: (str(r["e"].service_line), r["urgency"]))
+        return sorted(rows, key=lambda r: (r["service"], r["urgency"]))
     by_last = sorted(rows, key=lambda r: r["last"] or _EPOCH, reverse=True)
     if key == "last_session":
         return by_last
@@ -80,7 +89,8 @@ def caseload(request: PractitionerRequest) -> HttpResponse:
     if show:
         rows = [r for r in rows if any(s.kind == show for s in r["statuses"])]
     if kind:
-        rows = [r for r in rows if r["e"].service_line.kind == kind]
+        rows = [r for r in rows if r["kind"] == kind]
+    rows = _sort(rows, sort)
     audit.record(
         request.user,
         "caseload_overview.view",
@@ -90,7 +100,8 @@ def caseload(request: PractitionerRequest) -> HttpResponse:
         sort=sort,
     )
     context = {
-        "rows": _sort(rows, sort),
+        "rows": rows,
+        "rows_html": tables.caseload_rows_html(rows),
         "statuses": [(k, lab, lvl, counts[k]) for k, lab, lvl in st.STATUSES],
         "show": show,
         "kind": kind,

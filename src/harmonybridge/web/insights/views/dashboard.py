@@ -13,17 +13,16 @@ from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import SafetyNotice
 from harmonybridge.web.checkins.models import Response
-from harmonybridge.web.insights import dashboard as build
-from harmonybridge.web.insights.curves import curve_sets_for
+from harmonybridge.web.insights import language
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.insights.views.context import alerts_of, load, view_options
+from harmonybridge.web.insights.panel import panel_for
+from harmonybridge.web.insights.views.context import alerts_of, view_options
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import (
     get_engagement_or_404,
     get_session_or_404,
 )
-from harmonybridge.web.repairs.services import episode_rows
 
 
 @require_GET
@@ -31,43 +30,25 @@ from harmonybridge.web.repairs.services import episode_rows
 def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
     """Charts, open alerts, rupture episodes, session table, goals (htmx: alliance chart)."""
     engagement = get_engagement_or_404(request, pk)
-    data = load(engagement)
     subscales = request.GET.get("subscales") == "1"
-    built = build.build(
-        data.scores,
-        data.sessions,
-        data.episodes,
-        coaching=data.coaching,
-        goals=data.goals,
-        labels=data.labels,
-        chosen=data.chosen,
-        curve_sets=curve_sets_for(engagement.practice_id),
-        subscales=subscales,
-    )
-    columns, rows = build.session_table(
-        data.scores,
-        data.sessions,
-        coaching=data.coaching,
-        labels=data.labels,
-        chosen=data.chosen,
-    )
+    panel = panel_for(engagement, subscales=subscales)
+    clients = [m.client for m in engagement.memberships.select_related("client")]
     unresolved, resolved = alerts_of(engagement)
     options = view_options(engagement)
     audit.record(request.user, "dashboard.view", engagement, request=request)
     context = {
         "engagement": engagement,
-        "data": data,
-        "words": data.words,
-        "built": built,
-        "alliance": next((c for c in built.charts if c.key == "alliance"), None),
-        "columns": columns,
-        "rows": rows,
-        "episodes": episode_rows(data.episodes, data.labels),
+        "clients": clients,
+        "coaching": engagement.is_coaching,
+        "words": language.words(engagement.is_coaching),
+        "panel": panel,
+        "alliance": panel["alliance"],
+        "episodes": panel["episodes"],
         "open_alerts": unresolved,
         "resolved_alerts": resolved,
-        "safety_notices": SafetyNotice.objects.filter(engagement=engagement).exclude(
-            acknowledgements__user=request.user
-        ),
+        "safety_notices": SafetyNotice.objects.filter(engagement=engagement)
+        .exclude(acknowledgements__user=request.user)
+        .select_related("session"),
         "subscales": subscales,
         "goals_form": GoalsForm(instance=engagement),
         "view_form": ClientViewForm(
@@ -77,9 +58,7 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
                 "alliance": options.show_alliance,
             }
         ),
-        "last_session": data.sessions.iloc[-1].to_dict()
-        if len(data.sessions)
-        else None,
+        "last_session": panel["last_session"],
     }
     template = "insights/dashboard.html"
     if request.htmx:

@@ -1,0 +1,277 @@
+"""Server time and query count of the client dashboard and the caseload overview.
+
+A client with 150 sessions, two raters and five instruments (client check-in,
+practitioner check-in, PHQ-9, GAD-7, WHO-5), against an in-run baseline of 10 sessions;
+a caseload of 500 active engagements against a baseline of 50. Prints p50/p90 per page,
+the ratio to the baseline, the query count of each page and peak memory. Targets
+(issue 5): dashboard p50 < 80 ms, caseload p50 < 150 ms, query counts independent of
+the number of sessions and clients.
+
+    .venv/bin/python benchmarks/dashboard.py            # full sizes
+    .venv/bin/python benchmarks/dashboard.py --quick    # smoke test (small sizes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup(tmp: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ["HB_MODE"] = "test"
+    os.environ["HB_DATA_DIR"] = tmp
+    os.environ["HB_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DATABASES["default"]["NAME"] = os.environ["HB_SQLITE_PATH"]
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+
+
+def _engagement(practitioner, n_clients: int = 1):
+    from tests.web import factories
+
+    return factories.make_engagement(
+        practitioner,
+        clients=[factories.make_client(practitioner) for _ in range(n_clients)],
+        kind="therapy",
+    )
+
+
+def _fill_dashboard(practitioner, n_sessions: int, seed: int):
+    """One engagement: n sessions, client and practitioner check-ins, PHQ-9, GAD-7, WHO-5."""
+    import numpy as np
+
+    from harmonybridge.web.checkins.models import Channel, Response, Score
+    from harmonybridge.web.practice.models import TherapySession
+
+    rng = np.random.default_rng(seed)
+    e = _engagement(practitioner)
+    client = e.clients.first()
+    start = dt.datetime(2023, 1, 2, 10, tzinfo=dt.UTC)
+    sessions = TherapySession.objects.bulk_create(
+        TherapySession(
+            engagement=e,
+            number=n,
+            starts_at=start + dt.timedelta(days=7 * (n - 1)),
+            attendance="attended" if rng.random() > 0.08 else "no_show",
+        )
+        for n in range(1, n_sessions + 1)
+    )
+    t = np.arange(n_sessions)
+    curves = {
+        "hb_checkin": np.clip(4 + 0.3 * rng.standard_normal(n_sessions), 1, 5),
+        "hb_checkin_practitioner": np.clip(
+            3.8 + 0.3 * rng.standard_normal(n_sessions), 1, 5
+        ),
+        "phq9": np.clip(
+            16
+            - 8 * np.log1p(t) / np.log1p(t[-1] + 1)
+            + 2 * rng.standard_normal(n_sessions),
+            0,
+            27,
+        ).round(),
+        "gad7": np.clip(
+            12
+            - 5 * np.log1p(t) / np.log1p(t[-1] + 1)
+            + 2 * rng.standard_normal(n_sessions),
+            0,
+            21,
+        ).round(),
+        "who5": np.clip(
+            36
+            + 20 * np.log1p(t) / np.log1p(t[-1] + 1)
+            + 6 * rng.standard_normal(n_sessions),
+            0,
+            100,
+        ).round(),
+    }
+    responses, values = [], []
+    for s in sessions:
+        if s.attendance != "attended":
+            continue
+        for inst, curve in curves.items():
+            is_client = inst != "hb_checkin_practitioner"
+            responses.append(
+                Response(
+                    session=s,
+                    instrument_id=inst,
+                    instrument_version="1",
+                    rater_role="client" if is_client else "practitioner",
+                    respondent_client=client if is_client else None,
+                    respondent_user=None if is_client else practitioner,
+                    respondent_key=f"c{client.pk}"
+                    if is_client
+                    else f"p{practitioner.pk}",
+                    channel=Channel.LINK if is_client else Channel.WEB,
+                )
+            )
+            v = float(curve[s.number - 1])
+            subs = {"": v}
+            if inst.startswith("hb_checkin"):
+                subs.update(goal=v, task=v, bond=v, rupture_present=0.0)
+            values.append(subs)
+    responses = Response.objects.bulk_create(responses, batch_size=2000)
+    Score.objects.bulk_create(
+        (
+            Score(response=r, subscale=k, value=v, library_version="bench")
+            for r, subs in zip(responses, values, strict=True)
+            for k, v in subs.items()
+        ),
+        batch_size=5000,
+    )
+    return e
+
+
+def _fill_caseload(practitioner, n: int, seed: int) -> None:
+    """n active engagements with 8 sessions, a client check-in at the latest, some alerts."""
+    import numpy as np
+
+    from harmonybridge.web.alerts.models import SafetyNotice, StoredAlert
+    from harmonybridge.web.checkins.models import Channel, Response, Score
+    from harmonybridge.web.practice.models import TherapySession
+    from harmonybridge.web.repairs.models import RepairRecord
+
+    rng = np.random.default_rng(seed)
+    rules = [
+        "rupture.client",
+        "outcome.not_on_track",
+        "alliance.gap",
+        "outcome.reliable_improvement",
+    ]
+    start = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+    for i in range(n):
+        e = _engagement(practitioner)
+        sessions = TherapySession.objects.bulk_create(
+            TherapySession(
+                engagement=e, number=k, starts_at=start + dt.timedelta(days=7 * k)
+            )
+            for k in range(1, 9)
+        )
+        if rng.random() > 0.1:
+            r = Response.objects.create(
+                session=sessions[-1],
+                instrument_id="phq9",
+                instrument_version="1",
+                rater_role="client",
+                respondent_client=e.clients.first(),
+                respondent_key=f"c{e.clients.first().pk}",
+                channel=Channel.LINK,
+            )
+            Score.objects.create(
+                response=r, subscale="", value=8.0, library_version="bench"
+            )
+        if rng.random() < 0.5:
+            StoredAlert.objects.create(
+                engagement=e,
+                session_number=8,
+                rule_id=rules[i % len(rules)],
+                rule_version="1",
+                severity="warning",
+                message="bench",
+            )
+        if i % 25 == 0:
+            SafetyNotice.objects.create(engagement=e, session=sessions[-1])
+        if i % 10 == 0:
+            RepairRecord.objects.create(
+                session=sessions[5], markers=["denial"], resolved="partly"
+            )
+
+
+def _measure(client, url: str, repeats: int) -> tuple[float, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up: templates, content types, curve cache
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    times.sort()
+    p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
+    return statistics.median(times), p90, len(ctx.captured_queries)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    args = parser.parse_args()
+    n_sessions, n_caseload, repeats = (30, 60, 5) if args.quick else (150, 500, 25)
+    base_sessions, base_caseload = 10, (15 if args.quick else 50)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _setup(tmp)
+        from django.test import Client
+        from django.urls import reverse
+        from tests.web import factories
+
+        t0 = time.perf_counter()
+        dash_user = factories.make_practitioner()
+        small = _fill_dashboard(dash_user, base_sessions, seed=1)
+        big = _fill_dashboard(dash_user, n_sessions, seed=2)
+        base_user = factories.make_practitioner()
+        _fill_caseload(base_user, base_caseload, seed=3)
+        load_user = factories.make_practitioner()
+        _fill_caseload(load_user, n_caseload, seed=4)
+        print(f"data built in {time.perf_counter() - t0:.1f} s")
+
+        rows = []
+        client = Client()
+        client.force_login(dash_user)
+        for label, e in (
+            (f"dashboard, {base_sessions} sessions", small),
+            (f"dashboard, {n_sessions} sessions", big),
+        ):
+            rows.append(
+                (
+                    label,
+                    *_measure(
+                        client, reverse("insights:dashboard", args=[e.pk]), repeats
+                    ),
+                )
+            )
+        for user, size in ((base_user, base_caseload), (load_user, n_caseload)):
+            client = Client()
+            client.force_login(user)
+            rows.append(
+                (
+                    f"caseload, {size} engagements",
+                    *_measure(client, reverse("insights:caseload"), repeats),
+                )
+            )
+
+    print(f"\n{'page':<32} {'p50 ms':>8} {'p90 ms':>8} {'queries':>8} {'ratio':>7}")
+    for i, (label, p50, p90, queries) in enumerate(rows):
+        base = rows[i - i % 2][1]
+        print(f"{label:<32} {p50:8.1f} {p90:8.1f} {queries:8d} {p50 / base:7.2f}")
+    print(
+        "\ntargets: dashboard p50 < 80 ms, caseload p50 < 150 ms; queries equal within each pair"
+    )
+    same = rows[0][3] == rows[1][3] and rows[2][3] == rows[3][3]
+    print(f"query counts independent of size: {'yes' if same else 'NO'}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS): {peak:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

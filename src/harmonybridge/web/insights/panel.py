@@ -1,0 +1,124 @@
+"""The computed part of a dashboard, cached per data version of the engagement.
+
+Charts, change summaries, rupture episodes and the session table only change when a
+score, session, rupture record, the engagement itself or the practice's curve sets
+change; one query reads that version and a hit skips all analytics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.urls import reverse
+from django.utils import translation
+
+from harmonybridge.web.checkins.models import Score
+from harmonybridge.web.insights import dashboard as build
+from harmonybridge.web.insights import tables
+from harmonybridge.web.insights.curves import curve_sets_for
+from harmonybridge.web.insights.models import CurveSet
+from harmonybridge.web.insights.views.context import load
+from harmonybridge.web.practice.models import Attendance, Engagement, TherapySession
+from harmonybridge.web.repairs.models import RepairRecord
+from harmonybridge.web.repairs.services import episode_rows
+
+TIMEOUT = 24 * 3600
+
+
+def _agg(qs: Any, group: str, fn: Any) -> Subquery:
+    return Subquery(qs.order_by().values(group).annotate(v=fn).values("v")[:1])
+
+
+def data_version(engagement: Engagement) -> str:
+    """A hash of everything the panel is computed from (one query)."""
+    scores = Score.objects.filter(response__session__engagement=OuterRef("pk"))
+    sessions = TherapySession.objects.filter(engagement=OuterRef("pk"))
+    records = RepairRecord.objects.filter(session__engagement=OuterRef("pk"))
+    curves = CurveSet.objects.filter(practice=OuterRef("practice"))
+    g_score, g_rec = "response__session__engagement", "session__engagement"
+    row = (
+        Engagement.objects.filter(pk=engagement.pk)
+        .annotate(
+            a=_agg(scores, g_score, Max("updated_at")),
+            b=_agg(scores, g_score, Count("pk")),
+            c=_agg(sessions, "engagement", Max("updated_at")),
+            d=_agg(sessions, "engagement", Count("pk")),
+            e=_agg(records, g_rec, Max("updated_at")),
+            f=_agg(records, g_rec, Count("pk")),
+            g=_agg(curves, "practice", Max("updated_at")),
+        )
+        .values_list("updated_at", "service_line_id", "a", "b", "c", "d", "e", "f", "g")
+        .get()
+    )
+    return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+
+
+def _chart(chart: build.Chart) -> dict[str, Any]:
+    return {
+        "key": chart.key,
+        "title": chart.title,
+        "svg": chart.svg,
+        "note": chart.note,
+        "table_html": tables.chart_table_html(chart.table),
+    }
+
+
+def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
+    data = load(engagement)
+    built = build.build(
+        data.scores,
+        data.sessions,
+        data.episodes,
+        coaching=data.coaching,
+        goals=data.goals,
+        labels=data.labels,
+        chosen=data.chosen,
+        curve_sets=curve_sets_for(engagement.practice_id),
+        subscales=subscales,
+    )
+    columns, rows = build.session_table(
+        data.scores,
+        data.sessions,
+        coaching=data.coaching,
+        labels=data.labels,
+        chosen=data.chosen,
+    )
+    charts = [_chart(c) for c in built.charts]
+    last = data.sessions.iloc[-1] if len(data.sessions) else None
+    return {
+        "has_scores": built.has_scores,
+        "alliance": next((c for c in charts if c["key"] == "alliance"), None),
+        "charts": [c for c in charts if c["key"] != "alliance"],
+        "changes": built.changes,
+        "episodes": episode_rows(data.episodes, data.labels),
+        "session_table": tables.session_table_html(
+            columns,
+            rows,
+            lambda pk: reverse("insights:answers", args=[pk]),
+            dict(Attendance.choices),
+        ),
+        "last_session": None
+        if last is None
+        else {"number": int(last["session"]), "pk": int(last["session_pk"])},
+    }
+
+
+def panel_for(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
+    """The cached panel, computed when the data changed since it was cached."""
+    key = ":".join(
+        (
+            "hb-dashboard",
+            str(engagement.pk),
+            data_version(engagement),
+            "s" if subscales else "t",
+            translation.get_language() or "",
+        )
+    )
+    panel = cache.get(key)
+    if panel is None:
+        panel = compute(engagement, subscales=subscales)
+        cache.set(key, panel, TIMEOUT)
+    return panel
