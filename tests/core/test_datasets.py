@@ -571,3 +571,19 @@ def test_practitioner_share_of_outcome_variance_near_five_percent():
     # Wampold & Brown 2005: practitioners account for about 5 % of outcome variance
     # after controlling for intake severity (psychometrics §2.5.1, §2.5.4).
     assert 0.02 <= icc <= 0.10
+
+
+def test_alliance_outcome_correlation_near_meta_analysis():
+    p = simulate_practice(
+        n_practitioners=20, n_clients=6000, stories=False, active_share=0.0, seed=2
+    )
+    s = p.scores[p.scores["subscale"] == ""].sort_values("session")
+    alliance = (
+        s[s["instrument"] == "hb_checkin"].groupby("respondent_id")["score"].mean()
+    )
+    phq = s[s["instrument"] == "phq9"].groupby("respondent_id")["score"]
+    improvement = phq.first() - phq.last()  # PHQ-9: lower is better
+    both = pd.concat([alliance, improvement], axis=1, join="inner").dropna()
+    r = both.iloc[:, 0].corr(both.iloc[:, 1])
+    # Flückiger et al. 2018: alliance-outcome r = .278 [.256, .299] (§2.5.1)
+    assert 0.18 <= r <= 0.40

@@ -188,7 +188,7 @@ def symptoms(
     u_prac = rng.normal(0.0, 0.5, len(plan.practitioner_ids))[plan.prac[cl_eng]]
     slope = (
         -(1.9 + 0.22 * (intake - 14.5))
-        - 0.5 * z_alliance
+        - 0.7 * z_alliance
         + u_prac
         + rng.normal(0, 1.1, n_c)
     )
