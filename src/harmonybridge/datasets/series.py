@@ -182,16 +182,14 @@ def _frame(
     instruments: tuple[str, ...],
     n_p: int,
 ) -> pd.DataFrame:
-    n_e, n_s = observed.shape
-    r, c = np.nonzero(observed)
+    n_e = observed.shape[0]
+    r, c = np.nonzero(observed)  # already in (engagement, session) order
     k = len(instruments)
-    order = np.argsort(
-        np.concatenate([(r * n_s + c) * k + i for i in range(k)]), kind="stable"
-    )
-    codes = np.repeat(np.arange(k), len(r))[order]
-    eng = np.tile(r, k)[order]
-    slot = np.tile(c, k)[order]
-    score = np.concatenate([_draw(rng, i, lat, r, c) for i in instruments])[order]
+    # k consecutive rows per observed session, one per instrument: no sort needed
+    codes = np.tile(np.arange(k, dtype=np.int8), len(r))
+    eng = np.repeat(r, k)
+    slot = np.repeat(c, k)
+    score = np.column_stack([_draw(rng, i, lat, r, c) for i in instruments]).ravel()
     is_prac = np.array([i == "hb_checkin_practitioner" for i in instruments])[codes]
     client_id = (eng + 1).astype(np.int64)
     prac_id = (n_e + 1 + plan.prac[eng]).astype(np.int64)
