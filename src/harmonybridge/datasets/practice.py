@@ -168,12 +168,17 @@ def simulate_practice(
     Effect sizes follow psychometrics.md §2.5.1: client and practitioner alliance
     ratings correlate about .36 and clients rate higher by about d = .6 (Tryon,
     Blackwell & Hammel 2007); practitioners account for about 5 % of outcome variance
-    (Wampold & Brown 2005); symptom scores improve log-linearly, faster from a higher
-    intake; ruptures are alliance dips of 1–2 within-person SDs, about 60 % repaired
+    (Wampold & Brown 2005); the client's alliance correlates about .28 with outcome
+    change (Flückiger et al. 2018); symptom scores improve log-linearly, faster from a
+    higher intake; ruptures are alliance dips of 1–2 within-person SDs, about 60 % repaired
     (§2.3.1). Reference test: ``tests/core/test_datasets.py``.
 
     References
     ----------
+    Flückiger, C., Del Re, A. C., Wampold, B. E., & Horvath, A. O. (2018). The
+    alliance in adult psychotherapy: A meta-analytic synthesis. Psychotherapy,
+    55(4), 316–340.
+
     Tryon, G. S., Blackwell, S. C., & Hammel, E. F. (2007). A meta-analytic
     examination of client–therapist perspectives of the working alliance.
     Psychotherapy Research, 17(6), 629–642.
