@@ -119,3 +119,22 @@ def test_back_button_after_sending_leads_to_thank_you(client, session):
     assert Response.objects.filter(checkin=checkin).count() == len(
         storage.due_instruments(session, RaterRole.CLIENT)
     )
+
+
+def test_each_answer_is_kept_as_it_is_given(client, session):
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    base = {"checkin": str(checkin.pk), "s": "1"}
+    assert client.post("/c/draft", {**base, "hb_checkin-i1": "4"}).status_code == 200
+    assert client.post("/c/draft", {**base, "hb_checkin-i2": "2"}).status_code == 200
+    checkin.refresh_from_db()
+    assert checkin.draft["hb_checkin"]["1"] == 4
+    assert checkin.draft["hb_checkin"]["2"] == 2
+    # A value off the scale is not kept.
+    client.post("/c/draft", {**base, "hb_checkin-i3": "77"})
+    checkin.refresh_from_db()
+    assert (
+        "3" not in checkin.draft["hb_checkin"]
+        or checkin.draft["hb_checkin"]["3"] is None
+    )
+    assert Response.objects.count() == 0

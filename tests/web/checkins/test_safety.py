@@ -92,3 +92,16 @@ def test_other_practice_cannot_acknowledge(client, other_practitioner, therapy_s
         client.get(reverse("alerts:acknowledge_safety", args=[notice.pk])).status_code
         == 405
     )
+
+
+def test_crisis_text_comes_back_as_soon_as_the_answer_is_given(client, therapy_session):
+    checkin, token = factories.make_checkin(therapy_session)
+    open_link(client, token)
+    data = {
+        "checkin": str(checkin.pk),
+        "s": str(_phq9_index(therapy_session)),
+        "phq9-i9": "2",
+    }
+    response = client.post("/c/draft", data, headers={"HX-Request": "true"})
+    assert "Call the Synthetic Crisis Line on 000." in response.text
+    assert SafetyNotice.objects.filter(checkin=checkin).exists()

@@ -181,15 +181,28 @@ def store_practitioner_rating(
 
 
 def save_draft(
-    checkin_id: int, instrument_id: str, answers: Mapping[int, Any]
+    checkin_id: int,
+    instrument_id: str,
+    answers: Mapping[int, Any],
+    *,
+    merge: bool = False,
 ) -> CheckIn | None:
-    """Keep the answers of one screen so a dropped connection loses nothing."""
+    """Keep the answers of one screen so a dropped connection loses nothing.
+
+    ``merge``: keep earlier answers and add the ones given (one answer at a time).
+    """
     with transaction.atomic():
         checkin = CheckIn.objects.select_for_update().filter(pk=checkin_id).first()
         if checkin is None or checkin.submitted_at is not None:
             return None
         draft = dict(checkin.draft or {})
-        draft[instrument_id] = {str(k): v for k, v in answers.items()}
+        given = {str(k): v for k, v in answers.items()}
+        if merge:
+            given = {
+                **(draft.get(instrument_id) or {}),
+                **{k: v for k, v in given.items() if v is not None},
+            }
+        draft[instrument_id] = given
         checkin.draft = draft
         if checkin.opened_at is None:
             checkin.opened_at = timezone.now()

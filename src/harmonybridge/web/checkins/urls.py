@@ -11,6 +11,7 @@ app_name = "checkins"
 urlpatterns = [
     path("", views.step, name="step"),
     path("submit", views.submit, name="submit"),
+    path("draft", views.draft, name="draft"),
     path("done", views.done, name="done"),
     path("t/<str:token>", views.start, name="start"),
 ]

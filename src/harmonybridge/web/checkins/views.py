@@ -166,6 +166,38 @@ def step(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("checkins:step") + f"?s={index + 1}")
 
 
+@never_cache
+@require_POST
+def draft(request: HttpRequest) -> HttpResponse:
+    """Keep each answer as it is given (htmx posts the screen on every change).
+
+    Answers only what is valid so far; returns the crisis text at once when an answer
+    touches a safety item, else an empty fragment.
+    """
+    checkin = tokens.current(request.session)
+    if checkin is None or request.POST.get("checkin") != str(checkin.pk):
+        return HttpResponse(status=204)
+    instruments = _instruments(checkin)
+    if not instruments:
+        return HttpResponse(status=204)
+    inst = instruments[_step_index(request.POST.get("s"), len(instruments))]
+    form = InstrumentForm(
+        inst, request.POST, goals=checkin.session.engagement.goals, require_all=False
+    )
+    if not form.is_valid():
+        return HttpResponse(status=204)
+    answers = form.answers()
+    saved = storage.save_draft(checkin.pk, inst.id, answers, merge=True)
+    if saved is None:
+        return HttpResponse(status=204)
+    if storage.safety_fires(inst, answers):
+        raise_notice(saved)
+    if _crisis(saved, instruments):  # once shown, the crisis text stays on the page
+        practice = checkin.session.engagement.practice
+        return render(request, "checkins/_crisis.html", {"practice": practice})
+    return HttpResponse("")
+
+
 def _complete_answers(
     checkin: CheckIn, instruments: list[Any], post: QueryDict
 ) -> tuple[dict[str, dict[int, Any]], int | None, InstrumentForm | None]:
