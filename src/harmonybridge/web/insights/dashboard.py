@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError
@@ -208,7 +209,9 @@ def build(
     if include_alliance:
         alliance_ids = [i for i in shown if getattr(_inst(i), "kind", "") == "alliance"]
         if alliance_ids:
-            title = f"Working alliance, client and {w['practitioner']} views"
+            title = _("Working alliance, client and %(who)s views") % {
+                "who": w["practitioner"]
+            }
             kw = {
                 "instruments": tuple(alliance_ids),
                 "subscales": subscales,
@@ -246,6 +249,7 @@ def build(
             out.changes += change_rows(totals, inst_id, labels, coaching)
     if include_goals and "goal_progress" in present:
         kw = {
+            "title": _("Progress on agreed goals"),
             "goals": dict(goals),
             "markers": common,
             "labels": labels,
@@ -254,7 +258,7 @@ def build(
         out.charts.append(
             Chart(
                 "goals",
-                "Progress on agreed goals",
+                _("Progress on agreed goals"),
                 charts.goal_progress_chart(scores, width=width, **kw),
                 charts.goal_progress_table(scores, **kw),
             )
@@ -275,7 +279,9 @@ def _outcome_chart(
 ) -> Chart:
     cutoff = None if coaching or inst.cutoff is None else float(inst.cutoff.value)
     expected = _expected(fit, totals, inst.id, span[1])
-    title = f"{language.instrument_title(inst.id, coaching)} over sessions"
+    title = _("%(name)s over sessions") % {
+        "name": language.instrument_title(inst.id, coaching)
+    }
     kw = {
         "instrument": inst.id,
         "cutoff": cutoff,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -39,7 +40,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
     coaching = engagement.is_coaching
     figures = []
     if len(mine):
-        labels = {code: "You"}
+        labels = {code: _("You")}
         for inst_id in sorted(mine[schema.INSTRUMENT].unique()):
             inst = _inst(inst_id)
             if inst is None:
@@ -52,7 +53,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                         mine,
                         instrument=inst_id,
                         labels=labels,
-                        title=f"{inst.title}: your scores",
+                        title=_("%(name)s: your scores") % {"name": inst.short_title},
                     )
                 )
             elif inst.kind == "goals" and engagement.client_sees_goals:
@@ -65,7 +66,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 }
                 figures.append(
                     charts.goal_progress_chart(
-                        mine, goals=goals, labels=labels, title="Your goals"
+                        mine, goals=goals, labels=labels, title=_("Your goals")
                     )
                 )
             elif (
@@ -78,7 +79,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                         mine,
                         instruments=(inst_id,),
                         labels=labels,
-                        title="How you rated our work together",
+                        title=_("How you rated our work together"),
                     )
                 )
     audit.record(
