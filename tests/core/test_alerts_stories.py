@@ -119,3 +119,34 @@ def test_context_from_practice_round_trips_through_json(practice):
     b = evaluate_alerts_frame(practice.scores, context=again)
     pd.testing.assert_frame_equal(a, b)
     assert len(a) > 0
+
+
+@pytest.mark.parametrize("instrument", ["phq9", "gad7", "who5", "swls"])
+def test_rational_not_on_track_matches_classify_progress(
+    practice, all_alerts, instrument
+):
+    # The alert engine's vectorised rational rule must equal classify_progress
+    # with a rational curve set (yellow/red, reliable deterioration excluded).
+    import warnings
+
+    from harmonybridge.change import classify_progress, fit_trajectories
+    from harmonybridge.errors import HarmonyBridgeWarning
+
+    s = practice.scores
+    rows = s[(s["instrument"] == instrument) & (s["subscale"] == "")].dropna(
+        subset=["score"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarmonyBridgeWarning)
+        fit = fit_trajectories(rows, instrument=instrument)
+        cp = classify_progress(rows, fit)
+    assert fit.method == "rational"
+    hit = cp["status"].isin(["yellow", "red"]) & ~cp["reliable_deterioration"]
+    want = set(zip(cp.loc[hit, "engagement_id"], cp.loc[hit, "session"], strict=True))
+    got_rows = all_alerts[
+        (all_alerts["rule_id"] == "outcome.not_on_track")
+        & (all_alerts["instrument"] == instrument)
+    ]
+    got = set(zip(got_rows["engagement_id"], got_rows["session"], strict=True))
+    assert got == want
+    assert len(want) > 0 or instrument == "swls"

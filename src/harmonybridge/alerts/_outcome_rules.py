@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harmonybridge.alerts._columns import EPS, INS, KEY, SC, E, P, Part, R, S
+from harmonybridge.alerts._columns import EPS, INS, SC, E, P, Part, R, S
 from harmonybridge.alerts.context import AlertContext
-from harmonybridge.change.trajectories import TrajectoryFit, classify_progress
+from harmonybridge.change.trajectories import classify_progress
 
 __all__ = ["outcome_parts"]
 
@@ -82,10 +81,38 @@ def outcome_parts(
             add("outcome.sudden_loss", loss, ["previous", SC, "change_since_previous"])
     nt = ctx.rule("outcome.not_on_track")
     if nt:
+        curves = o[INS].isin(list(ctx.curve_sets)).to_numpy()
+        with np.errstate(invalid="ignore"):
+            # Rational rule (no curve set): session index >= check_session and
+            # no reliable improvement, not in the functional range, not a
+            # reliable deterioration (which has its own rule) -- as
+            # classify_progress with a rational TrajectoryFit.
+            nt_size = size("outcome.not_on_track")
+            index = o[S].to_numpy(float) - o.groupby([E, P, INS], sort=False)[
+                S
+            ].transform("first").to_numpy(float)
+            functional = ~np.isnan(m["cutoff"].to_numpy(float)) & ~_clinical(x, m)
+            yellow = (
+                (index + 1 >= nt.params["check_session"])
+                & ~(-worse >= nt_size - EPS)
+                & ~(worse >= nt_size - EPS)
+                & ~functional
+                & ~curves
+                & ~first
+            )
+        rational = o[yellow].assign(
+            expected=np.nan,
+            yellow_bound=np.nan,
+            red_bound=np.nan,
+            status="yellow",
+            curves=0,
+        )
+        fitted = _not_on_track(o[curves], ctx, nt.params)
+        rows = pd.concat([x for x in (rational, fitted) if len(x)] or [rational])
         parts.append(
             (
                 "outcome.not_on_track",
-                _not_on_track(o, meta, ctx, nt.params),
+                rows,
                 [
                     "intake",
                     SC,
@@ -112,12 +139,11 @@ def _clinical(x: np.ndarray, m: pd.DataFrame) -> np.ndarray:
     return res.astype(bool)
 
 
-def _not_on_track(
-    o: pd.DataFrame, meta: pd.DataFrame, ctx: AlertContext, params: Any
-) -> pd.DataFrame:
+def _not_on_track(o: pd.DataFrame, ctx: AlertContext, params: Any) -> pd.DataFrame:
+    """Yellow or red against the context's curve sets (instruments that have one)."""
     out = []
-    for inst, rows in o.groupby(INS, sort=False):
-        fit = ctx.curve_sets.get(str(inst)) or _rational_fit(str(inst), meta.loc[inst])  # type: ignore[arg-type]
+    for inst, rows in o.groupby(INS, sort=False, observed=True):
+        fit = ctx.curve_sets[str(inst)]
         cp = classify_progress(
             rows[[E, P, S, SC]],
             fit,
@@ -127,44 +153,11 @@ def _not_on_track(
             check_session=params["check_session"],
             z_rc=params["z"],
         )
-        hit = cp["status"].isin(["yellow", "red"]).to_numpy() & ~cp[
-            "reliable_deterioration"
-        ].to_numpy(dtype=bool)
-        out.append(
-            cp[hit].assign(
-                **{INS: inst, R: "client", "curves": int(fit.method == "mixedlm")}
-            )
-        )
-    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*KEY])
-    if R not in res:
-        res[R] = "client"
+        band = cp["status"].isin(["yellow", "red"]).to_numpy()
+        hit = band & ~cp["reliable_deterioration"].to_numpy(dtype=bool)
+        out.append(cp[hit].assign(**{INS: inst, "curves": 1}))
+    if not out:
+        return o.iloc[:0]
+    res = pd.concat(out, ignore_index=True)
     role = o.drop_duplicates([E, P, INS])[[E, P, INS, R]]
-    return res.drop(columns=[R]).merge(role, on=[E, P, INS], how="left")
-
-
-def _rational_fit(inst: str, m: pd.Series) -> TrajectoryFit:
-    nan = float("nan")
-
-    def num(v: Any) -> float | None:
-        return (
-            None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-        )
-
-    return TrajectoryFit(
-        method="rational",
-        higher_is_better=bool(m["higher_is_better"]),
-        centre=nan,
-        coefficients=dict.fromkeys(("g00", "g01", "g10", "g11"), nan),
-        variance=dict.fromkeys(("tau00", "tau01", "tau11", "sigma2"), nan),
-        n_clients=0,
-        n_observations=0,
-        converged=False,
-        fitted_on="",
-        instrument=inst,
-        instrument_version=m["version"],
-        rc_value=num(m["rc_value"]),
-        sd=num(m["sd"]),
-        reliability=num(m["reliability"]),
-        cutoff=num(m["cutoff"]),
-        clinical_when=m["clinical_when"],
-    )
+    return res.merge(role, on=[E, P, INS], how="left")
