@@ -69,3 +69,10 @@ def test_cookie_for_another_checkin_cannot_be_forged(client, session):
     s[tokens.SESSION_KEY] = "1"  # not an int: ignored
     s.save()
     assert client.get("/c/").status_code == 404
+
+
+def test_qr_code_opening_is_recorded_as_the_qr_channel(client, session):
+    checkin, token = factories.make_checkin(session)
+    client.get(f"/c/t/{token}?via=qr")
+    checkin.refresh_from_db()
+    assert checkin.channel == "qr"

@@ -22,7 +22,7 @@ from harmonybridge.web.checkins.forms import (
     field_name,
     initial_from_draft,
 )
-from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.checkins.models import Channel, CheckIn
 from harmonybridge.web.practice.models import RaterRole
 
 
@@ -108,7 +108,9 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     with transaction.atomic():
         if checkin.opened_at is None:
             checkin.opened_at = timezone.now()
-            checkin.save(update_fields=["opened_at", "updated_at"])
+            if request.GET.get("via") == "qr" and checkin.channel == Channel.LINK:
+                checkin.channel = Channel.QR  # the QR code carries ?via=qr
+            checkin.save(update_fields=["opened_at", "channel", "updated_at"])
         audit.record(
             None,
             "checkin.open",
