@@ -203,7 +203,7 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
                 {
                     "client": m.client,
                     "link": link,
-                    "qr": qr_data_uri(link),
+                    "qr": qr_data_uri(link + "?via=qr"),
                     "emailed": emailed,
                 }
             )
