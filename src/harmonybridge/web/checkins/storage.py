@@ -115,6 +115,7 @@ def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) ->
             filled = [
                 (inst, answers[inst.id])
                 for inst in due_instruments(session, RaterRole.CLIENT)
+                if inst.id in answers  # the plan changed while the client answered
             ]
             responses = _store(
                 session,
