@@ -304,7 +304,7 @@ def test_one_engagement_only_and_bad_input():
         evaluate_alerts_frame(two, at="later")
 
 
-def _practice(seed=3, n=40):
+def _practice(seed=3, n=25):
     rng = np.random.default_rng(seed)
     rows = []
     for e in range(n):
