@@ -65,3 +65,17 @@ def test_event_invariants(series, opts):
         ends = g["repair_session"].fillna(g["nadir_session"]).to_numpy()
         onsets = g["onset_session"].to_numpy()
         assert np.all(onsets[1:] > ends[:-1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(scores, min_size=1, max_size=3), options, st.integers(1, 14))
+def test_prospective_truncation_property(series, opts, cut):
+    # What is known at session `cut` never changes when later sessions arrive.
+    df = _frame(series)
+    cols = ["client_id", "onset_session", "baseline", "threshold"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarmonyBridgeWarning)
+        full = detect_ruptures(df, id="client_id", **opts)
+        part = detect_ruptures(df[df["session"] <= cut], id="client_id", **opts)
+    want = full[full["onset_session"] <= cut][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part[cols].reset_index(drop=True), want)
