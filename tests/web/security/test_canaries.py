@@ -115,6 +115,15 @@ def test_markers_never_reach_logs_or_emails(caplog, settings):
         text = f"{message.subject}\n{message.body}\n{message.alternatives!r}"
         for marker in (*MARKERS, MARK_EMAIL):
             assert marker not in text, (marker, message.subject)
+    # A client's own check-in is recorded without an address; staff actions with one.
+    client_events = AuditEvent.objects.filter(
+        actor__isnull=True, action__startswith="checkin."
+    )
+    assert client_events.exists()
+    assert set(client_events.values_list("ip_address", flat=True)) == {None}
+    assert (
+        AuditEvent.objects.filter(actor=practitioner).exclude(ip_address=None).exists()
+    )
     for event in AuditEvent.objects.all():
         flat = repr(
             (

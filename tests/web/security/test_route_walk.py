@@ -341,3 +341,22 @@ def test_pages_render_and_pass_the_strict_csp(name, settings):
     assert not _INLINE_SCRIPT.search(html), f"{name}: inline <script>"
     assert not _INLINE_HANDLER.search(html), f"{name}: inline event handler"
     assert not _INLINE_STYLE.search(html), f"{name}: inline style"
+
+
+@pytest.mark.django_db
+def test_researcher_never_sees_names_contacts_or_free_text():
+    """A researcher of the same practice opens every staff page: no planted marker shows."""
+    from tests.web.security.support import MARK_EMAIL, MARK_NAME, MARK_TEXT
+
+    world = make_client_world()
+    researcher = make_staff(world["practice"], "researcher")
+    client = Client()
+    client.force_login(researcher)
+    for name in STAFF_ROUTES:
+        if name not in all_routes():
+            continue
+        response = client.get(_url(name, world), follow=True)
+        assert response.status_code < 500, name
+        body = response.content.decode(errors="replace")
+        for marker in (MARK_NAME, MARK_EMAIL, MARK_TEXT, "ZZCANARY"):
+            assert marker not in body, (name, marker)
