@@ -150,3 +150,28 @@ def test_rational_not_on_track_matches_classify_progress(
     got = set(zip(got_rows["engagement_id"], got_rows["session"], strict=True))
     assert got == want
     assert len(want) > 0 or instrument == "swls"
+
+
+@pytest.mark.parametrize(
+    "story", ["repaired_rupture", "unrepaired_rupture", "split_alliance_family"]
+)
+def test_all_sessions_equal_saving_each_session_in_turn(practice, all_alerts, story):
+    # at="all" must give, for every session, exactly what evaluate_alerts
+    # returns when the history ends at that session (what the web app sees on
+    # each save): no rule looks ahead.
+    engagement, _ = _story(practice, story)
+    scores = practice.scores[practice.scores["engagement_id"] == engagement]
+    items = practice.items[practice.items["engagement_id"] == engagement]
+    mine = all_alerts[all_alerts["engagement_id"] == engagement]
+    for session in sorted(scores["session"].unique()):
+        saved = evaluate_alerts(
+            scores[scores["session"] <= session],
+            context=AlertContext(),
+            items=items[items["session"] <= session],
+        )
+        got = sorted((a.rule_id, a.respondent_id, a.instrument) for a in saved)
+        rows = mine[mine["session"] == session]
+        want = sorted(
+            zip(rows["rule_id"], rows["respondent_id"], rows["instrument"], strict=True)
+        )
+        assert got == want, session
