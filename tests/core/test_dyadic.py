@@ -10,6 +10,7 @@ from harmonybridge.alliance import (
     alliance_percentiles,
     dyadic_discrepancy,
     low_early_alliance,
+    rupture_concordance,
     split_alliance,
     unrecognised_ruptures,
 )
@@ -127,3 +128,32 @@ def test_low_early_alliance_by_hand():
     out = low_early_alliance(data, percentiles=pct)
     assert list(out["engagement_id"]) == ["e1"]  # strictly below 5.75
     assert low_early_alliance(data, percentiles=pct, min_reference_n=21).empty
+
+
+def test_rupture_concordance_by_hand():
+    ev = pd.DataFrame(
+        {
+            "engagement_id": ["e1", "e1", "e1", "e1", "e2"],
+            "rater": ["client", "client", "practitioner", "practitioner", "client"],
+            "source": [
+                "statistical",
+                "client_report",
+                "statistical",
+                "practitioner_report",
+                "statistical",
+            ],
+            "onset_session": [4, 9, 5, 12, 4],
+        }
+    )
+    out = rupture_concordance(ev)
+    # e1 client at 4: practitioner at 5 (|5 - 4| = 1 <= 1) -> flagged;
+    # e1 client at 9: nearest practitioner onset 12 (3 > 1) -> not;
+    # e2 has no practitioner events -> not.
+    assert list(out["practitioner_flagged"]) == [True, False, False]
+    assert out.loc[0, "practitioner_onset_session"] == 5
+    assert pd.isna(out.loc[1, "practitioner_onset_session"])
+    assert list(rupture_concordance(ev, window=3)["practitioner_flagged"]) == [
+        True,
+        True,
+        False,
+    ]

@@ -7,6 +7,7 @@ from harmonybridge.alliance.dyadic import (
     alliance_percentiles,
     dyadic_discrepancy,
     low_early_alliance,
+    rupture_concordance,
     split_alliance,
     unrecognised_ruptures,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "alliance_percentiles",
     "dyadic_discrepancy",
     "low_early_alliance",
+    "rupture_concordance",
     "split_alliance",
     "unrecognised_ruptures",
 ]

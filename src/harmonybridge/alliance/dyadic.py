@@ -14,6 +14,7 @@ __all__ = [
     "alliance_percentiles",
     "dyadic_discrepancy",
     "low_early_alliance",
+    "rupture_concordance",
     "split_alliance",
     "unrecognised_ruptures",
 ]
@@ -368,3 +369,60 @@ def _low_early(
     )
     m = d.merge(p[p["reference_n"] >= min_reference_n], on=[_I, _R, _S])
     return m[m[schema.SCORE] < m["reference_quantile"]].reset_index(drop=True)
+
+
+def rupture_concordance(
+    ruptures: pd.DataFrame,
+    *,
+    id: str | list[str] = _E,
+    window: int = 1,
+) -> pd.DataFrame:
+    """Return each client rupture with whether the practitioner flagged one nearby.
+
+    Parameters
+    ----------
+    ruptures : pandas.DataFrame
+        Events from :func:`harmonybridge.change.detect_ruptures` (client and
+        practitioner streams of the same engagements).
+    id : str or list of str
+        Columns that pair a client's series with the practitioner's (the
+        engagement, default).
+    window : int
+        Session-number distance that still counts as the same moment (±1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The client events (statistical and ``client_report``) with
+        ``practitioner_flagged`` (bool: a practitioner event, statistical or
+        reported, with ``|onset difference| <= window``) and
+        ``practitioner_onset_session`` (the nearest such onset, missing if
+        none).
+
+    References
+    ----------
+    psychometrics.md §2.3.2 step 6 (client vs practitioner concordance);
+    Chen et al. (2018), see :func:`unrecognised_ruptures`. Reference test:
+    ``tests/core/test_dyadic.py::test_rupture_concordance_by_hand``.
+    """
+    keys = schema.as_key_list(id)
+    schema.validate_long(
+        ruptures, required=[*keys, "rater", "onset_session"], name="ruptures"
+    )
+    cli = ruptures[ruptures["rater"] == "client"].reset_index(drop=True)
+    pra = ruptures.loc[ruptures["rater"] == "practitioner", [*keys, "onset_session"]]
+    pairs = (
+        cli[[*keys, "onset_session"]]
+        .reset_index()
+        .merge(pra.rename(columns={"onset_session": "_p"}), on=keys)
+    )
+    pairs["_d"] = (
+        pairs["_p"].astype(float) - pairs["onset_session"].astype(float)
+    ).abs()
+    near = pairs[pairs["_d"] <= window].sort_values(
+        ["index", "_d", "_p"], kind="stable"
+    )
+    nearest = near.drop_duplicates("index").set_index("index")["_p"]
+    out = cli.assign(practitioner_onset_session=nearest.reindex(cli.index).to_numpy())
+    out["practitioner_flagged"] = out["practitioner_onset_session"].notna()
+    return out
