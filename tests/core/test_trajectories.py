@@ -181,3 +181,49 @@ def test_bad_input():
         TrajectoryFit.from_dict({**_fit_dict(), "colour": 1})
     with pytest.raises(DataValidationError, match="rational"):
         predict_bands(TrajectoryFit.from_dict(_fit_dict(method="rational")), 10, 2)
+
+
+def test_calibrate_bands_by_hand():
+    from harmonybridge.change.trajectories import calibrate_bands
+
+    fit = TrajectoryFit.from_dict(_fit_dict(rc_value=6.0))
+    # Intake 17; session 4 bounds: yellow 11.885707, red 12.814471 (see
+    # test_band_boundaries). Last session 5 decides the end result (PHQ-like
+    # reliable change 6): A 17-13-12 flagged (both z), poor (-5);
+    # B 17-12-10 flagged at z_yellow only, good (-7); C 17-11-16 not
+    # flagged, poor; D 17-10-9 not flagged, good; E has 2 sessions: left out.
+    seqs = {
+        "A": [17, 13, 12],
+        "B": [17, 12, 10],
+        "C": [17, 11, 16],
+        "D": [17, 10, 9],
+        "E": [17, 20],
+    }
+    rows = [
+        {"engagement_id": k, "respondent_id": "c", "session": s, "score": float(v)}
+        for k, seq in seqs.items()
+        for s, v in zip((1, 4, 5), seq, strict=False)  # E stops after session 4
+    ]
+    out = calibrate_bands(fit, pd.DataFrame(rows), z_values=(1.2816, 1.6449)).set_index(
+        "z"
+    )
+    assert list(out["n_series"]) == [4, 4]
+    assert list(out["n_poor"]) == [2, 2]
+    assert list(out["n_flagged"]) == [2, 1]
+    # z_yellow: sensitivity 1/2 (A of A, C), false alarms 1/2 (B of B, D), ppv 1/2.
+    assert out.loc[1.2816, ["sensitivity", "false_alarm_rate", "ppv"]].tolist() == [
+        0.5,
+        0.5,
+        0.5,
+    ]
+    # z_red: only A flagged: 1/2, 0/2, 1/1.
+    assert out.loc[1.6449, ["sensitivity", "false_alarm_rate", "ppv"]].tolist() == [
+        0.5,
+        0.0,
+        1.0,
+    ]
+    det = calibrate_bands(
+        fit, pd.DataFrame(rows), z_values=(1.2816,), outcome="deterioration"
+    )
+    assert det.loc[0, "n_poor"] == 0
+    assert np.isnan(det.loc[0, "sensitivity"])

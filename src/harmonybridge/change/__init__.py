@@ -15,6 +15,7 @@ from harmonybridge.change.sudden_gains import (
 )
 from harmonybridge.change.trajectories import (
     TrajectoryFit,
+    calibrate_bands,
     classify_progress,
     fit_trajectories,
     predict_bands,
@@ -22,6 +23,7 @@ from harmonybridge.change.trajectories import (
 
 __all__ = [
     "TrajectoryFit",
+    "calibrate_bands",
     "classify_progress",
     "detect_ruptures",
     "fit_trajectories",

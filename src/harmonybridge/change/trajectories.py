@@ -18,6 +18,7 @@ from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 __all__ = [
     "PROGRESS_COLOURS",
     "TrajectoryFit",
+    "calibrate_bands",
     "classify_progress",
     "fit_trajectories",
     "predict_bands",
@@ -494,3 +495,94 @@ def _functional(fit: TrajectoryFit, x: np.ndarray) -> np.ndarray:
         "below": x < c,
     }[fit.clinical_when]
     return ~clinical & ~np.isnan(x)
+
+
+def calibrate_bands(
+    fit: TrajectoryFit,
+    holdout: pd.DataFrame,
+    *,
+    id: str | Sequence[str] = (schema.ENGAGEMENT_ID, schema.RESPONDENT_ID),
+    time: str = schema.SESSION,
+    score: str = schema.SCORE,
+    z_values: Sequence[float] = (1.0, Z_YELLOW, Z_RED, 1.96),
+    outcome: str = "non_response",
+    z_rc: float = 1.96,
+) -> pd.DataFrame:
+    """Report how well the bands predict a poor end result on hold-out data.
+
+    Parameters
+    ----------
+    fit : TrajectoryFit
+        Curve set to calibrate (``method == "mixedlm"``).
+    holdout : pandas.DataFrame
+        Long scores of series not used for fitting.
+    id, time, score : str
+        Column names.
+    z_values : sequence of float
+        Band quantiles to compare; a series is flagged when any session
+        before its last is beyond ``upper_t(z)`` (the worse side).
+    outcome : {"non_response", "deterioration"}
+        The poor end result: no reliable improvement at the last session, or
+        reliable deterioration there.
+    z_rc : float
+        RCI criterion when the curve set has no reliable-change value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per z: ``z``, ``n_series``, ``n_poor``, ``n_flagged``,
+        ``sensitivity`` (flagged among poor), ``false_alarm_rate`` (flagged
+        among the others), ``ppv`` (poor among flagged); missing when a
+        denominator is 0. Series with fewer than 3 sessions are left out.
+
+    References
+    ----------
+    psychometrics.md §2.4.2 (calibration before clinical use); Lambert et al.
+    (2002), see :func:`classify_progress`. Reference test:
+    ``tests/core/test_trajectories.py::test_calibrate_bands_by_hand``.
+    """
+    if fit.method != "mixedlm":
+        raise DataValidationError(
+            "calibration needs a fitted curve set (method 'mixedlm')"
+        )
+    if outcome not in ("non_response", "deterioration"):
+        raise DataValidationError(
+            f"outcome must be 'non_response' or 'deterioration', got {outcome!r}"
+        )
+    keys = schema.as_key_list(id)
+    sign = -1.0 if fit.higher_is_better else 1.0
+    d = _prepare(holdout, keys, time, score, sign)
+    grp = d["_grp"].to_numpy()
+    n_obs = np.bincount(grp)
+    last = d["_t"].to_numpy() == d.groupby("_grp")["_t"].transform("max").to_numpy()
+    keep = n_obs[grp] >= 3
+    imp, det = _reliable(fit, d["_y"].to_numpy(float) - d["_y1"].to_numpy(float), z_rc)
+    end_poor = (det if outcome == "deterioration" else ~imp) & last & keep
+    poor = np.bincount(grp, weights=end_poor, minlength=len(n_obs)) > 0
+    series = np.flatnonzero(n_obs >= 3)
+    rows = []
+    for z in z_values:
+        _, _, upper, _ = _bands(
+            fit, d["_y1"].to_numpy(float), d["_t"].to_numpy(float), z, z
+        )
+        beyond = (
+            (d["_y"].to_numpy(float) > upper) & (d["_t"].to_numpy() >= 2) & ~last & keep
+        )
+        flagged = np.bincount(grp, weights=beyond, minlength=len(n_obs)) > 0
+        f, p = flagged[series], poor[series]
+        rows.append(
+            {
+                "z": float(z),
+                "n_series": len(series),
+                "n_poor": int(p.sum()),
+                "n_flagged": int(f.sum()),
+                "sensitivity": _ratio((f & p).sum(), p.sum()),
+                "false_alarm_rate": _ratio((f & ~p).sum(), (~p).sum()),
+                "ppv": _ratio((f & p).sum(), f.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else float("nan")
