@@ -69,7 +69,11 @@ def _login(browser, live_server, username: str, csp: list[str]):
     page = context.new_page()
     page.on(
         "console",
-        lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
+        lambda m: (
+            csp.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
     )
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", username)
