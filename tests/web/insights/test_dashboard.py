@@ -252,3 +252,25 @@ def test_client_view_is_off_by_default_and_alliance_needs_its_own_tick(
     assert (
         AuditEvent.objects.filter(action="engagement.client_view_update").count() == 2
     )
+
+
+def test_latest_alerts_first_and_earlier_ones_folded(owner_client, filled):
+    from harmonybridge.web.alerts.models import StoredAlert
+
+    def alert(n, rule, severity="warning"):
+        return StoredAlert.objects.create(
+            engagement=filled,
+            session_number=n,
+            rule_id=rule,
+            rule_version="1",
+            severity=severity,
+            message=f"{rule} at {n}",
+        )
+
+    old, new = alert(3, "alliance.gap"), alert(5, "rupture.client")
+    urgent = alert(2, "safety.item", "urgent")
+    r = owner_client.get(dash(filled))
+    assert [a.pk for a in r.context["current_alerts"]] == [new.pk, urgent.pk]
+    assert [a.pk for a in r.context["earlier_alerts"]] == [old.pk]
+    body = r.content.decode()
+    assert body.index(f'id="alert-{old.pk}"') > body.index('class="earlier-alerts"')

@@ -71,7 +71,7 @@ def load(engagement: Engagement) -> EngagementData:
 
 
 def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAlert]]:
-    """(unresolved, resolved) alerts with their workflow history."""
+    """(unresolved, resolved) alerts with their workflow history, most urgent first."""
     alerts = list(
         StoredAlert.objects.filter(engagement=engagement)
         .select_related("status_by")
@@ -81,9 +81,22 @@ def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAle
     severity = {"urgent": 0, "warning": 1, "info": 2}
     unresolved = sorted(
         (a for a in alerts if a.status != "resolved"),
-        key=lambda a: (severity.get(a.severity, 3), -(a.session_number or 0)),
+        key=lambda a: (-(a.session_number or 0), severity.get(a.severity, 3)),
     )
     return unresolved, [a for a in alerts if a.status == "resolved"]
+
+
+def split_current(
+    unresolved: list[StoredAlert],
+) -> tuple[list[StoredAlert], list[StoredAlert]]:
+    """(alerts of the latest session with alerts plus every urgent one, the earlier rest)."""
+    latest = max((a.session_number or 0 for a in unresolved), default=0)
+    current = [
+        a
+        for a in unresolved
+        if (a.session_number or 0) == latest or a.severity == "urgent"
+    ]
+    return current, [a for a in unresolved if a not in current]
 
 
 def view_options(engagement: Engagement) -> ClientViewOptions:

@@ -17,7 +17,11 @@ from harmonybridge.web.insights import language
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
 from harmonybridge.web.insights.panel import panel_for
-from harmonybridge.web.insights.views.context import alerts_of, view_options
+from harmonybridge.web.insights.views.context import (
+    alerts_of,
+    split_current,
+    view_options,
+)
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import (
     get_engagement_or_404,
@@ -34,6 +38,7 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
     panel = panel_for(engagement, subscales=subscales)
     clients = [m.client for m in engagement.memberships.select_related("client")]
     unresolved, resolved = alerts_of(engagement)
+    current, earlier = split_current(unresolved)
     options = view_options(engagement)
     audit.record(request.user, "dashboard.view", engagement, request=request)
     context = {
@@ -45,6 +50,8 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
         "alliance": panel["alliance"],
         "episodes": panel["episodes"],
         "open_alerts": unresolved,
+        "current_alerts": current,
+        "earlier_alerts": earlier,
         "resolved_alerts": resolved,
         "safety_notices": SafetyNotice.objects.filter(engagement=engagement)
         .exclude(acknowledgements__user=request.user)
