@@ -40,6 +40,8 @@ _LAZY: dict[str, str] = {
     "fit_trajectories": "harmonybridge.change",
     "predict_bands": "harmonybridge.change",
     "classify_progress": "harmonybridge.change",
+    "calibrate_bands": "harmonybridge.change",
+    "rupture_summary": "harmonybridge.change",
     # dyadic alliance signals
     "dyadic_discrepancy": "harmonybridge.alliance",
     "unrecognised_ruptures": "harmonybridge.alliance",
@@ -54,6 +56,11 @@ _LAZY: dict[str, str] = {
     # synthetic data
     "simulate_practice": "harmonybridge.datasets",
     "demo_practice": "harmonybridge.datasets",
+    "simulate_series": "harmonybridge.datasets",
+    # charts
+    "alliance_chart": "harmonybridge.reports.charts",
+    "outcome_chart": "harmonybridge.reports.charts",
+    "goal_progress_chart": "harmonybridge.reports.charts",
 }
 _RENAMED = {"get_instrument": "get", "instrument_ids": "ids"}
 
@@ -69,6 +76,8 @@ __all__ = [
     "WordingRequiredError",
     "__version__",
     "all_instruments",
+    "alliance_chart",
+    "calibrate_bands",
     "classify_progress",
     "default_rules",
     "demo_practice",
@@ -78,15 +87,19 @@ __all__ = [
     "evaluate_alerts_frame",
     "fit_trajectories",
     "get_instrument",
+    "goal_progress_chart",
     "instrument_ids",
     "load_wording",
     "low_early_alliance",
+    "outcome_chart",
     "pooled_within_sd",
     "predict_bands",
     "reliable_change",
+    "rupture_summary",
     "s_diff",
     "score_frame",
     "simulate_practice",
+    "simulate_series",
     "split_alliance",
     "sudden_gain_intervals",
     "sudden_gains",
@@ -124,18 +137,20 @@ if TYPE_CHECKING:  # explicit imports for type checkers and readers
     )
     from harmonybridge.change import (
         TrajectoryFit,
+        calibrate_bands,
         classify_progress,
         detect_ruptures,
         fit_trajectories,
         pooled_within_sd,
         predict_bands,
+        rupture_summary,
         s_diff,
         sudden_gain_intervals,
         sudden_gains_byperson,
     )
     from harmonybridge.change.reliable_change import reliable_change
     from harmonybridge.change.sudden_gains import sudden_gains
-    from harmonybridge.datasets import demo_practice, simulate_practice
+    from harmonybridge.datasets import demo_practice, simulate_practice, simulate_series
     from harmonybridge.instruments import (
         Instrument,
         ScoreResult,
@@ -145,3 +160,8 @@ if TYPE_CHECKING:  # explicit imports for type checkers and readers
     )
     from harmonybridge.instruments import get as get_instrument
     from harmonybridge.instruments import ids as instrument_ids
+    from harmonybridge.reports.charts import (
+        alliance_chart,
+        goal_progress_chart,
+        outcome_chart,
+    )
