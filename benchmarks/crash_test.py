@@ -204,7 +204,7 @@ class Load:
     """Paced client threads; paused while the server is down."""
 
     def __init__(
-        self, port: int, subs: list[Submission], rate: float, threads: int = 12
+        self, port: int, subs: list[Submission], rate: float, threads: int = 16
     ) -> None:
         self.port, self.rate, self.n_threads = port, rate, threads
         self.pending = list(reversed(subs))
