@@ -47,6 +47,17 @@ def safety_fires(inst: Any, answers: Mapping[int, Any]) -> bool:
     return any(rule.fires(answers.get(rule.item)) for rule in inst.safety_items)
 
 
+#: Encrypted fields submitting never needs (not loaded, not decrypted).
+_ENCRYPTED = (
+    "respondent__name",
+    "respondent__email",
+    "session__engagement__goal_1",
+    "session__engagement__goal_2",
+    "session__engagement__goal_3",
+    "session__engagement__way_of_working",
+)
+
+
 @dataclass
 class Stored:
     created: bool
@@ -95,7 +106,12 @@ def _store(
     return responses
 
 
-def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) -> Stored:
+def submit_checkin(
+    checkin_id: int,
+    answers: Mapping[str, Mapping[int, Any]],
+    *,
+    instruments: list[Any] | None = None,
+) -> Stored:
     """Store every instrument of a check-in once; a second submit stores nothing.
 
     ``answers`` maps instrument id to complete, validated answers. The check-in row
@@ -105,8 +121,11 @@ def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) ->
     try:
         with transaction.atomic():
             checkin = (
-                CheckIn.objects.select_for_update()
-                .select_related("session__engagement__practice", "respondent")
+                # Lock the check-in row only (not the session, engagement or practice
+                # rows a join would also lock on PostgreSQL).
+                CheckIn.objects.select_for_update(of=("self",))
+                .select_related("session__engagement", "respondent")
+                .defer(*_ENCRYPTED)
                 .get(pk=checkin_id)
             )
             if checkin.submitted_at is not None:
@@ -114,7 +133,11 @@ def submit_checkin(checkin_id: int, answers: Mapping[str, Mapping[int, Any]]) ->
             session = checkin.session
             filled = [
                 (inst, answers[inst.id])
-                for inst in due_instruments(session, RaterRole.CLIENT)
+                for inst in (
+                    instruments
+                    if instruments is not None
+                    else due_instruments(session, RaterRole.CLIENT)
+                )
                 if inst.id in answers  # the plan changed while the client answered
             ]
             responses = _store(

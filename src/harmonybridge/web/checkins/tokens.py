@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from harmonybridge.web.checkins.models import CheckIn
@@ -70,17 +71,27 @@ def issue(
     return checkin, token
 
 
+#: Encrypted fields the check-in pages never show; not loaded, not decrypted.
+_UNUSED = (
+    "respondent__name",
+    "respondent__email",
+    "session__engagement__way_of_working",
+)
+
+
+def _checkins() -> QuerySet[CheckIn]:
+    return CheckIn.objects.select_related(
+        "session__engagement__practice", "respondent"
+    ).defer(*_UNUSED)
+
+
 def lookup(token: str) -> CheckIn | None:
     """The open check-in for a token, or None when forged, expired or already used."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         _digest("x" * 43)  # same work either way
         return None
     digest = _digest(token)
-    checkin = (
-        CheckIn.objects.select_related("session__engagement__practice", "respondent")
-        .filter(token_hash=digest)
-        .first()
-    )
+    checkin = _checkins().filter(token_hash=digest).first()
     stored = checkin.token_hash if checkin is not None else "0" * 64
     if not hmac.compare_digest(stored, digest) or checkin is None:
         return None
@@ -94,11 +105,7 @@ def current(request_session: dict, *, allow_submitted: bool = False) -> CheckIn 
     pk = request_session.get(SESSION_KEY)
     if not isinstance(pk, int):
         return None
-    checkin = (
-        CheckIn.objects.select_related("session__engagement__practice", "respondent")
-        .filter(pk=pk)
-        .first()
-    )
+    checkin = _checkins().filter(pk=pk).first()
     if checkin is None:
         return None
     if checkin.is_submitted and not allow_submitted:

@@ -58,7 +58,7 @@ def _form(inst: Any, checkin: CheckIn, data: Any = None) -> InstrumentForm:
     return InstrumentForm(
         inst,
         data,
-        goals=checkin.session.engagement.goals,
+        goals=checkin.session.engagement.goals if inst.kind == "goals" else (),
         initial=initial_from_draft(draft),
     )
 
@@ -246,7 +246,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     if gap is not None:
         return _screen(request, checkin, instruments, gap, form=form, status=400)
     fired = any(storage.safety_fires(i, answers[i.id]) for i in instruments)
-    storage.submit_checkin(checkin.pk, answers)
+    storage.submit_checkin(checkin.pk, answers, instruments=instruments)
     if fired:
         raise_notice(checkin)
     return redirect("checkins:done")
