@@ -22,11 +22,11 @@ def answers_for(inst: Any, goals: list[str], value: str = "low") -> dict[str, st
     return data
 
 
-def full_post(checkin: Any) -> dict[str, str]:
+def full_post(checkin: Any, value: str = "high") -> dict[str, str]:
     session = checkin.session
     data = {"checkin": str(checkin.pk)}
     for inst in storage.due_instruments(session, RaterRole.CLIENT):
-        data.update(answers_for(inst, session.engagement.goals, value="high"))
+        data.update(answers_for(inst, session.engagement.goals, value=value))
     return data
 
 
