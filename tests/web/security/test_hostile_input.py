@@ -177,7 +177,7 @@ def test_checkin_flow_survives_hostile_posts():
     @given(
         data=_post_data(item_names),
         tamper=st.sampled_from(["keep", "other", "junk", "drop"]),
-        endpoint=st.sampled_from(["/c/", "/c/submit"]),
+        endpoint=st.sampled_from(["/c/", "/c/submit", "/c/draft"]),
     )
     def run(data, tamper, endpoint):
         client, checkin, _ = _open_checkin(world, next(counter))

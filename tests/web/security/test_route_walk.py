@@ -83,6 +83,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "checkins:step": (CHECKIN, {}),
     "checkins:submit": (CHECKIN, {}),
     "checkins:done": (CHECKIN, {}),
+    "checkins:draft": (CHECKIN, {}),
     "checkins:start": (CHECKIN, {"token": "text"}),
     # alerts
     "alerts:list": (STAFF, {}),
