@@ -86,3 +86,10 @@ def test_staff_pages_are_not_cached(client):
     assert "no-store" in response["Cache-Control"]
     assert response["Permissions-Policy"]
     assert "object-src 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_checkin_pages_send_no_referrer(client):
+    response = client.get("/c/t/not-a-real-token-but-long-enough-1234")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert client.get("/accounts/login/")["Referrer-Policy"] == "same-origin"
