@@ -144,3 +144,19 @@ def test_detail_refuses_clinical_content():
         audit.record(make_staff(), "note_written", None, text="x" * 65)
     with pytest.raises(ValueError, match="short id or word"):
         audit.record(make_staff(), "answers_saved", None, answers={"1": 3})
+
+
+def test_filtered_csv_download():
+    import csv
+    import io
+
+    practice = make_practice()
+    admin, p1 = make_staff(practice, "admin"), make_staff(practice, "practitioner")
+    audit.record(p1, "client.view", None)
+    audit.record(admin, "client.export", None)
+    response = _as(admin).get("/audit/", {"actor": p1.username, "download": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["who"], r["action"]) for r in rows] == [(p1.username, "client.view")]
+    assert AuditEvent.objects.filter(action="audit_exported", actor=admin).count() == 1
