@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web import audit
+from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import PlanEntry, RaterRole, TherapySession
@@ -36,10 +38,18 @@ def score_rows(
 ) -> list[tuple[str, float | None, str]]:
     """(subscale, value, band) rows from the core: total, subscales, derived scores."""
     res = inst.score(dict(answers))
-    rows: list[tuple[str, float | None, str]] = [("", res.total, res.band or "")]
-    rows += [(name, value, "") for name, value in res.subscales.items()]
-    rows += [(name, value, "") for name, value in (res.derived or {}).items()]
+    rows: list[tuple[str, float | None, str]] = [("", _num(res.total), res.band or "")]
+    rows += [(name, _num(value), "") for name, value in res.subscales.items()]
+    rows += [(name, _num(value), "") for name, value in (res.derived or {}).items()]
     return rows
+
+
+def _num(value: Any) -> float | None:
+    """A plain float, with missing (None or NaN) as None."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
 
 
 def safety_fires(inst: Any, answers: Mapping[int, Any]) -> bool:
@@ -92,16 +102,26 @@ def _store(
         )
         for inst, _answers in filled
     )
-    Answer.objects.bulk_create(
-        Answer(response=response, item=item, value=value)
-        for response, (_inst, answers) in zip(responses, filled, strict=True)
-        for item, value in answers.items()
+    insert_rows(
+        Answer,
+        ("response_id", "item", "value"),
+        (
+            (response.pk, item, value)
+            for response, (_inst, answers) in zip(responses, filled, strict=True)
+            for item, value in answers.items()
+        ),
     )
     version = harmonybridge.__version__
-    Score.objects.bulk_create(
-        Score(response=response, subscale=s, value=v, band=b, library_version=version)
-        for response, (inst, answers) in zip(responses, filled, strict=True)
-        for s, v, b in score_rows(catalogue.scoring_instrument(inst.id), answers)
+    insert_rows(
+        Score,
+        ("response_id", "subscale", "value", "band", "library_version"),
+        (
+            (response.pk, sub, value, band, version)
+            for response, (inst, answers) in zip(responses, filled, strict=True)
+            for sub, value, band in score_rows(
+                catalogue.scoring_instrument(inst.id), answers
+            )
+        ),
     )
     return responses
 

@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web.accounts.models import Practice, Role, User
 from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import (
@@ -275,21 +276,15 @@ def _responses(
 
 
 def _raw_insert(model: Any, columns: list[str], frame: pd.DataFrame) -> None:
-    """Insert many plain rows at once (the ORM's per-field work dominates at this size)."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(
-        connection.ops.quote_name(c) for c in [*columns, "created_at", "updated_at"]
+    """Insert a frame's rows at once (the ORM's per-field work dominates at this size)."""
+    insert_rows(
+        model,
+        columns,
+        (
+            tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
+            for row in frame.astype(object).itertuples(index=False, name=None)
+        ),
     )
-    marks = ", ".join(["%s"] * (len(columns) + 2))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-    records = [
-        (*(None if isinstance(v, float) and np.isnan(v) else v for v in row), now, now)
-        for row in frame.astype(object).itertuples(index=False, name=None)
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(records), 10_000):
-            cursor.executemany(sql, records[start : start + 10_000])
 
 
 def _bands(scores: pd.DataFrame) -> np.ndarray:
