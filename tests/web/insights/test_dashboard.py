@@ -274,3 +274,19 @@ def test_latest_alerts_first_and_earlier_ones_folded(owner_client, filled):
     assert [a.pk for a in r.context["earlier_alerts"]] == [old.pk]
     body = r.content.decode()
     assert body.index(f'id="alert-{old.pk}"') > body.index('class="earlier-alerts"')
+
+
+def test_one_session_renders_every_chart(owner_client, engagement, practitioner):
+    fill(engagement, practitioner, n=1)
+    r = owner_client.get(dash(engagement))
+    assert r.status_code == 200
+    assert r.content.decode().count("<svg") >= 3
+    assert r.context["panel"]["changes"] == []  # one score: no change to judge
+
+
+def test_missed_session_and_modality_change_are_marked(owner_client, filled):
+    filled.sessions.filter(number=3).update(attendance="no_show")
+    filled.sessions.filter(number__gte=6).update(modality="video")
+    body = owner_client.get(dash(filled)).content.decode()
+    assert 'data-kind="missed_session" data-session="3"' in body
+    assert 'data-kind="modality_change" data-session="6"' in body

@@ -2,7 +2,9 @@
 
 Charts, change summaries, rupture episodes and the session table only change when a
 score, session, rupture record, the engagement itself or the practice's curve sets
-change; one query reads that version and a hit skips all analytics.
+change; one query reads that version (latest ``updated_at`` and row count of each) and
+a hit skips all analytics. Writes that bypass ``save()`` (``QuerySet.update``) do not
+move ``updated_at``: they must set it themselves, and the cache expires within the hour.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from harmonybridge.web.practice.models import Attendance, Engagement, TherapySes
 from harmonybridge.web.repairs.models import RepairRecord
 from harmonybridge.web.repairs.services import episode_rows
 
-TIMEOUT = 24 * 3600
+TIMEOUT = 3600
 
 
 def _agg(qs: Any, group: str, fn: Any) -> Subquery:
