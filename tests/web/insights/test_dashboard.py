@@ -290,3 +290,15 @@ def test_missed_session_and_modality_change_are_marked(owner_client, filled):
     body = owner_client.get(dash(filled)).content.decode()
     assert 'data-kind="missed_session" data-session="3"' in body
     assert 'data-kind="modality_change" data-session="6"' in body
+
+
+def test_a_sudden_gain_is_marked(owner_client, practitioner):
+    # PHQ-9 16,16,15,15,7,7,6,6 (Tang & DeRubeis 1999, by hand): the 15 -> 7 drop from
+    # session 4 to 5 is 8 points (criterion 1: >= the reliable-change value 6) and 53 %
+    # of the pre-gain score (criterion 2: >= 25 %); criterion 3: means before (16, 15,
+    # 15 -> 15.33, variance 0.333) and after (7, 7, 6 -> 6.67, variance 0.333) differ by
+    # 8.67 > 2.776 x pooled SD 0.577 = 1.60. A gain, marked at post-gain session 5.
+    e = factories.make_engagement(practitioner, kind=ServiceKind.THERAPY)
+    helpers.outcome_series(e, e.clients.first(), "phq9", [16, 16, 15, 15, 7, 7, 6, 6])
+    body = owner_client.get(dash(e)).content.decode()
+    assert 'data-kind="sudden_gain" data-session="5"' in body

@@ -95,7 +95,8 @@ def episode_markers(episodes: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
-    """Sudden gains and losses of one instrument (Tang & DeRubeis criteria, core)."""
+    """Sudden gains and losses of one instrument (Tang & DeRubeis criteria, core), the
+    absolute criterion being the instrument's reliable-change value."""
     from harmonybridge.change import sudden_gains
 
     one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
@@ -109,7 +110,8 @@ def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
                 found = sudden_gains(
                     one,
                     id=schema.RESPONDENT_ID,
-                    cutoff=None,
+                    # criterion 1: at least the instrument's reliable-change value
+                    cutoff=rc_value(_inst(inst_id)),
                     instrument=inst_id,
                     losses=losses,
                 )
