@@ -125,3 +125,15 @@ def test_the_step_is_audited(owner_client, alert):
     owner_client.post(url(alert, "discuss"))
     ev = AuditEvent.objects.get(action="alert.discuss")
     assert ev.target_id == str(alert.pk)
+
+
+def test_history_stays_on_the_client_page(owner_client, alert):
+    owner_client.post(url(alert, "resolve"), {"note": "repaired together"})
+    client_obj = alert.engagement.clients.first()
+    body = owner_client.get(
+        reverse("practice:client", args=[client_obj.pk])
+    ).content.decode()
+    assert "Alerts and what was done" in body
+    assert alert.message.replace("'", "&#x27;") in body
+    assert "repaired together" in body
+    assert "Resolved" in body
