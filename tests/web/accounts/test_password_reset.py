@@ -81,3 +81,58 @@ def test_password_policy(password, ok):
     except ValidationError:
         accepted = False
     assert accepted is ok
+
+
+def test_reset_does_not_bypass_two_factor_login():
+    import re
+
+    from tests.web.security.support import give_totp
+
+    user = make_staff(email="known@example.org")
+    give_totp(user)
+    _reset("known@example.org")
+    link = re.search(
+        r"https?://\S+/accounts/password/reset/key/\S+", mail.outbox[-1].body
+    ).group(0)
+    browser = Client()
+    form_page = browser.get(link.split("testserver")[-1].split("8000")[-1], follow=True)
+    assert form_page.status_code == 200
+    new = "another long synthetic passphrase 43"
+    done = browser.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": new, "password2": new},
+        follow=True,
+    )
+    assert done.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(new)
+    # Signing in with the new password still stops at the second factor.
+    response = Client().post(
+        "/accounts/login/", {"login": user.username, "password": new}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+
+
+def test_password_change_ends_other_sessions():
+    from tests.web.security.support import PASSWORD
+
+    user = make_staff()
+    here, elsewhere = Client(), Client()
+    for browser in (here, elsewhere):
+        assert (
+            browser.post(
+                "/accounts/login/", {"login": user.username, "password": PASSWORD}
+            ).status_code
+            == 302
+        )
+    new = "another long synthetic passphrase 43"
+    response = here.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": new, "password2": new},
+    )
+    assert response.status_code == 302
+    # The other browser's session no longer works.
+    other = elsewhere.get("/")
+    assert other.status_code == 302
+    assert other["Location"].startswith("/accounts/login/")
