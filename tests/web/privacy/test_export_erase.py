@@ -192,9 +192,36 @@ def _erase_via_http(world):
     return admin
 
 
+def _add_notes(world):
+    """Free-text notes elsewhere in the app: a rupture-repair record and an alert step."""
+    from django.apps import apps as registry
+
+    notes = []
+    if registry.is_installed("harmonybridge.web.repairs"):
+        repair = registry.get_model("repairs", "RepairRecord")
+        notes.append(
+            repair.objects.create(session=world["session"], note=MARK_TEXT + "-repair")
+        )
+    if registry.is_installed("harmonybridge.web.insights"):
+        step = registry.get_model("insights", "AlertStep")
+        notes.append(
+            step.objects.create(
+                alert=world["stored_alert"],
+                action="acknowledge",
+                note=MARK_TEXT + "-step",
+            )
+        )
+    return notes
+
+
 def test_erasure_leaves_no_personal_data_in_any_table():
     world = make_client_world()
     _add_answers(world)
+    notes = _add_notes(world)
+    assert notes
+    assert MARK_TEXT + "-repair" in json.dumps(
+        export_client(world["client"]), ensure_ascii=False
+    )
     client = world["client"]
     code, pk = client.code, client.pk
     admin = _erase_via_http(world)
