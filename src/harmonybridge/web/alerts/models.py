@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge.web.fieldcrypto import EncryptedTextField
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
@@ -55,7 +56,7 @@ class StoredAlert(models.Model):
     status = models.CharField(
         max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN
     )
-    status_note = models.TextField(blank=True)
+    status_note = EncryptedTextField(blank=True)
     status_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django_tasks import task
 
 
@@ -14,5 +15,20 @@ def evaluate_engagement_task(engagement_id: int) -> int:
 
 
 def enqueue_evaluation(engagement_id: int) -> None:
-    """Queue the evaluation (the immediate backend runs it right after commit)."""
-    evaluate_engagement_task.enqueue(engagement_id)
+    """Queue the evaluation of an engagement's alerts for the answers just stored.
+
+    Called inside the transaction that stores the answers: with a queueing backend
+    (the django-tasks database backend) the task row commits atomically with them; the
+    immediate backend runs the evaluation right after the commit instead.
+    """
+    if _runs_immediately():
+        transaction.on_commit(lambda: evaluate_engagement_task.enqueue(engagement_id))
+    else:
+        evaluate_engagement_task.enqueue(engagement_id)
+
+
+def _runs_immediately() -> bool:
+    from django_tasks import task_backends
+
+    backend = task_backends[evaluate_engagement_task.backend]
+    return type(backend).__name__ == "ImmediateBackend"

@@ -255,9 +255,10 @@ def save_draft(
 
 
 def _after_commit(engagement_id: int) -> None:
+    """Alert evaluation for the answers being stored (queued atomically with them)."""
     from harmonybridge.web.alerts.tasks import enqueue_evaluation
 
-    transaction.on_commit(lambda: enqueue_evaluation(engagement_id))
+    enqueue_evaluation(engagement_id)
 
 
 def rescore(response: Response) -> int:

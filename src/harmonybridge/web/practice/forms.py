@@ -35,10 +35,16 @@ class ClientForm(forms.ModelForm):
             "email": _("Optional. Only used to send check-in links."),
         }
 
+    def clean_name(self) -> str:
+        value = self.cleaned_data.get("name", "").strip()
+        if len(value) > 200:
+            raise forms.ValidationError(_("A name can have at most 200 characters."))
+        return value
+
     def clean_email(self) -> str:
         value = self.cleaned_data.get("email", "").strip()
         if value:
-            forms.EmailField().clean(value)
+            forms.EmailField(max_length=254).clean(value)
         return value
 
 

@@ -92,6 +92,7 @@ def client_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
             form.save()
             audit.record(request.user, "client.update", client, request=request)
         return redirect(client)
+    audit.record(request.user, "client.edit_form", client, request=request)
     return render(
         request, "practice/client_form.html", {"form": form, "client": client}
     )

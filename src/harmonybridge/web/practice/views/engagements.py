@@ -49,6 +49,7 @@ def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpRespo
             )
             audit.record(request.user, "engagement.create", engagement, request=request)
         return redirect(engagement)
+    audit.record(request.user, "engagement.new_form", client, request=request)
     return render(
         request,
         "practice/engagement_form.html",
@@ -122,6 +123,7 @@ def engagement_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
                 EngagementClient.objects.get_or_create(engagement=engagement, client=c)
             audit.record(request.user, "engagement.update", engagement, request=request)
         return redirect(engagement)
+    audit.record(request.user, "engagement.edit_form", engagement, request=request)
     return render(
         request,
         "practice/engagement_form.html",

@@ -52,6 +52,7 @@ def session_create(request: PractitionerRequest, pk: int) -> HttpResponse:
             messages.error(request, _("That session was just added; please try again."))
             return redirect(engagement)
         return redirect(session)
+    audit.record(request.user, "session.new_form", engagement, request=request)
     return render(
         request, "practice/session_form.html", {"form": form, "engagement": engagement}
     )
