@@ -92,4 +92,5 @@ def test_staff_pages_are_not_cached(client):
 def test_checkin_pages_send_no_referrer(client):
     response = client.get("/c/t/not-a-real-token-but-long-enough-1234")
     assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]  # token pages are never cached
     assert client.get("/accounts/login/")["Referrer-Policy"] == "same-origin"
