@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harmonybridge",
         description="Alliance and wellbeing measurement: instruments, scoring and change analytics.",
     )
-    parser.add_argument("--version", action="version", version=f"harmonybridge {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"harmonybridge {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("manage", help="run a Django management command for the web app")
     for name in _COMMAND_MODULES:

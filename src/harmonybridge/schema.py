@@ -117,7 +117,9 @@ def validate_long(
         )
     for col in numeric:
         series = data[col]
-        if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(
+            series
+        ):
             coerced = pd.to_numeric(series, errors="coerce")
             bad = series[coerced.isna() & series.notna()]
             if len(bad) or pd.api.types.is_bool_dtype(series):
