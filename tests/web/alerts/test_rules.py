@@ -105,3 +105,15 @@ def test_alert_list_shows_my_alerts_only(
     assert "Theirs" not in page.text
     fragment = client.get("/alerts/?status=open", headers={"HX-Request": "true"})
     assert fragment.text.lstrip().startswith('<div id="alert-table"')
+
+
+def test_with_a_queue_the_evaluation_is_stored_with_the_answers(
+    practitioner, session, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+    _rate(practitioner, session)
+    # No on-commit callback ran (the test transaction never commits), yet the task
+    # row is there: it was written inside the same transaction as the answers.
+    assert DBTaskResult.objects.count() == 1

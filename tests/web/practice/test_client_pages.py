@@ -72,3 +72,12 @@ def test_detail_shows_latest_scores_and_htmx_fragment(
     fragment = owner_client.get(url, headers={"HX-Request": "true"})
     assert fragment.text.lstrip().startswith('<div id="score-table"')
     assert AuditEvent.objects.filter(action="client.view").count() == 2
+
+
+def test_overlong_name_is_refused(owner_client):
+    response = owner_client.post(
+        reverse("practice:client_create"), {"name": "x" * 100_000}
+    )
+    assert response.status_code == 200
+    assert "at most 200 characters" in response.text
+    assert Client.objects.count() == 0
