@@ -9,9 +9,9 @@ Phases, all against one server in one run:
 2. **closed loop**: as many submits as ``--threads`` clients manage, then the same for a
    trivial Django view (``/healthz``). Prints the ratio (target: at least 25 %).
 
-The answers are durably committed before the "thank you" redirect; alert evaluation is
-queued right after commit to the django-tasks database backend and run by one
-``db_worker`` process (``HB_TASK_BACKEND``), as a production deployment would. Each check-in's
+The answers are durably committed before the "thank you" redirect; the alert evaluation
+is queued in the same transaction (django-tasks database backend, ``HB_TASK_BACKEND``)
+and run by one ``db_worker`` process, as a production deployment would. Each check-in's
 token link is opened beforehand (not timed), as a phone would when the client opens it.
 ``--quick`` runs 10 s phases for a smoke test. Needs PostgreSQL (``--pg``).
 """
