@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.web.repairs import markers as codes
-from harmonybridge.web.repairs.models import RepairRecord
+from harmonybridge.web.repairs.models import RepairRecord, Resolved
 
 
 class RepairRecordForm(forms.ModelForm):
@@ -25,13 +25,16 @@ class RepairRecordForm(forms.ModelForm):
         required=False,
     )
 
+    resolved = forms.ChoiceField(
+        label=_("Resolved by the end of the session?"),
+        choices=Resolved.choices,
+        widget=forms.RadioSelect,
+    )
+
     class Meta:
         model = RepairRecord
         fields = ["markers", "strategies", "resolved", "note"]  # noqa: RUF012
-        widgets = {  # noqa: RUF012
-            "resolved": forms.RadioSelect,
-            "note": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}  # noqa: RUF012
         help_texts = {  # noqa: RUF012
             "note": _("Optional, stored encrypted, left out of reports unless chosen."),
         }
