@@ -9,6 +9,7 @@ server itself is also restarted under load. Afterwards the database is read dire
 * every submission that got its success response (302 to the done page) is stored, with
   exactly the answers that were sent, its response and its scores;
 * no check-in is half-written: each stored check-in has all its rows, no orphan rows;
+* every stored check-in has exactly one queued alert evaluation (committed with it);
 * SQLite ``PRAGMA integrity_check`` is ``ok``.
 
 Exit status 1 on any loss or partial write. ``--quick`` is what ``.ci/run`` uses.
@@ -289,6 +290,8 @@ QUERIES = {
     "responses": "SELECT id, checkin_id, instrument_id FROM checkins_response",
     "answers": "SELECT response_id, item, value FROM checkins_answer",
     "scores": "SELECT response_id, subscale FROM checkins_score",
+    # One queued alert evaluation per stored check-in, committed with the answers.
+    "tasks": "SELECT id FROM django_tasks_database_dbtaskresult",
 }
 
 
@@ -356,6 +359,8 @@ def verify(kind: str, target: str, subs: list[Submission]) -> dict[str, int]:
         integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
         con.close()
     return {
+        "queued_evaluations": len(state["tasks"]),
+        "evaluations_not_matching": abs(len(state["tasks"]) - len(submitted)),
         "acknowledged": sum(s.acknowledged for s in subs),
         "stored_checkins": len(submitted),
         "lost_acknowledged": lost,
@@ -546,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         or r["wrong_values"]
         or r["partial"]
         or r["orphan_responses"]
+        or r["evaluations_not_matching"]
         or not r["integrity_ok"]
         or r["acknowledged"] == 0
         or any(n == 0 for n in r["ack_after_each_pg_restart"])
