@@ -309,7 +309,13 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
     for r in story.itertuples(index=False):
         session = sess_by_key.get((r.engagement_id, int(r.session)))
         if session is not None:
-            SafetyNotice.objects.create(engagement=session.engagement, session=session)
+            notice = SafetyNotice.objects.create(
+                engagement=session.engagement, session=session
+            )
+            # Raised when the client answered, an hour after the session.
+            SafetyNotice.objects.filter(pk=notice.pk).update(
+                created_at=session.starts_at + dt.timedelta(hours=1)
+            )
 
 
 def _evaluate_active() -> None:
