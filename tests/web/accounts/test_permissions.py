@@ -117,3 +117,35 @@ def test_client_queryset_for_filters_practice_and_caseload(world):
     narrowed = perm.client_queryset_for(world.other, qs)
     assert set(narrowed) == {world.other, world.other_p}
     assert list(perm.client_queryset_for(AnonymousUser(), qs)) == []
+
+
+@pytest.mark.parametrize("role", ["admin", "practitioner", "supervisor"])
+@pytest.mark.parametrize(
+    "relation",
+    ["responsible", "co_practitioner", "supervisee", "stranger", "other_practice"],
+)
+def test_predicates_agree_with_the_practice_apps_scoping(role, relation):
+    """One rule, two forms: the predicates here and the querysets of practice.scoping."""
+    from harmonybridge.web.practice.scoping import clients_for
+    from tests.web.security.support import make_client_world
+
+    world = make_client_world()
+    owner = world["practitioner"]
+    practice = world["practice"] if relation != "other_practice" else make_practice()
+    user = make_staff(practice, role)
+    if relation == "responsible":
+        world["client"].practitioner = user
+        world["client"].save()
+    elif relation == "co_practitioner":
+        world["engagement"].practitioners.add(user)
+    elif relation == "supervisee" and role == "supervisor":
+        user.supervisees.add(owner)
+    client = world["client"]
+    assert (
+        perm.can_view_client_data(user, client)
+        == clients_for(user).filter(pk=client.pk).exists()
+    )
+    assert (
+        perm.can_change_client_data(user, client)
+        == clients_for(user, change=True).filter(pk=client.pk).exists()
+    )

@@ -5,7 +5,8 @@ practice (another practice's objects do not exist for them: views answer 404):
 
 * **admin** (practice admin): sees and changes every client of the practice, manages
   staff accounts, exports and erases clients, reads the audit log.
-* **practitioner**: sees and changes their own clients only.
+* **practitioner**: sees and changes their own clients only: those they are responsible
+  for and those in an engagement they work in (co-practitioners of a couple or family).
 * **supervisor**: a practitioner who may also *see* (not change) the clients of the
   practitioners named in ``user.supervisees``.
 * **researcher**: sees pseudonymised scores of every client of the practice, never
@@ -37,6 +38,10 @@ Stable names (helper code imports these; do not rename):
 ``client_queryset_for(user, queryset)``
     Narrow a Client (or any model with ``practice`` and ``practitioner``) queryset to
     what the user may see.
+
+Querysets of visible objects live in ``practice.scoping`` (``clients_for``,
+``engagements_for``, ``get_client_or_404``); a test keeps these predicates and those
+querysets in agreement for every role and relation.
 
 A ``client`` here is any object with ``practice_id`` and ``practitioner_id``
 attributes (the responsible practitioner); objects that hang off a client (an
@@ -135,12 +140,30 @@ def _practitioner_id_of(client: Any) -> Any:
     return getattr(client, "practitioner_id", None)
 
 
+def _in_engagement_of(client: Any, practitioner_ids: set[int]) -> bool:
+    """True when one of ``practitioner_ids`` works in one of the client's engagements."""
+    engagements = getattr(client, "engagements", None)
+    if (
+        engagements is None
+        or not hasattr(engagements, "filter")
+        or not practitioner_ids
+    ):
+        return False
+    return bool(engagements.filter(practitioners__in=practitioner_ids).exists())
+
+
 def can_view_client_data(user: Any, client: Any) -> bool:
-    """Return True when the user may open this client's pages."""
+    """Return True when the user may open this client's pages.
+
+    Agrees with ``practice.scoping.clients_for`` (tested): the responsible practitioner,
+    any practitioner of one of the client's engagements, their supervisors, the admin.
+    """
     if not same_practice(user, client):
         return False
     ids = visible_practitioner_ids(user)
-    return ids is None or _practitioner_id_of(client) in ids
+    if ids is None or _practitioner_id_of(client) in ids:
+        return True
+    return _in_engagement_of(client, ids)
 
 
 def can_change_client_data(user: Any, client: Any) -> bool:
@@ -150,7 +173,9 @@ def can_change_client_data(user: Any, client: Any) -> bool:
     if user.role == Role.ADMIN:
         return True
     if user.role in (Role.PRACTITIONER, Role.SUPERVISOR):
-        return _practitioner_id_of(client) == user.pk
+        return _practitioner_id_of(client) == user.pk or _in_engagement_of(
+            client, {user.pk}
+        )
     return False
 
 
