@@ -149,3 +149,21 @@ def test_predicates_agree_with_the_practice_apps_scoping(role, relation):
         perm.can_change_client_data(user, client)
         == clients_for(user, change=True).filter(pk=client.pk).exists()
     )
+
+
+@pytest.mark.parametrize("role", ["admin", "practitioner", "supervisor", "researcher"])
+def test_client_queryset_for_agrees_with_the_predicate(role):
+    from harmonybridge.web.practice.models import Client
+    from tests.web.security.support import make_client_world
+
+    world = make_client_world()
+    colleague = make_staff(world["practice"], role)
+    co_world = make_client_world(world["practice"])
+    co_world["engagement"].practitioners.add(colleague)
+    make_client_world()  # another practice
+    expected = {
+        c.pk for c in Client.objects.all() if perm.can_view_client_data(colleague, c)
+    }
+    assert {
+        c.pk for c in perm.client_queryset_for(colleague, Client.objects.all())
+    } == expected

@@ -203,8 +203,13 @@ def client_queryset_for(user: Any, queryset: Any) -> Any:
     """Narrow a queryset of clients (``practice`` and ``practitioner`` fields) to the visible ones."""
     if not is_practice_member(user):
         return queryset.none()
+    from django.db.models import Q
+
     queryset = queryset.filter(practice_id=user.practice_id)
     ids = visible_practitioner_ids(user)
-    if ids is not None:
-        queryset = queryset.filter(practitioner_id__in=ids)
-    return queryset
+    if ids is None:
+        return queryset
+    visible = Q(practitioner_id__in=ids)
+    if queryset.model._meta.label == "practice.Client":
+        visible |= Q(engagements__practitioners__in=ids)
+    return queryset.filter(visible).distinct()
