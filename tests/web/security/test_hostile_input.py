@@ -77,8 +77,16 @@ def _post_data(names: list[str]) -> st.SearchStrategy[dict[str, object]]:
     return st.tuples(known, extra, listy).map(lambda t: {**t[1], **t[0], **t[2]})
 
 
+_MESSAGE = re.compile(
+    rb'class="[^"]*errorlist|role="alert"|class="[^"]*(?:error|messages)'
+)
+
+
 def _assert_handled(response, where: str) -> None:
     assert response.status_code < 500, (where, response.status_code)
+    if response.status_code == 400 and b"<html" in response.content.lower():
+        # A refused page says why (form errors or an alert), never a bare status.
+        assert _MESSAGE.search(response.content), (where, "400 without a message")
     if response.status_code in (200, 400) and b"<form" in response.content:
         return  # shown again (with the errors) or accepted
     # 204: the check-in's background draft save answers "nothing to show" either way.
