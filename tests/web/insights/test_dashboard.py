@@ -302,3 +302,15 @@ def test_a_sudden_gain_is_marked(owner_client, practitioner):
     helpers.outcome_series(e, e.clients.first(), "phq9", [16, 16, 15, 15, 7, 7, 6, 6])
     body = owner_client.get(dash(e)).content.decode()
     assert 'data-kind="sudden_gain" data-session="5"' in body
+
+
+def test_names_and_goals_are_escaped_in_the_python_built_tables(owner_client, filled):
+    c = filled.clients.first()
+    c.name = "<script>alert(1)</script>"
+    c.save()
+    filled.goal_1 = "<img src=x>"
+    filled.save()
+    body = owner_client.get(dash(filled)).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<img src=x>" not in body

@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -24,42 +24,29 @@ def _number(value: Any, decimals: int = 2) -> str:
 
 def chart_table_html(table: Any) -> SafeString:
     """The table alternative of a chart (``ChartTable``: caption, columns, rows)."""
-    head = format_html_join(
-        "", '<th scope="col">{}</th>', ((c,) for c in table.columns)
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in table.columns)
+    body = "".join(
+        f'<tr><th scope="row">{escape(str(row[0]))}</th>'
+        + "".join(f"<td>{escape(str(c))}</td>" for c in row[1:])
+        + "</tr>"
+        for row in table.rows
     )
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        (
-            (
-                format_html(
-                    '<th scope="row">{}</th>{}',
-                    row[0],
-                    format_html_join("", "<td>{}</td>", ((c,) for c in row[1:])),
-                ),
-            )
-            for row in table.rows
-        ),
-    )
-    return format_html(
-        '<div class="table-wrap"><table class="chart-table"><caption>{}</caption>'
-        "<thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>",
-        table.caption,
-        head,
-        body,
+    return mark_safe(
+        '<div class="table-wrap"><table class="chart-table">'
+        f"<caption>{escape(str(table.caption))}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
-def _cell(cell: dict[str, Any] | None) -> SafeString:
+def _cell(cell: dict[str, Any] | None) -> str:
     if not cell:
-        return mark_safe('<td><span class="muted">–</span></td>')
+        return '<td><span class="muted">–</span></td>'
     if cell.get("band"):
-        return format_html(
-            '<td>{}<br><span class="band">{}</span></td>',
-            _number(cell["score"]),
-            cell["band"],
+        return (
+            f"<td>{_number(cell['score'])}<br>"
+            f'<span class="band">{escape(str(cell["band"]))}</span></td>'
         )
-    return format_html("<td>{}</td>", _number(cell["score"]))
+    return f"<td>{_number(cell['score'])}</td>"
 
 
 def session_table_html(
@@ -68,67 +55,49 @@ def session_table_html(
     answers_url: Callable[[int], str],
     attendance_labels: dict[str, str],
 ) -> SafeString:
-    """Every score by session with its band; an 'items' link per session (htmx + href)."""
-    head = format_html_join(
-        "",
-        '<th scope="col">{}<br><span class="muted">{}</span></th>',
-        ((c["instrument"], c["who"]) for c in columns),
+    """Every score by session with its band; an 'items' link per session (htmx + href).
+
+    Plain string building with explicit escaping (150 rows × many cells)."""
+    head = "".join(
+        f'<th scope="col">{escape(c["instrument"])}<br>'
+        f'<span class="muted">{escape(c["who"])}</span></th>'
+        for c in columns
     )
+    items = escape(_("items"))
     body = []
     n_cols = len(columns) + 3
     for r in rows:
-        attendance = r.get("attendance") or ""
-        note = (
-            format_html(
-                ' <span class="pill">{}</span>',
-                attendance_labels.get(attendance, attendance),
-            )
-            if attendance and attendance != "attended"
-            else ""
+        attendance = escape(r.get("attendance") or "")
+        note = ""
+        if attendance and attendance != "attended":
+            label = attendance_labels.get(r["attendance"], r["attendance"])
+            note = f' <span class="pill">{escape(str(label))}</span>'
+        date = (
+            escape(date_format(r["date"], "j M Y")) if r.get("date") is not None else ""
         )
-        date = date_format(r["date"], "j M Y") if r.get("date") is not None else ""
-        link, answers_row = mark_safe(""), mark_safe("")
+        link = answers_row = ""
         if r.get("has_scores") and r.get("pk"):
-            url = answers_url(int(r["pk"]))
-            link = format_html(
-                '<a href="{}" hx-get="{}" hx-target="#answers-{}" hx-swap="innerHTML">{}</a>',
-                url,
-                url,
-                r["pk"],
-                _("items"),
+            pk = int(r["pk"])
+            url = escape(answers_url(pk))
+            link = (
+                f'<a href="{url}" hx-get="{url}" hx-target="#answers-{pk}" '
+                f'hx-swap="innerHTML">{items}</a>'
             )
-            answers_row = format_html(
-                '<tr class="answers-row"><td colspan="{}" id="answers-{}"></td></tr>',
-                n_cols,
-                r["pk"],
-            )
-        cells = mark_safe("".join(_cell(c) for c in r["cells"]))
+            answers_row = f'<tr class="answers-row"><td colspan="{n_cols}" id="answers-{pk}"></td></tr>'
+        cells = "".join(_cell(c) for c in r["cells"])
         body.append(
-            format_html(
-                '<tr class="attendance-{}"><th scope="row">{}</th><td>{}{}</td>{}<td>{}</td></tr>{}',
-                attendance,
-                r["number"],
-                date,
-                note,
-                cells,
-                link,
-                answers_row,
-            )
+            f'<tr class="attendance-{attendance}"><th scope="row">{int(r["number"])}</th>'
+            f"<td>{date}{note}</td>{cells}<td>{link}</td></tr>{answers_row}"
         )
     if not rows:
-        body.append(
-            format_html('<tr><td colspan="3">{}</td></tr>', _("No sessions yet."))
-        )
-    return format_html(
-        '<div class="table-wrap"><table class="session-table"><caption class="visually-hidden">{}</caption>'
-        '<thead><tr><th scope="col">{}</th><th scope="col">{}</th>{}<th scope="col">{}</th></tr></thead>'
-        "<tbody>{}</tbody></table></div>",
-        _("Every score by session, with its band"),
-        _("Session"),
-        _("Date"),
-        head,
-        _("Answers"),
-        mark_safe("".join(body)),
+        body.append(f'<tr><td colspan="3">{escape(_("No sessions yet."))}</td></tr>')
+    return mark_safe(
+        '<div class="table-wrap"><table class="session-table">'
+        f'<caption class="visually-hidden">{escape(_("Every score by session, with its band"))}</caption>'
+        f'<thead><tr><th scope="col">{escape(_("Session"))}</th>'
+        f'<th scope="col">{escape(_("Date"))}</th>{head}'
+        f'<th scope="col">{escape(_("Answers"))}</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
