@@ -139,3 +139,42 @@ def test_management_commands_round_trip(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "checksum matches" in done.stdout
     assert table_checksums(live) == before
+
+
+def test_encrypted_backup_is_unreadable_without_the_key(tmp_path):
+    from cryptography.fernet import Fernet
+
+    key = Fernet(Fernet.generate_key())
+    db = tmp_path / "live.sqlite3"
+    _make_db(db)
+    out = tmp_path / "sealed.sqlite3"
+    manifest = backup(db, out, encrypt=key.encrypt)
+    assert manifest["encrypted"] is True
+    raw = out.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert "ünïcode".encode() not in raw
+    assert b"n1 " not in raw
+    with pytest.raises(BackupError, match="encrypted"):
+        restore(out, tmp_path / "a.sqlite3")
+    with pytest.raises(BackupError, match="cannot decrypt"):
+        restore(
+            out, tmp_path / "b.sqlite3", decrypt=Fernet(Fernet.generate_key()).decrypt
+        )
+    assert not (tmp_path / "b.sqlite3").exists()
+    restore(out, tmp_path / "c.sqlite3", decrypt=key.decrypt)
+    assert table_checksums(tmp_path / "c.sqlite3") == table_checksums(db)
+
+
+def test_encrypted_round_trip_through_the_commands(tmp_path):
+    live = tmp_path / "live.sqlite3"
+    _make_db(live)
+    before = table_checksums(live)
+    out = tmp_path / "cmd.sqlite3"
+    done = _manage(tmp_path, "backup", "--encrypt", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "encrypted" in done.stdout
+    assert not out.read_bytes().startswith(b"SQLite format 3")
+    live.unlink()
+    done = _manage(tmp_path, "restore", str(out))
+    assert done.returncode == 0, done.stderr
+    assert table_checksums(live) == before

@@ -6,8 +6,12 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+#: Encrypt or decrypt a whole backup file (bytes -> bytes); Fernet with the field keys.
+Cipher = Callable[[bytes], bytes]
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -69,8 +73,14 @@ def _copy(source: Path, target: Path) -> None:
         src.close()
 
 
-def backup(database: Path, out: Path) -> dict[str, Any]:
-    """Copy ``database`` to ``out`` online, verify it and write ``out`` + manifest; return it."""
+def backup(
+    database: Path, out: Path, *, encrypt: Cipher | None = None
+) -> dict[str, Any]:
+    """Copy ``database`` to ``out`` online, verify it and write ``out`` + manifest; return it.
+
+    With ``encrypt`` the file on disk is the encrypted copy; the manifest's table checksums
+    describe the plaintext, so a restore proves the decrypted data is what was backed up.
+    """
     if not database.exists():
         raise BackupError(f"no database at {database}")
     if out.exists():
@@ -82,6 +92,12 @@ def backup(database: Path, out: Path) -> dict[str, Any]:
     if not integrity_ok(tmp):
         tmp.unlink()
         raise BackupError("the copy failed SQLite's integrity check")
+    tables = table_checksums(tmp)
+    if encrypt is not None:
+        sealed = out.with_name(out.name + ".sealing")
+        sealed.write_bytes(encrypt(tmp.read_bytes()))
+        tmp.unlink()
+        tmp = sealed
     tmp.rename(out)
     out.chmod(0o600)
     manifest = {
@@ -89,8 +105,9 @@ def backup(database: Path, out: Path) -> dict[str, Any]:
         "version": 1,
         "created_at": dt.datetime.now(dt.UTC).isoformat(),
         "source": str(database),
+        "encrypted": encrypt is not None,
         "file_sha256": file_sha256(out),
-        "tables": table_checksums(out),
+        "tables": tables,
     }
     manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
     manifest_path.write_text(
@@ -101,20 +118,24 @@ def backup(database: Path, out: Path) -> dict[str, Any]:
 
 
 def verify(backup_file: Path) -> dict[str, Any]:
-    """Check a backup file against its manifest; return the manifest."""
+    """Check a backup file against its manifest (SHA-256; integrity too when not encrypted)."""
     manifest_path = backup_file.with_name(backup_file.name + MANIFEST_SUFFIX)
     if not backup_file.exists() or not manifest_path.exists():
         raise BackupError(f"need both {backup_file} and {manifest_path}")
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     if file_sha256(backup_file) != manifest["file_sha256"]:
         raise BackupError("the backup file's SHA-256 does not match its manifest")
-    if not integrity_ok(backup_file):
+    if not manifest.get("encrypted") and not integrity_ok(backup_file):
         raise BackupError("the backup file failed SQLite's integrity check")
     return manifest
 
 
 def restore(
-    backup_file: Path, database: Path, *, force: bool = False
+    backup_file: Path,
+    database: Path,
+    *,
+    force: bool = False,
+    decrypt: Cipher | None = None,
 ) -> dict[str, Any]:
     """Restore ``backup_file`` into ``database`` and prove every table's checksum matches."""
     manifest = verify(backup_file)
@@ -123,9 +144,28 @@ def restore(
             f"{database} exists; pass --force to replace it (stop the app first)"
         )
     database.parent.mkdir(parents=True, exist_ok=True)
+    source = backup_file
+    if manifest.get("encrypted"):
+        if decrypt is None:
+            raise BackupError(
+                "this backup is encrypted; the field keys are needed to restore it"
+            )
+        source = database.with_name(database.name + ".decrypted")
+        try:
+            source.write_bytes(decrypt(backup_file.read_bytes()))
+        except Exception as exc:
+            source.unlink(missing_ok=True)
+            raise BackupError(
+                "cannot decrypt the backup with the keys in HB_FIELD_KEYS"
+            ) from exc
+        source.chmod(0o600)
     tmp = database.with_name(database.name + ".restoring")
     tmp.unlink(missing_ok=True)
-    _copy(backup_file, tmp)
+    try:
+        _copy(source, tmp)
+    finally:
+        if source != backup_file:
+            source.unlink(missing_ok=True)
     restored = table_checksums(tmp)
     if restored != manifest["tables"]:
         tmp.unlink()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from harmonybridge.web.fieldcrypto import current_fernet
 from harmonybridge.web.ops.sqlitebackup import BackupError, backup
 
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--out", help="backup file to write (default: HB_DATA_DIR/backups/…)"
+        )
+        parser.add_argument(
+            "--encrypt",
+            action="store_true",
+            help="encrypt the backup file with the newest key in HB_FIELD_KEYS",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,11 +45,13 @@ class Command(BaseCommand):
             or settings.DATA_DIR / "backups" / f"harmonybridge-{stamp}.sqlite3"
         )
         try:
-            manifest = backup(database, out)
+            cipher = current_fernet().encrypt if options["encrypt"] else None
+            manifest = backup(database, out, encrypt=cipher)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         rows = sum(t["rows"] for t in manifest["tables"].values())
         self.stdout.write(
             f"backup written: {out} ({len(manifest['tables'])} tables, {rows} rows, "
-            f"sha256 {manifest['file_sha256']})"
+            f"sha256 {manifest['file_sha256']}"
+            f"{', encrypted' if manifest['encrypted'] else ''})"
         )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from harmonybridge.web.fieldcrypto import current_fernet
 from harmonybridge.web.ops.sqlitebackup import BackupError, restore
 
 
@@ -34,7 +35,10 @@ class Command(BaseCommand):
         connections.close_all()
         try:
             result = restore(
-                Path(options["backup_file"]), Path(db["NAME"]), force=options["force"]
+                Path(options["backup_file"]),
+                Path(db["NAME"]),
+                force=options["force"],
+                decrypt=current_fernet().decrypt,
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
