@@ -131,3 +131,18 @@ def test_practice_settings_change_crisis_text_and_reject_bad_time_zone(
     practitioner.practice.refresh_from_db()
     assert practitioner.practice.crisis_text == "Call 000"
     assert AuditEvent.objects.filter(action="practice.update").exists()
+
+
+def test_admin_sees_audit_export_and_erase_links(admin_client, practitioner):
+    page = admin_client.get(reverse("practice:admin"))
+    assert reverse("audit:log") in page.text
+    client = factories.make_client(practitioner)
+    page = admin_client.get(reverse("practice:client", args=[client.pk]))
+    assert reverse("privacy:export_bundle", args=[client.pk]) in page.text
+    assert reverse("privacy:erase", args=[client.pk]) in page.text
+
+
+def test_practitioner_sees_no_erase_link(owner_client, practitioner):
+    client = factories.make_client(practitioner)
+    page = owner_client.get(reverse("practice:client", args=[client.pk]))
+    assert reverse("privacy:erase", args=[client.pk]) not in page.text
