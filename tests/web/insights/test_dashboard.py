@@ -314,3 +314,13 @@ def test_names_and_goals_are_escaped_in_the_python_built_tables(owner_client, fi
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<img src=x>" not in body
+
+
+def test_a_renamed_client_shows_at_once_despite_the_cache(owner_client, filled):
+    owner_client.get(dash(filled))
+    c = filled.clients.first()
+    c.name = "Renamed Person"
+    c.save()
+    body = owner_client.get(dash(filled)).content.decode()
+    # the cached part (session table column, chart legends) too, not only the heading
+    assert f'<span class="muted">Renamed Person ({c.code})</span>' in body

@@ -2,7 +2,7 @@
 
 Charts, change summaries, rupture episodes and the session table only change when a
 score, session, rupture record, the engagement itself or the practice's curve sets
-change; one query reads that version (latest ``updated_at`` and row count of each) and
+change (or a client is renamed); one query reads that version (latest ``updated_at`` and row count of each) and
 a hit skips all analytics. Writes that bypass ``save()`` (``QuerySet.update``) do not
 move ``updated_at``: they must set it themselves, and the cache expires within the hour.
 """
@@ -23,7 +23,12 @@ from harmonybridge.web.insights import tables
 from harmonybridge.web.insights.curves import curve_sets_for
 from harmonybridge.web.insights.models import CurveSet
 from harmonybridge.web.insights.views.context import load
-from harmonybridge.web.practice.models import Attendance, Engagement, TherapySession
+from harmonybridge.web.practice.models import (
+    Attendance,
+    Client,
+    Engagement,
+    TherapySession,
+)
 from harmonybridge.web.repairs.models import RepairRecord
 from harmonybridge.web.repairs.services import episode_rows
 
@@ -51,8 +56,15 @@ def data_version(engagement: Engagement) -> str:
             e=_agg(records, g_rec, Max("updated_at")),
             f=_agg(records, g_rec, Count("pk")),
             g=_agg(curves, "practice", Max("updated_at")),
+            h=Subquery(  # a client renamed: the labels change
+                Client.objects.filter(memberships__engagement=OuterRef("pk"))
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
+            ),
         )
-        .values_list("updated_at", "service_line_id", "a", "b", "c", "d", "e", "f", "g")
+        .values_list(
+            "updated_at", "service_line_id", "a", "b", "c", "d", "e", "f", "g", "h"
+        )
         .get()
     )
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
