@@ -125,3 +125,20 @@ def test_rupture_markers_stay_out_without_the_alliance(owner_client, therapy):
         {"audience": "client", "charts": "on", "alliance": "on"},
     ).content.decode()
     assert 'data-kind="rupture"' in chosen
+
+
+def test_goals_section_shows_first_and_latest_rating(owner_client, practitioner):
+    e = factories.make_engagement(practitioner, kind=ServiceKind.COACHING)
+    client = e.clients.first()
+    for n, (g1, g2) in enumerate([(2.0, 5.0), (4.0, 5.0), (7.0, 6.0)], start=1):
+        helpers.add_response(
+            e,
+            n,
+            client,
+            "goal_progress",
+            {"": (g1 + g2) / 2, "goal_1": g1, "goal_2": g2},
+        )
+    body = owner_client.get(u("report_html", e)).content.decode()
+    # goal 1 (factory: "Sleep through the night") rated 2 first and 7 latest
+    assert "1. Sleep through the night</td><td>2 / 10</td><td>7 / 10</td>" in body
+    assert "2. Go back to choir</td><td>5 / 10</td><td>6 / 10</td>" in body

@@ -369,3 +369,28 @@ def session_table(
             }
         )
     return columns, rows
+
+
+def goal_rows(scores: pd.DataFrame, goals: Mapping[int, str]) -> list[dict[str, Any]]:
+    """Each agreed goal with its first and latest 0–10 rating (first client respondent)."""
+    if scores.empty:
+        return [
+            {"number": n, "text": t, "first": None, "latest": None}
+            for n, t in goals.items()
+        ]
+    gp = scores[
+        (scores[schema.INSTRUMENT] == "goal_progress")
+        & scores[schema.SUBSCALE].str.startswith("goal_")
+    ].dropna(subset=[schema.SCORE])
+    out = []
+    for n, text in goals.items():
+        one = gp[gp[schema.SUBSCALE] == f"goal_{n}"].sort_values(schema.SESSION)
+        out.append(
+            {
+                "number": n,
+                "text": text,
+                "first": float(one[schema.SCORE].iloc[0]) if len(one) else None,
+                "latest": float(one[schema.SCORE].iloc[-1]) if len(one) else None,
+            }
+        )
+    return out

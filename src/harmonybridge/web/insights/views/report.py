@@ -88,7 +88,13 @@ def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]
             ).select_related("session")
             if r.note
         ]
-    context.update(built=built, columns=columns, rows=rows, notes=notes)
+    context.update(
+        built=built,
+        columns=columns,
+        rows=rows,
+        notes=notes,
+        goal_rows=build.goal_rows(data.scores, data.goals),
+    )
     return engagement, context
 
 
