@@ -189,3 +189,11 @@ def test_query_count_does_not_grow_with_clients(client, practitioner):
             assert len(client.get(URL).context["rows"]) == n
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_column_headers_sort_and_keep_the_filter(owner_client, caseload):
+    body = owner_client.get(URL, {"status": "gap", "sort": "client"}).content.decode()
+    assert (
+        'aria-sort="ascending"><a href="?sort=client&amp;status=gap&amp;kind="' in body
+    )
+    assert 'href="?sort=last_session&amp;status=gap&amp;kind="' in body
