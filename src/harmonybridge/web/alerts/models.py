@@ -138,3 +138,22 @@ class SafetyAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} acknowledged {self.notice_id}"
+
+
+class AlertReference(models.Model):
+    """A practice's alert context (norms, pooled SDs, curves) fitted on its closed work.
+
+    Stored as ``AlertContext.to_dict()`` JSON so that a check-in save reads it in one
+    query instead of refitting; rebuilt by ``refresh_alert_reference``.
+    """
+
+    practice = models.OneToOneField(
+        "accounts.Practice", on_delete=models.CASCADE, related_name="alert_reference"
+    )
+    context = models.JSONField(default=dict)
+    fitted_at = models.DateTimeField()
+    library_version = models.CharField(max_length=40)
+    n_engagements = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"alert reference of practice {self.practice_id} ({self.fitted_at:%Y-%m-%d})"

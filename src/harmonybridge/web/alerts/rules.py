@@ -8,22 +8,31 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from harmonybridge import schema
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
-def call_engine(history: Any, at: str = "current") -> list[SimpleNamespace]:
+def call_engine(
+    history: Any, at: str = "current", practice_id: int | None = None
+) -> list[SimpleNamespace]:
     """The one call into the core's alert engine (``harmonybridge.alerts``).
 
     Uses the vectorised ``evaluate_alerts_frame`` (same alerts as ``evaluate_alerts``
-    per engagement) so one call serves one engagement or a whole caseload.
+    per engagement) so one call serves one engagement or a whole caseload. The rules
+    use the practice's stored reference (``alerts.context.practice_context``: norms,
+    pooled SDs and curve sets from its closed engagements); ``AlertContext()`` when
+    it has none yet.
     """
     try:
-        from harmonybridge.alerts import AlertContext, evaluate_alerts_frame
+        from harmonybridge.alerts import evaluate_alerts_frame
     except ImportError:  # the engine has not landed yet (issue 3)
         return []
-    frame = evaluate_alerts_frame(history, context=AlertContext(), at=at)
+    from harmonybridge.web.alerts.context import practice_context
+
+    context = practice_context(practice_id)
+    frame = evaluate_alerts_frame(history, context=context, at=at)
     return [SimpleNamespace(**row) for row in frame.to_dict("records")]
 
 
@@ -71,7 +80,17 @@ def evaluate_engagements(
         for s in TherapySession.objects.filter(engagement_id__in=list(engagements))
     }
     stored = []
-    for alert in call_engine(history, at=at):
+    alerts: list[SimpleNamespace] = []
+    for practice_id in sorted({e.practice_id for e in engagements.values()}):
+        codes = [
+            frames.engagement_code(pk)
+            for pk, e in engagements.items()
+            if e.practice_id == practice_id
+        ]
+        one = history[history[schema.ENGAGEMENT_ID].astype(str).isin(codes)]
+        if not one.empty:
+            alerts.extend(call_engine(one, at=at, practice_id=practice_id))
+    for alert in alerts:
         engagement = by_code.get(str(alert.engagement_id))
         if engagement is None:
             continue

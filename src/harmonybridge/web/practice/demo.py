@@ -320,9 +320,16 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 def _evaluate_active() -> None:
     """Alerts as they would have been raised session by session; older ones were seen."""
+    from harmonybridge.web.alerts.context import refresh_alert_reference
     from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
     from harmonybridge.web.alerts.rules import evaluate_engagements
+    from harmonybridge.web.insights.curves import fit_practice_curves
 
+    # The rules judge against the practice's own references (closed engagements):
+    # curve sets first, then the alert reference that includes them.
+    practice_id = Practice.objects.get(name=PRACTICE_NAME).pk
+    fit_practice_curves(practice_id)
+    refresh_alert_reference(practice_id)
     active = Engagement.objects.filter(practice__name=PRACTICE_NAME, status="active")
     evaluate_engagements(list(active.values_list("pk", flat=True)), at="all")
     latest = dict(active.annotate(n=Max("sessions__number")).values_list("pk", "n"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -27,3 +28,6 @@ class Command(BaseCommand):
                 ", ".join(f"{c.instrument} ({c.n_clients})" for c in saved) or "none"
             )
             self.stdout.write(f"{practice.name}: curve sets {names}")
+            call_command(
+                "refresh_alert_reference", practice=practice.pk, stdout=self.stdout
+            )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -19,10 +18,8 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         result = demo.load()
-        if (
-            result.created
-        ):  # expected-response curves from the demo's closed engagements
-            call_command("fit_curves", stdout=self.stdout)
+        # Curve sets and the alert reference are fitted by demo.load() before its
+        # alert backfill (see demo._evaluate_active).
         if result.created:
             counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
             self.stdout.write(

@@ -1,0 +1,105 @@
+"""The practice's alert context, fitted on its closed engagements and stored, read on each save."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from harmonybridge.web.alerts.models import AlertReference
+from harmonybridge.web.practice import frames
+from harmonybridge.web.practice.models import Engagement, EngagementStatus
+
+__all__ = ["build_context", "practice_context", "refresh_alert_reference"]
+
+#: ``{practice_id: (fitted_at, AlertContext)}``: parsed contexts of this process, reused
+#: while the stored row's ``fitted_at`` is unchanged.
+_PARSED: dict[int, tuple[Any, Any]] = {}
+
+
+def _library_version() -> str:
+    from harmonybridge import __version__
+
+    return str(__version__)
+
+
+def build_context(practice_id: int) -> tuple[Any, int] | None:
+    """Fit the practice's alert context on its CLOSED engagements (None when it has none).
+
+    The reference set is fixed history, never the data being screened: active
+    engagements never enter it. Curve sets are the practice's cached ones
+    (``insights.curves.curve_sets_for``), not refitted here.
+    """
+    from harmonybridge.alerts import AlertContext
+    from harmonybridge.errors import HarmonyBridgeWarning
+    from harmonybridge.web.insights.curves import curve_sets_for
+
+    closed = list(
+        Engagement.objects.filter(
+            practice_id=practice_id, status=EngagementStatus.CLOSED
+        ).values_list("pk", flat=True)
+    )
+    if not closed:
+        return None
+    reference = frames.score_frame(engagement_ids=closed)
+    if reference.empty:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarmonyBridgeWarning)
+        ctx = AlertContext.from_reference(reference, fit_curves=False)
+    ctx = dataclasses.replace(ctx, curve_sets=curve_sets_for(practice_id))
+    return ctx, len(closed)
+
+
+def refresh_alert_reference(practice_id: int) -> AlertReference | None:
+    """Rebuild and store the practice's alert context; None when it has no closed work."""
+    built = build_context(practice_id)
+    if built is None:
+        AlertReference.objects.filter(practice_id=practice_id).delete()
+        _PARSED.pop(practice_id, None)
+        return None
+    ctx, n = built
+    with transaction.atomic():
+        ref, _ = AlertReference.objects.update_or_create(
+            practice_id=practice_id,
+            defaults={
+                "context": ctx.to_dict(),
+                "fitted_at": timezone.now(),
+                "library_version": _library_version(),
+                "n_engagements": n,
+            },
+        )
+    _PARSED[practice_id] = (ref.fitted_at, ctx)
+    return ref
+
+
+def practice_context(practice_id: int | None) -> Any:
+    """The practice's stored alert context; ``AlertContext()`` when it has none yet.
+
+    Reads the stored row (one query); never fits anything, so a check-in save
+    stays cheap. Refit with the ``refresh_alert_reference`` command.
+    """
+    from harmonybridge.alerts import AlertContext
+
+    if practice_id is None:
+        return AlertContext()
+    ref = (
+        AlertReference.objects.filter(practice_id=practice_id)
+        .only("context", "fitted_at")
+        .first()
+    )
+    if ref is None:
+        _PARSED.pop(practice_id, None)
+        return AlertContext()
+    cached = _PARSED.get(practice_id)
+    if cached is not None and cached[0] == ref.fitted_at:
+        return cached[1]
+    try:
+        ctx = AlertContext.from_dict(ref.context)
+    except (KeyError, TypeError, ValueError):
+        return AlertContext()  # stored by an older version: refresh_alert_reference
+    _PARSED[practice_id] = (ref.fitted_at, ctx)
+    return ctx
