@@ -45,7 +45,7 @@ def test_alerts_from_the_engine_are_stored_once(
 ):
     seen = []
 
-    def engine(history, at="current"):
+    def engine(history, at="current", practice_id=None):
         seen.append(history)
         return [
             FakeAlert(

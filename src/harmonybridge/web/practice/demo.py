@@ -319,7 +319,7 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 
 def _evaluate_active() -> None:
-    """Alerts as they would have been raised session by session; older ones were seen."""
+    """Alerts as they would have been raised session by session; older ones were handled."""
     from harmonybridge.web.alerts.context import refresh_alert_reference
     from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
     from harmonybridge.web.alerts.rules import evaluate_engagements
@@ -333,16 +333,39 @@ def _evaluate_active() -> None:
     active = Engagement.objects.filter(practice__name=PRACTICE_NAME, status="active")
     evaluate_engagements(list(active.values_list("pk", flat=True)), at="all")
     latest = dict(active.annotate(n=Max("sessions__number")).values_list("pk", "n"))
+    alerts = list(
+        StoredAlert.objects.filter(engagement__in=active).select_related(
+            "engagement", "session"
+        )
+    )
+    # A persisting state (a gap, off track) is raised again at each session; the
+    # lead saw the earlier ones at the time, only the newest stays open.
+    newest: dict[tuple, int] = {}
+    for a in alerts:
+        key = (a.engagement_id, a.rule_id, a.respondent_id, a.instrument)
+        newest[key] = max(newest.get(key, 0), a.session_number or 0)
     seen = []
-    for alert in StoredAlert.objects.filter(engagement__in=active).select_related(
-        "engagement", "session"
-    ):
+    for alert in alerts:
         last = latest.get(alert.engagement_id) or 0
-        if alert.session_number is not None and alert.session_number <= last - 3:
+        number = alert.session_number
+        if number is None:
+            continue
+        key = (
+            alert.engagement_id,
+            alert.rule_id,
+            alert.respondent_id,
+            alert.instrument,
+        )
+        if number <= last - 3:  # handled long ago, as a practitioner would have
+            alert.status = AlertStatus.RESOLVED
+            alert.status_note = "Dealt with at the time (demo history)."
+        elif number < newest[key]:
             alert.status = AlertStatus.ACKNOWLEDGED
-            alert.status_by_id = alert.engagement.lead_id
-            alert.status_at = (
-                alert.session.starts_at if alert.session else timezone.now()
-            )
-            seen.append(alert)
-    StoredAlert.objects.bulk_update(seen, ["status", "status_by", "status_at"])
+        else:
+            continue
+        alert.status_by_id = alert.engagement.lead_id
+        alert.status_at = alert.session.starts_at if alert.session else timezone.now()
+        seen.append(alert)
+    StoredAlert.objects.bulk_update(
+        seen, ["status", "status_note", "status_by", "status_at"]
+    )
