@@ -32,3 +32,12 @@ def test_every_question_is_a_fieldset_with_a_legend_and_labelled_radios(
             assert f'for="{radio_id}"' in fs
     assert 'name="viewport"' in html
     assert "Part 1 of" in html
+
+
+def test_checkin_pages_keep_a_referrer_policy_that_lets_forms_post(client, session):
+    """Under no-referrer a browser posts with "Origin: null", which CSRF refuses."""
+    _checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    html = client.get("/c/").text
+    assert '<meta name="referrer" content="same-origin">' in html
+    assert "Origin: null" not in html  # the template comment is not rendered
