@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from typing import Any
 
@@ -18,6 +19,19 @@ __all__ = ["build_context", "practice_context", "refresh_alert_reference"]
 #: ``{practice_id: (fitted_at, AlertContext)}``: parsed contexts of this process, reused
 #: while the stored row's ``fitted_at`` is unchanged.
 _PARSED: dict[int, tuple[Any, Any]] = {}
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities as null: JSON (and PostgreSQL's jsonb) has no NaN."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _library_version() -> str:
@@ -66,13 +80,13 @@ def refresh_alert_reference(practice_id: int) -> AlertReference | None:
         ref, _ = AlertReference.objects.update_or_create(
             practice_id=practice_id,
             defaults={
-                "context": ctx.to_dict(),
+                "context": _json_safe(ctx.to_dict()),
                 "fitted_at": timezone.now(),
                 "library_version": _library_version(),
                 "n_engagements": n,
             },
         )
-    _PARSED[practice_id] = (ref.fitted_at, ctx)
+    _PARSED.pop(practice_id, None)  # read back from the stored JSON on next use
     return ref
 
 
