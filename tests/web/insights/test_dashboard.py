@@ -324,3 +324,34 @@ def test_a_renamed_client_shows_at_once_despite_the_cache(owner_client, filled):
     body = owner_client.get(dash(filled)).content.decode()
     # the cached part (session table column, chart legends) too, not only the heading
     assert f'<span class="muted">Renamed Person ({c.code})</span>' in body
+
+
+def test_supervisor_sees_the_dashboard_but_no_edit_forms(client, filled, practitioner):
+    from harmonybridge.web.alerts.models import StoredAlert
+
+    StoredAlert.objects.create(
+        engagement=filled,
+        session_number=8,
+        rule_id="alliance.gap",
+        rule_version="1",
+        severity="info",
+        message="gap",
+    )
+    supervisor = factories.make_practitioner(
+        practice=practitioner.practice, role="supervisor"
+    )
+    supervisor.supervisees.add(practitioner)
+    client.force_login(supervisor)
+    r = client.get(dash(filled))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert reverse("insights:goals", args=[filled.pk]) not in body
+    assert reverse("insights:client_view", args=[filled.pk]) not in body
+    assert "Acknowledge" not in body
+    assert client.post(reverse("insights:goals", args=[filled.pk])).status_code == 404
+
+
+def test_owner_sees_the_edit_forms(owner_client, filled):
+    body = owner_client.get(dash(filled)).content.decode()
+    assert reverse("insights:goals", args=[filled.pk]) in body
+    assert reverse("insights:client_view", args=[filled.pk]) in body

@@ -24,6 +24,7 @@ from harmonybridge.web.insights.views.context import (
 )
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import (
+    engagements_for,
     get_engagement_or_404,
     get_session_or_404,
 )
@@ -40,6 +41,8 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
     unresolved, resolved = alerts_of(engagement)
     current, earlier = split_current(unresolved)
     options = view_options(engagement)
+    # supervisors see their supervisees' dashboards but change nothing
+    can_change = engagements_for(request.user, change=True).filter(pk=pk).exists()
     audit.record(request.user, "dashboard.view", engagement, request=request)
     context = {
         "engagement": engagement,
@@ -57,6 +60,7 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
         .exclude(acknowledgements__user=request.user)
         .select_related("session"),
         "subscales": subscales,
+        "can_change": can_change,
         "goals_form": GoalsForm(instance=engagement),
         "view_form": ClientViewForm(
             initial={
