@@ -332,23 +332,34 @@ def _evaluate_active() -> None:
     refresh_alert_reference(practice_id)
     active = Engagement.objects.filter(practice__name=PRACTICE_NAME, status="active")
     evaluate_engagements(list(active.values_list("pk", flat=True)), at="all")
-    latest = dict(active.annotate(n=Max("sessions__number")).values_list("pk", "n"))
+    # The latest session with answers (later sessions are planned or missed).
+    latest = dict(
+        Response.objects.filter(session__engagement__in=active)
+        .values("session__engagement")
+        .order_by()
+        .annotate(n=Max("session__number"))
+        .values_list("session__engagement", "n")
+    )
     alerts = list(
         StoredAlert.objects.filter(engagement__in=active).select_related(
             "engagement", "session"
         )
     )
-    # A persisting state (a gap, off track) is raised again at each session; the
-    # lead saw the earlier ones at the time, only the newest stays open.
-    newest: dict[tuple, int] = {}
-    for a in alerts:
-        key = (a.engagement_id, a.rule_id, a.respondent_id, a.instrument)
-        newest[key] = max(newest.get(key, 0), a.session_number or 0)
+    # The lead read each alert at the time. Three or more sessions back: dealt with.
+    # A state still raised at the latest session (a gap, off track) stays open there
+    # and its earlier repeats were seen; one no longer raised was resolved when it
+    # went away. A rupture stays open until repaired (the status reads the repair
+    # records), so recent rupture alerts are left open.
+    at_latest = {
+        (a.engagement_id, a.rule_id, a.respondent_id, a.instrument)
+        for a in alerts
+        if a.session_number == latest.get(a.engagement_id)
+    }
     seen = []
     for alert in alerts:
         last = latest.get(alert.engagement_id) or 0
         number = alert.session_number
-        if number is None:
+        if number is None or number >= last:
             continue
         key = (
             alert.engagement_id,
@@ -356,11 +367,14 @@ def _evaluate_active() -> None:
             alert.respondent_id,
             alert.instrument,
         )
-        if number <= last - 3:  # handled long ago, as a practitioner would have
+        if number <= last - 3:
             alert.status = AlertStatus.RESOLVED
             alert.status_note = "Dealt with at the time (demo history)."
-        elif number < newest[key]:
+        elif key in at_latest:
             alert.status = AlertStatus.ACKNOWLEDGED
+        elif not alert.rule_id.startswith("rupture."):
+            alert.status = AlertStatus.RESOLVED
+            alert.status_note = "No longer raised at the latest session (demo history)."
         else:
             continue
         alert.status_by_id = alert.engagement.lead_id
