@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 #: Session keys written by this module.
@@ -112,16 +112,13 @@ def has_totp(user: object) -> bool:
     ).exists()
 
 
-def _checkin_prefix() -> str:
-    try:
-        return reverse("checkins:step")
-    except NoReverseMatch:
-        return "/c/"
-
-
 class SecurityHeadersMiddleware:
-    """Add Permissions-Policy everywhere, ``Cache-Control: no-store`` to staff pages and
-    ``Referrer-Policy: no-referrer`` to the client's check-in pages."""
+    """Add Permissions-Policy everywhere and ``Cache-Control: no-store`` to staff pages.
+
+    Check-in pages keep the site-wide ``Referrer-Policy: same-origin``: the token URL
+    is exchanged for a cookie and redirected to a token-free URL at once, and
+    ``no-referrer`` would make browsers post forms with ``Origin: null``, which the
+    CSRF check refuses."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -131,9 +128,6 @@ class SecurityHeadersMiddleware:
         policy = getattr(settings, "PERMISSIONS_POLICY", "")
         if policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = policy
-        if request.path.startswith(_checkin_prefix()):
-            # Client check-in pages: never leak even the token-free URL to another site.
-            response["Referrer-Policy"] = "no-referrer"
         user = getattr(request, "user", None)
         static = request.path.startswith(settings.STATIC_URL)
         if not static and user is not None and user.is_authenticated:
