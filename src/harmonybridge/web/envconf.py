@@ -32,7 +32,9 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, got {raw!r}"
+        ) from None
 
 
 def env_secret(name: str, default: str = "") -> str:

@@ -38,9 +38,15 @@ def encrypt(text: str) -> str:
 
 def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
-        raise ImproperlyConfigured("an encrypted field holds a value without the fernet: prefix")
+        raise ImproperlyConfigured(
+            "an encrypted field holds a value without the fernet: prefix"
+        )
     try:
-        return current_fernet().decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
+        return (
+            current_fernet()
+            .decrypt(stored[len(PREFIX) :].encode("ascii"))
+            .decode("utf-8")
+        )
     except InvalidToken as exc:
         raise ImproperlyConfigured(
             "an encrypted field cannot be read with any key in HB_FIELD_KEYS"

@@ -292,10 +292,16 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Production queues alert evaluation in the database and a `manage db_worker` process
+# runs it, so the client's "thank you" never waits for the rules; the demo and tests
+# run tasks at once after commit so that no worker is needed.
 TASKS = {
     "default": {
         "BACKEND": env_str(
-            "HB_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+            "HB_TASK_BACKEND",
+            "django_tasks_db.DatabaseBackend"
+            if PRODUCTION
+            else "django_tasks.backends.immediate.ImmediateBackend",
         )
     }
 }
@@ -313,7 +319,9 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
-    "filters": {"redact_tokens": {"()": "harmonybridge.web.ops.logfilters.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "harmonybridge.web.ops.logfilters.RedactTokens"}
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
