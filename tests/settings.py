@@ -1,13 +1,16 @@
 """Test settings: the real settings with a fast hasher, in-memory email and fixed keys."""
 
+from __future__ import annotations
+
 import os
 
 os.environ.setdefault("HB_MODE", "test")
 os.environ.setdefault(
-    "HB_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "var", "test")
+    "HB_DATA_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "var", "test"),
 )
 
-from harmonybridge.web.settings import *  # noqa: E402  (the repo's only star import)
+from harmonybridge.web.settings import *  # the repo's only star import
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -15,6 +18,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # A fixed, obviously fake key: test data is synthetic and never leaves the machine.
 HB_FIELD_KEYS = ["bV9mYWtlX3Rlc3Rfa2V5X2Zvcl9maWVsZF9jcnlwdG8="]
 AXES_ENABLED = False
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 # SQLite tests use a file database (one per process) so threaded tests see real locking.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/hb-test-{os.getpid()}.sqlite3"}

@@ -58,7 +58,7 @@ CHANGE_CATEGORIES: tuple[str, ...] = (
 )
 
 
-def as_key_list(id: str | Sequence[str]) -> list[str]:  # noqa: A002 - public keyword
+def as_key_list(id: str | Sequence[str]) -> list[str]:
     """Return the series key as a list of column names."""
     if isinstance(id, str):
         return [id]

@@ -199,7 +199,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "HarmonyBridge"
-MFA_ADAPTER = "harmonybridge.web.accounts.adapters.MFAAdapter"  # secrets encrypted at rest
+MFA_ADAPTER = (
+    "harmonybridge.web.accounts.adapters.MFAAdapter"  # secrets encrypted at rest
+)
 #: Staff must have two-factor login in production; the demo is the documented exception.
 HB_REQUIRE_MFA = env_bool("HB_REQUIRE_MFA", PRODUCTION)
 
