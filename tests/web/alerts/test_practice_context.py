@@ -79,6 +79,7 @@ def test_context_is_fitted_on_closed_engagements_only(practitioner):
     )
     ref = alert_context.refresh_alert_reference(practitioner.practice_id)
     assert ref.n_engagements == 2
+    assert "rules" not in ref.context  # the installed rule table is used when read
     ctx = alert_context.practice_context(practitioner.practice_id)
     for role in ("client", "practitioner"):
         row = _norm(ctx, role)

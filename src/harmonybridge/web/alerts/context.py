@@ -76,11 +76,14 @@ def refresh_alert_reference(practice_id: int) -> AlertReference | None:
         _PARSED.pop(practice_id, None)
         return None
     ctx, n = built
+    # Only the references are stored: the rule table comes from the installed library
+    # when the context is read, so an upgraded rule applies without a refit.
+    stored = {k: v for k, v in ctx.to_dict().items() if k != "rules"}
     with transaction.atomic():
         ref, _ = AlertReference.objects.update_or_create(
             practice_id=practice_id,
             defaults={
-                "context": _json_safe(ctx.to_dict()),
+                "context": _json_safe(stored),
                 "fitted_at": timezone.now(),
                 "library_version": _library_version(),
                 "n_engagements": n,
