@@ -48,6 +48,7 @@ PLAINTEXT_ALLOWED = {
     ("checkins.Score", "subscale"): "subscale name",
     ("checkins.Score", "band"): "band label from the instrument",
     ("checkins.Score", "library_version"): "version",
+    ("alerts.AlertReference", "library_version"): "version",
     ("alerts.StoredAlert", "rule_id"): "rule id",
     ("alerts.StoredAlert", "rule_version"): "version",
     ("alerts.StoredAlert", "severity"): "enum",
