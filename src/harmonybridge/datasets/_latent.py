@@ -22,6 +22,20 @@ ALLIANCE_SD_WITHIN = 0.22
 ALLIANCE_GROWTH = 0.12  # per ln(session): alliance builds slowly over early sessions
 RATER_LATENT_R = 0.53  # latent client–practitioner correlation before session noise
 
+# Members of one couple/family engagement rate the same practitioner in the same
+# sessions, so much of their alliance is shared: a family-level share of the stable
+# level, a shared share of the session-to-session movement, and ruptures that half of
+# the time happen with the whole family in the room. ASSUMPTION, not a published value
+# (no within-family ICC of session alliance ratings was found to cite): the shares give
+# members' single-session check-in totals a within-family intraclass correlation of
+# about .55-.6 -- the upper end of the .3-.5 that a conservative reading assumes, because
+# with each member's own level, session noise, answer noise and own ruptures (all kept)
+# a lower ICC makes the >= 1.0-point split rule fire in about a quarter of ordinary
+# family sessions. tests/core/test_datasets.py checks the ICC and the split rate.
+FAMILY_SHARED_LEVEL = 0.8  # share of the between-person alliance variance
+FAMILY_SHARED_SESSION = 0.7  # share of the session-to-session alliance variance
+FAMILY_SHARED_RUPTURE = 0.5  # share of families whose ruptures involve every member
+
 
 @dataclass
 class Plan:
@@ -76,17 +90,35 @@ def alliance(
     u_prac = rng.normal(0.0, 0.15, n_prac)  # practitioner effect on clients' alliance
     lenience = rng.normal(0.0, 0.15, n_prac)  # practitioner's own rating habit
     z_c = rng.standard_normal(len(cl_eng))
-    mean_z = np.bincount(cl_eng, z_c, minlength=plan.n_engagements) / plan.members
+    # The family's shared components come from a child generator, which does not
+    # advance the main stream: a one-client engagement's alliance draws are unchanged.
+    fam_rng = _child(rng)
+    family = plan.members[cl_eng] >= 2
+    z_c = _share(
+        z_c,
+        fam_rng.standard_normal(plan.n_engagements)[cl_eng],
+        family,
+        FAMILY_SHARED_LEVEL,
+    )
+    # the practitioner's view follows the family's mean level, rescaled to unit SD
+    n = np.maximum(plan.members, 1)
+    sd_mean = np.sqrt(
+        np.where(n >= 2, FAMILY_SHARED_LEVEL + (1 - FAMILY_SHARED_LEVEL) / n, 1.0 / n)
+    )
+    mean_z = np.bincount(cl_eng, z_c, minlength=plan.n_engagements) / n
+    mean_z = np.where(n >= 2, mean_z / sd_mean, mean_z)
     z_p = RATER_LATENT_R * mean_z + np.sqrt(
         1 - RATER_LATENT_R**2
     ) * rng.standard_normal(plan.n_engagements)
     prac_c = plan.prac[cl_eng]
+    own = rng.normal(0.0, ALLIANCE_SD_WITHIN, (len(cl_eng), n_slots))
+    shared = fam_rng.normal(0.0, ALLIANCE_SD_WITHIN, (plan.n_engagements, n_slots))
     a_c = (
         CLIENT_ALLIANCE_MEAN
         + ALLIANCE_SD_BETWEEN * z_c[:, None]
         + u_prac[prac_c][:, None]
         + ALLIANCE_GROWTH * lnt
-        + rng.normal(0.0, ALLIANCE_SD_WITHIN, (len(cl_eng), n_slots))
+        + _share(own, shared[cl_eng], family, FAMILY_SHARED_SESSION)
     )
     a_p = (
         PRACTITIONER_ALLIANCE_MEAN
@@ -96,6 +128,23 @@ def alliance(
         + rng.normal(0.0, ALLIANCE_SD_WITHIN, (plan.n_engagements, n_slots))
     )
     return z_c, a_c, a_p, z_p
+
+
+def _child(rng: np.random.Generator) -> np.random.Generator:
+    """Return an independent child generator without advancing ``rng``'s stream."""
+    try:
+        return rng.spawn(1)[0]
+    except (TypeError, ValueError):  # a bit generator that cannot spawn
+        return np.random.default_rng(rng.integers(2**63))
+
+
+def _share(
+    own: np.ndarray, shared: np.ndarray, where: np.ndarray, share: float
+) -> np.ndarray:
+    """Mix a shared component into ``own`` (same variance) for the rows in ``where``."""
+    mixed = np.sqrt(share) * shared + np.sqrt(1.0 - share) * own
+    mask = where.reshape(-1, *([1] * (own.ndim - 1)))
+    return np.where(mask, mixed, own)
 
 
 def background_ruptures(
@@ -117,6 +166,19 @@ def background_ruptures(
     depth = rng.uniform(0.9, 1.5, n_c)
     repaired = rng.random(n_c) < 0.6
     extended = rng.random(n_c) < 0.3
+    # In a family, part of the ruptures happen with the whole family in the room: every
+    # member dips at the same session (the first member's rupture, shared).
+    first = np.searchsorted(cl_eng, cl_eng)  # clients are ordered by engagement
+    family = np.bincount(cl_eng)[cl_eng] >= 2
+    together = (
+        family
+        & (
+            _child(rng).random(int(cl_eng.max()) + 1 if n_c else 0)
+            < FAMILY_SHARED_RUPTURE
+        )[cl_eng]
+    )
+    for a in (has, onset, depth, repaired, extended):
+        a[together] = a[first[together]]
     at = has[:, None] & (slots == onset[:, None])
     after = has[:, None] & (slots > onset[:, None])
     dip = np.where(at, depth[:, None], 0.0)

@@ -171,7 +171,11 @@ def simulate_practice(
     (Wampold & Brown 2005); the client's alliance correlates about .28 with outcome
     change (Flückiger et al. 2018); symptom scores improve log-linearly, faster from a
     higher intake; ruptures are alliance dips of 1–2 within-person SDs, about 60 % repaired
-    (§2.3.1). Reference test: ``tests/core/test_datasets.py``.
+    (§2.3.1). Members of a couple/family engagement share most of their alliance (a
+    family level, shared session-to-session movement, half of the ruptures together;
+    an assumed within-family ICC of session totals of about .6), so an ordinary family
+    splits by >= 1 point in roughly 10 % (couples) to 30 % (four members) of sessions.
+    Reference test: ``tests/core/test_datasets.py``.
 
     References
     ----------
