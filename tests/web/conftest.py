@@ -39,3 +39,11 @@ def owner_client(client, practitioner):
 def other_client(client, other_practitioner):
     client.force_login(other_practitioner)
     return client
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Debian Chromium (skipped when missing unless HB_REQUIRE_BROWSER=1)."""
+    from tests.web.browser import launch
+
+    yield from launch(monkeypatch)

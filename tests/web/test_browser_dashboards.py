@@ -5,42 +5,13 @@ joined with the detected one) and the progress report as HTML and PDF. Screensho
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from harmonybridge.web.practice.models import Engagement
-
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("HB_REQUIRE_BROWSER") == "1":
-            pytest.fail("HB_REQUIRE_BROWSER=1 but no chromium on PATH")
-        pytest.skip("chromium not installed")
-    return path
-
-
-@pytest.fixture
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+from tests.web.browser import SHOTS, save_screenshot
 
 
 @pytest.fixture
@@ -57,11 +28,6 @@ def practice(transactional_db, monkeypatch):
     pk = dict(zip(data.engagements["engagement_id"], engagements, strict=True))
     fit_practice_curves(engagements[0].practice_id, min_clients=8)
     return data, pk
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _login(browser, live_server, username: str, csp: list[str]):
@@ -95,7 +61,7 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
     page = _login(browser, live_server, "admin", csp)
 
     # caseload: every status kind the stories plant, most urgent first
-    _shot(page, "dash-01-caseload")
+    save_screenshot(page, "dash-01-caseload")
     for status in ("safety item", "rupture open", "not on track", "gap between views"):
         assert page.locator(".caseload .pill", has_text=status).count() >= 1, status
     assert page.locator(".caseload tbody tr").first.locator(".status-safety").count()
@@ -107,7 +73,7 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
     assert page.locator("#alliance-chart svg").count() == 1
     page.get_by_role("link", name="Show goal, task and bond").click()
     page.wait_for_selector('#alliance-chart [data-subscale="bond"]')
-    _shot(page, "dash-02-dashboard-rupture")
+    save_screenshot(page, "dash-02-dashboard-rupture")
 
     # acknowledge the first open alert (htmx swaps only its card)
     cards = page.locator("#open-alerts article.alert-card")
@@ -126,22 +92,22 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
     page.get_by_role("button", name="Save the record").click()
     page.wait_for_url(f"**/insights/engagements/{e.pk}/")
     assert page.locator("#episode-list", has_text="practitioner's record").count() == 1
-    _shot(page, "dash-03-dashboard-after-record")
+    save_screenshot(page, "dash-03-dashboard-after-record")
 
     # a coaching client with goals, and the family with a line per member
     coach = pk[_story(data, "practitioner_client_gap")]
     page.goto(f"{live_server.url}/insights/engagements/{coach.pk}/")
-    _shot(page, "dash-04-dashboard-coaching")
+    save_screenshot(page, "dash-04-dashboard-coaching")
     family = pk[_story(data, "split_alliance_family")]
     page.goto(f"{live_server.url}/insights/engagements/{family.pk}/")
-    _shot(page, "dash-05-dashboard-family")
+    save_screenshot(page, "dash-05-dashboard-family")
 
     # progress report: choose sections, print-friendly HTML, then the PDF
     page.goto(f"{live_server.url}/insights/engagements/{e.pk}/report")
     page.get_by_role("button", name="Open the printable report").click()
     page.wait_for_selector("h1:has-text('Progress report')")
     page.emulate_media(media="print")
-    _shot(page, "dash-06-report-print")
+    save_screenshot(page, "dash-06-report-print")
     pdf = page.request.get(f"{live_server.url}/insights/engagements/{e.pk}/report.pdf")
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"

@@ -3,50 +3,13 @@ session, rate it, hand out the check-in, answer it on a phone, submit twice, see
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from harmonybridge.web.checkins.models import Response
 from tests.web import factories
+from tests.web.browser import save_screenshot
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORD = "correct horse battery staple"
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("HB_REQUIRE_BROWSER") == "1":
-            pytest.fail("HB_REQUIRE_BROWSER=1 but no chromium on PATH")
-        pytest.skip("chromium not installed")
-    return path
-
-
-@pytest.fixture
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _answer_all(page) -> None:
@@ -73,7 +36,7 @@ def test_the_whole_loop(live_server, browser, settings):
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").first.click()
     page.wait_for_url("**/insights/")  # home is the caseload overview (insights)
-    _shot(page, "01-caseload")
+    save_screenshot(page, "01-caseload")
 
     page.get_by_role("link", name="Add a client").click()
     page.fill("input[name=name]", "Robin Example")
@@ -81,7 +44,7 @@ def test_the_whole_loop(live_server, browser, settings):
     page.wait_for_url("**/engagements/new")
     page.select_option("select[name=service_line]", label="Life transition coaching")
     page.fill("input[name=goal_1]", "Settle into the new city")
-    _shot(page, "02-engagement-form")
+    save_screenshot(page, "02-engagement-form")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/engagements/*/")
     page.get_by_role("button", name="Start a new session").click()
@@ -93,7 +56,7 @@ def test_the_whole_loop(live_server, browser, settings):
     assert "Your rating is stored." in page.content()
     page.get_by_role("button", name="Show check-in links and QR codes").click()
     page.wait_for_load_state()
-    _shot(page, "03-checkin-links")
+    save_screenshot(page, "03-checkin-links")
     link = page.locator("input.link-field").first.input_value()
     assert "/c/t/" in link
 
@@ -110,7 +73,7 @@ def test_the_whole_loop(live_server, browser, settings):
         step += 1
         _answer_all(mobile)
         if step == 1:
-            _shot(mobile, "04-checkin-step")
+            save_screenshot(mobile, "04-checkin-step")
         mobile.get_by_role("button", name="Next").click()
         mobile.wait_for_load_state()
         assert step < 10
@@ -118,7 +81,7 @@ def test_the_whole_loop(live_server, browser, settings):
     mobile.get_by_role("button", name="Send my answers").click()
     mobile.wait_for_url("**/c/done")
     assert "Thank you" in mobile.content()
-    _shot(mobile, "05-checkin-done")
+    save_screenshot(mobile, "05-checkin-done")
     n_client = Response.objects.filter(rater_role="client").count()
     assert n_client == step + 1
 
@@ -139,5 +102,5 @@ def test_the_whole_loop(live_server, browser, settings):
     table = page.locator("#session-scores").inner_text()
     assert "Check-in (practitioner)" in table
     assert "Robin Example" in table
-    _shot(page, "06-session-scores")
+    save_screenshot(page, "06-session-scores")
     assert csp_errors == []
