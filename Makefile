@@ -47,7 +47,7 @@ typecheck: install
 	$(BIN)/mypy src/harmonybridge --exclude 'src/harmonybridge/web/'
 
 migrations-check: install
-	HB_MODE=test PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(HB) manage makemigrations --check --dry-run
+	env -u DATABASE_URL HB_MODE=test PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(HB) manage makemigrations --check --dry-run
 
 bench: install ## run every benchmark; each prints its ratio against an in-run baseline
 	@for b in benchmarks/*.py; do case $$b in *crash_test*|*_common*) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
