@@ -18,7 +18,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # A fixed, obviously fake key: test data is synthetic and never leaves the machine.
 HB_FIELD_KEYS = ["bV9mYWtlX3Rlc3Rfa2V5X2Zvcl9maWVsZF9jcnlwdG8="]
 AXES_ENABLED = False
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 # SQLite tests use a file database (one per process) so threaded tests see real locking.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/hb-test-{os.getpid()}.sqlite3"}

@@ -266,6 +266,9 @@ TIME_ZONE = "UTC"
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Production fills STATIC_ROOT with collectstatic; elsewhere WhiteNoise wants the folder.
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Outside production WhiteNoise serves straight from the finders, so `make run`
 # (DEBUG off, no collectstatic) has its styles and htmx.
