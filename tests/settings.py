@@ -18,6 +18,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # A fixed, obviously fake key: test data is synthetic and never leaves the machine.
 HB_FIELD_KEYS = ["bV9mYWtlX3Rlc3Rfa2V5X2Zvcl9maWVsZF9jcnlwdG8="]
 AXES_ENABLED = False
+# One process runs the tests: per-process memory is enough and needs no database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # SQLite tests use a file database (one per process) so threaded tests see real locking.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/hb-test-{os.getpid()}.sqlite3"}

@@ -214,6 +214,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("HB_AXES_ENABLED", True)
 
+# --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
+# A database table (created by the ops app's migration) rather than per-process memory:
+# with several gunicorn workers a per-process cache would split login rate limits and
+# keep each worker's dashboard cache cold; no Redis is required (stack.md).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "hb_cache",
+    }
+}
+
 # --- Sessions and cookies ----------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("HB_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 HB_SESSION_IDLE_SECONDS = env_int("HB_SESSION_IDLE_SECONDS", 15 * 60)
