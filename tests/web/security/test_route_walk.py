@@ -273,26 +273,8 @@ def test_object_routes_open_for_the_practice_admin(name, settings):
     assert response.status_code in (200, 302, 405), (name, response.status_code)
 
 
-#: Pages that show client data on GET but do not record it yet.
-# TODO(#6): the practice app's edit/create forms show names, contacts and goals; audit
-# their GET as a view (helper E), then empty this set.
-NOT_YET_AUDITED = {
-    "insights:report_pdf",  # only on its "no data yet" page
-}
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n, marks=pytest.mark.xfail(reason="TODO(#6): not audited yet", strict=False)
-        )
-        if n in NOT_YET_AUDITED
-        else n
-        for n in OBJECT_ROUTES
-    ],
-)
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
 def test_every_view_of_client_data_is_audited(name):
     """A page that shows one client's data (200 to the admin) leaves an audit event."""
     from harmonybridge.web.audit.models import AuditEvent

@@ -120,7 +120,10 @@ def report_html(request: PractitionerRequest, pk: int) -> HttpResponse:
 def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
     """The same report as a PDF; a clear page instead when there is no data or no WeasyPrint."""
     engagement, context = _context(request, pk)
-    if not context["has_data"]:
+    if not context["has_data"]:  # the "no data yet" page still names the client
+        audit.record(
+            request.user, "report.view", engagement, request=request, format="pdf"
+        )
         return render(request, "insights/report.html", context)
     try:
         from weasyprint import CSS, HTML
