@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HB := $(BIN)/harmonybridge
 PYTEST := $(BIN)/pytest
+# the core's docstring examples run as tests (style guide §7)
+DOCTESTS := --doctest-modules src/harmonybridge --ignore=src/harmonybridge/web --ignore=src/harmonybridge/__main__.py
 
 .PHONY: install run test test-core test-web test-fast test-browser lint format typecheck bench migrations-check lock clean
 
@@ -23,11 +25,11 @@ run: install ## migrate, load the demo practice and serve it on http://127.0.0.1
 	HB_MODE=demo $(HB) manage runserver 127.0.0.1:8000
 
 test: install ## the whole suite (PostgreSQL too when DATABASE_URL is set; browser tests when Chromium is found)
-	env -u DATABASE_URL $(PYTEST) -q
+	env -u DATABASE_URL $(PYTEST) -q tests $(DOCTESTS)
 	@if [ -n "$$DATABASE_URL" ]; then echo "== the web suite again on PostgreSQL =="; $(PYTEST) -q -m "not browser" tests/web; fi
 
 test-core: install
-	$(PYTEST) -q tests/core
+	$(PYTEST) -q tests/core $(DOCTESTS)
 
 test-web: install
 	$(PYTEST) -q tests/web
