@@ -18,6 +18,17 @@ def _n(x: Any) -> str:
     return f"{x:.1f}" if abs(x - round(x)) > 1e-9 else f"{x:.0f}"
 
 
+def _title(k: _Row) -> str:
+    """The instrument's short title (PHQ-9, WHO-5), as practitioners know it."""
+    from harmonybridge import instruments
+    from harmonybridge.errors import DataValidationError
+
+    try:
+        return instruments.get(str(k["instrument"])).short_title
+    except DataValidationError:
+        return str(k["instrument"])
+
+
 def _who(k: _Row) -> str:
     return "client" if k.get("rater_role") == "client" else "practitioner"
 
@@ -83,7 +94,7 @@ def _split(k: _Row, e: _Row) -> str:
 
 def _deterioration(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {k['instrument']} score has worsened from {_n(e['intake'])} at "
+        f"The client's {_title(k)} score has worsened from {_n(e['intake'])} at "
         f"intake to {_n(e['score'])}, more than measurement error explains."
     )
 
@@ -91,12 +102,12 @@ def _deterioration(k: _Row, e: _Row) -> str:
 def _not_on_track(k: _Row, e: _Row) -> str:
     if e.get("curves"):
         return (
-            f"The client's {k['instrument']} score ({_n(e['score'])}) is worse than "
+            f"The client's {_title(k)} score ({_n(e['score'])}) is worse than "
             f"expected at this point for clients who started at {_n(e['intake'])}: not "
             "on track."
         )
     return (
-        f"The client's {k['instrument']} score has not improved reliably since intake "
+        f"The client's {_title(k)} score has not improved reliably since intake "
         f"({_n(e['intake'])} then, {_n(e['score'])} now) by session {k['session']}: "
         "not on track."
     )
@@ -104,21 +115,21 @@ def _not_on_track(k: _Row, e: _Row) -> str:
 
 def _sudden_loss(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {k['instrument']} score worsened sharply since the last session, "
+        f"The client's {_title(k)} score worsened sharply since the last session, "
         f"from {_n(e['previous'])} to {_n(e['score'])}."
     )
 
 
 def _improvement(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {k['instrument']} score has improved reliably, from "
+        f"The client's {_title(k)} score has improved reliably, from "
         f"{_n(e['intake'])} at intake to {_n(e['score'])}."
     )
 
 
 def _recovered(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {k['instrument']} score has moved from the clinical to the "
+        f"The client's {_title(k)} score has moved from the clinical to the "
         f"non-clinical range with reliable improvement ({_n(e['intake'])} to "
         f"{_n(e['score'])})."
     )
@@ -126,7 +137,7 @@ def _recovered(k: _Row, e: _Row) -> str:
 
 def _safety(k: _Row, e: _Row) -> str:
     return (
-        f"The client answered {k['instrument']} item {_n(e['item'])} with "
+        f"The client answered {_title(k)} item {_n(e['item'])} with "
         f"{_n(e['value'])}, which calls for a safety check today."
     )
 

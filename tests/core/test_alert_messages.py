@@ -1,0 +1,28 @@
+"""Alert messages speak of instruments by the short titles practitioners know."""
+
+from __future__ import annotations
+
+import pytest
+
+from harmonybridge.alerts.messages import MESSAGES
+
+
+@pytest.mark.parametrize(
+    ("instrument", "title"), [("who5", "WHO-5"), ("phq9", "PHQ-9"), ("swls", "SWLS")]
+)
+def test_outcome_messages_use_the_short_title(instrument: str, title: str) -> None:
+    text = MESSAGES["outcome.reliable_improvement"](
+        {"instrument": instrument, "session": 6}, {"intake": 40.0, "score": 68.0}
+    )
+    assert (
+        text
+        == f"The client's {title} score has improved reliably, from 40 at intake to 68."
+    )
+
+
+def test_an_unknown_instrument_keeps_its_id() -> None:
+    text = MESSAGES["outcome.reliable_improvement"](
+        {"instrument": "local_scale", "session": 2}, {"intake": 3.0, "score": 5.5}
+    )
+    assert text.startswith("The client's local_scale score")
+    assert text.endswith("from 3 at intake to 5.5.")
