@@ -26,3 +26,10 @@ def test_an_unknown_instrument_keeps_its_id() -> None:
     )
     assert text.startswith("The client's local_scale score")
     assert text.endswith("from 3 at intake to 5.5.")
+
+
+def test_short_title_falls_back_to_the_id_for_an_instrument_no_longer_shipped() -> None:
+    from harmonybridge.instruments import short_title
+
+    assert short_title("gad7") == "GAD-7"
+    assert short_title("retired_scale") == "retired_scale"

@@ -20,13 +20,9 @@ def _n(x: Any) -> str:
 
 def _title(k: _Row) -> str:
     """The instrument's short title (PHQ-9, WHO-5), as practitioners know it."""
-    from harmonybridge import instruments
-    from harmonybridge.errors import DataValidationError
+    from harmonybridge.instruments import short_title
 
-    try:
-        return instruments.get(str(k["instrument"])).short_title
-    except DataValidationError:
-        return str(k["instrument"])
+    return short_title(str(k["instrument"]))
 
 
 def _who(k: _Row) -> str:

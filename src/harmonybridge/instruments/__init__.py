@@ -43,6 +43,7 @@ from harmonybridge.instruments._loader import (
     ids,
     load_definition,
     load_directory,
+    short_title,
 )
 from harmonybridge.instruments._model import (
     Band,
@@ -82,4 +83,5 @@ __all__ = [
     "load_wording",
     "score_answers",
     "score_frame",
+    "short_title",
 ]

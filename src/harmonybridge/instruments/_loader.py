@@ -63,6 +63,17 @@ def all_instruments() -> tuple[Instrument, ...]:
     return tuple(reg[i] for i in sorted(reg))
 
 
+def short_title(instrument_id: str) -> str:
+    """Return the short title practitioners know (PHQ-9, WHO-5), or the id itself.
+
+    Stored data may name an instrument this version no longer ships; pages and
+    messages then show its id rather than failing.
+    """
+    reg = _registry()
+    inst = reg.get(instrument_id) if isinstance(instrument_id, str) else None
+    return inst.short_title if inst is not None else str(instrument_id)
+
+
 def get(instrument_id: str) -> Instrument:
     """Return the shipped instrument ``instrument_id``.
 

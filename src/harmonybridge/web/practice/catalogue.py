@@ -74,12 +74,7 @@ def scoring_instrument(instrument_id: str) -> Any:
     return instruments.get(instrument_id)
 
 
-def short_title(instrument_id: str) -> str:
-    """The instrument's short title, or its id when the library no longer knows it."""
-    try:
-        return instruments.get(instrument_id).short_title
-    except DataValidationError:
-        return instrument_id
+short_title = instruments.short_title
 
 
 def is_usable(practice: Practice | None, instrument_id: str) -> bool:

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge import instruments
-from harmonybridge.errors import DataValidationError
 from harmonybridge.web import audit
 from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.forms import ClientForm
@@ -40,11 +39,7 @@ def latest_scores(
     for rec in last.sort_values(["engagement_id", "instrument", "rater_role"]).to_dict(
         "records"
     ):
-        try:
-            title = instruments.get(rec["instrument"]).short_title
-        except DataValidationError:  # an instrument retired since: show its id
-            title = rec["instrument"]
-        rows.append({**rec, "title": title})
+        rows.append({**rec, "title": instruments.short_title(rec["instrument"])})
     return rows
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from harmonybridge import instruments
-from harmonybridge.errors import DataValidationError
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import InstrumentForm
@@ -76,7 +75,7 @@ def session_scores(session: TherapySession) -> list[dict[str, Any]]:
         rows.append(
             {
                 "response": r,
-                "title": _short_title(r.instrument_id),
+                "title": instruments.short_title(r.instrument_id),
                 "who": who,
                 "total": total.value if total else None,
                 "band": total.band if total else "",
@@ -84,13 +83,6 @@ def session_scores(session: TherapySession) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _short_title(instrument_id: str) -> str:
-    try:
-        return instruments.get(instrument_id).short_title
-    except DataValidationError:  # an instrument retired since: show its id
-        return instrument_id
 
 
 def _rating_forms(
