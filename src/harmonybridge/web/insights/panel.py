@@ -20,7 +20,6 @@ from django.utils import translation
 from harmonybridge.web.checkins.models import Score
 from harmonybridge.web.insights import dashboard as build
 from harmonybridge.web.insights import tables
-from harmonybridge.web.insights.curves import curve_sets_for
 from harmonybridge.web.insights.models import CurveSet
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.practice.models import (
@@ -82,24 +81,8 @@ def _chart(chart: build.Chart) -> dict[str, Any]:
 
 def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
     data = load(engagement)
-    built = build.build(
-        data.scores,
-        data.sessions,
-        data.episodes,
-        coaching=data.coaching,
-        goals=data.goals,
-        labels=data.labels,
-        chosen=data.chosen,
-        curve_sets=curve_sets_for(engagement.practice_id),
-        subscales=subscales,
-    )
-    columns, rows = build.session_table(
-        data.scores,
-        data.sessions,
-        coaching=data.coaching,
-        labels=data.labels,
-        chosen=data.chosen,
-    )
+    built = data.build(subscales=subscales)
+    columns, rows = data.session_table()
     charts = [_chart(c) for c in built.charts]
     last = data.sessions.iloc[-1] if len(data.sessions) else None
     return {

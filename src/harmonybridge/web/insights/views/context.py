@@ -32,6 +32,35 @@ class EngagementData:
         e = self.engagement
         return {i: g for i, g in enumerate((e.goal_1, e.goal_2, e.goal_3), 1) if g}
 
+    def build(self, **options: Any) -> Any:
+        """Charts and change tables for this engagement (dashboard and report alike)."""
+        from harmonybridge.web.insights import dashboard
+        from harmonybridge.web.insights.curves import curve_sets_for
+
+        return dashboard.build(
+            self.scores,
+            self.sessions,
+            self.episodes,
+            coaching=self.coaching,
+            goals=self.goals,
+            labels=self.labels,
+            chosen=self.chosen,
+            curve_sets=curve_sets_for(self.engagement.practice_id),
+            **options,
+        )
+
+    def session_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Columns and rows of the session-by-session score table."""
+        from harmonybridge.web.insights import dashboard
+
+        return dashboard.session_table(
+            self.scores,
+            self.sessions,
+            coaching=self.coaching,
+            labels=self.labels,
+            chosen=self.chosen,
+        )
+
 
 def respondent_labels(
     engagement: Engagement, clients: list[Any], coaching: bool

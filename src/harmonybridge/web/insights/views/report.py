@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
 from harmonybridge.web.insights import dashboard as build
-from harmonybridge.web.insights.curves import curve_sets_for
 from harmonybridge.web.insights.forms import ReportForm
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
@@ -55,25 +54,8 @@ def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]
     }
     if not context["has_data"]:
         return engagement, context
-    built = build.build(
-        data.scores,
-        data.sessions,
-        data.episodes,
-        coaching=data.coaching,
-        goals=data.goals,
-        labels=data.labels,
-        chosen=data.chosen,
-        curve_sets=curve_sets_for(engagement.practice_id),
-        include_alliance=bool(sections.get("alliance")),
-        width=600,
-    )
-    columns, rows = build.session_table(
-        data.scores,
-        data.sessions,
-        coaching=data.coaching,
-        labels=data.labels,
-        chosen=data.chosen,
-    )
+    built = data.build(include_alliance=bool(sections.get("alliance")), width=600)
+    columns, rows = data.session_table()
     if not sections.get("alliance"):
         keep = [i for i, c in enumerate(columns) if not _is_alliance(c["key"])]
         columns = [columns[i] for i in keep]
