@@ -25,10 +25,7 @@ def call_engine(
     pooled SDs and curve sets from its closed engagements); ``AlertContext()`` when
     it has none yet.
     """
-    try:
-        from harmonybridge.alerts import evaluate_alerts_frame
-    except ImportError:  # the engine has not landed yet (issue 3)
-        return []
+    from harmonybridge.alerts import evaluate_alerts_frame
     from harmonybridge.web.alerts.context import practice_context
 
     context = practice_context(practice_id)

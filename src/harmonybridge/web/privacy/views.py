@@ -52,10 +52,8 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]]:
     """The progress report PDF of each of the client's engagements (default sections)."""
-    try:
-        from harmonybridge.web.insights.views.report import report_pdf
-    except ImportError:  # the reports app is not installed
-        return []
+    from harmonybridge.web.insights.views.report import report_pdf
+
     pdfs = []
     for engagement in client.engagements.all():  # type: ignore[attr-defined]
         response = report_pdf(request, engagement.pk)
