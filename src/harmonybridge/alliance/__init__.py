@@ -13,16 +13,34 @@ from harmonybridge.alliance.dyadic import (
 )
 from harmonybridge.alliance.frames import ALLIANCE_COLUMNS, by_session
 from harmonybridge.alliance.growth import GrowthFit, fit_growth
+from harmonybridge.alliance.outcomes import (
+    FLUCKIGER_2018,
+    IccResult,
+    LaggedResult,
+    agreement,
+    association,
+    lagged_model,
+    practitioner_icc,
+    response_surface,
+)
 
 __all__ = [
     "ALLIANCE_COLUMNS",
+    "FLUCKIGER_2018",
     "GrowthFit",
+    "IccResult",
+    "LaggedResult",
+    "agreement",
     "alliance_norms",
     "alliance_percentiles",
+    "association",
     "by_session",
     "dyadic_discrepancy",
     "fit_growth",
+    "lagged_model",
     "low_early_alliance",
+    "practitioner_icc",
+    "response_surface",
     "rupture_concordance",
     "split_alliance",
     "unrecognised_ruptures",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from threadpoolctl import threadpool_limits
 
 __all__ = ["Evaluation", "SuffStats", "evaluate", "optimise", "sufficient_statistics"]
 
@@ -337,6 +338,7 @@ def optimise(
     reml: bool,
     *,
     free: tuple[int, ...] | None = None,
+    start: np.ndarray | None = None,
     max_iter: int = 1000,
 ) -> tuple[Evaluation, bool, str]:
     """Minimise the profiled deviance over θ (θ1, θ3, θ4 ≥ 0, as lme4 bounds them).
@@ -344,11 +346,25 @@ def optimise(
     L-BFGS-B from lme4's start (1, 0, 1, 1) with the exact gradient, then projected
     Newton steps (Hessian from central differences of the exact gradient) that locate the
     optimum to ~1e-10 in θ.  ``free`` selects the optimised θ components (the others
-    stay 0: ``(0, 3)`` is the random-intercept-only model).  Converged means lme4's own
+    stay 0: ``(0, 3)`` is the random-intercept-only model); ``start`` replaces lme4's
+    starting θ (a warm start for bootstrap refits).  Converged means lme4's own
     criterion, the scaled gradient ``max |H⁻¹g|`` on the free, not-at-bound components,
     is below 1e-6 (lme4 accepts 2e-3).  Returns the evaluation, whether it converged,
     and a message.
     """
+    # Every BLAS call here is tiny (4×4 matrices, or k×n products with k ≤ ~10): with
+    # several BLAS threads the thread start-up costs ~100× the work on a busy machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _optimise(s, reml, free, start, max_iter)
+
+
+def _optimise(
+    s: SuffStats,
+    reml: bool,
+    free: tuple[int, ...] | None,
+    start: np.ndarray | None,
+    max_iter: int,
+) -> tuple[Evaluation, bool, str]:
     if free is None:
         free = (0, 1, 2, 3) if s.has_practitioner else (0, 1, 2)
     idx_free = list(free)
@@ -373,7 +389,8 @@ def optimise(
             fg, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts
         )
 
-    res = search(np.array([1.0, 0.0, 1.0, 1.0])[idx_free])
+    x0 = np.array([1.0, 0.0, 1.0, 1.0]) if start is None else np.asarray(start, float)
+    res = search(x0[idx_free])
     x, fx = np.asarray(res.x, float), float(res.fun)
     # The deviance is even in θ1, θ3 and θ4, so 0 is always a stationary point of those
     # coordinates, and a descent can stop there although the optimum is inside.  Restart
