@@ -23,6 +23,12 @@ from harmonybridge.alliance.outcomes import (
     practitioner_icc,
     response_surface,
 )
+from harmonybridge.alliance.practice import (
+    alliance_by_modality,
+    prediction_accuracy,
+    reliable_change_summary,
+    rupture_outcome,
+)
 
 __all__ = [
     "ALLIANCE_COLUMNS",
@@ -31,6 +37,7 @@ __all__ = [
     "IccResult",
     "LaggedResult",
     "agreement",
+    "alliance_by_modality",
     "alliance_norms",
     "alliance_percentiles",
     "association",
@@ -40,8 +47,11 @@ __all__ = [
     "lagged_model",
     "low_early_alliance",
     "practitioner_icc",
+    "prediction_accuracy",
+    "reliable_change_summary",
     "response_surface",
     "rupture_concordance",
+    "rupture_outcome",
     "split_alliance",
     "unrecognised_ruptures",
 ]

@@ -10,7 +10,10 @@ import pandas as pd
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError
 
-__all__ = ["ALLIANCE_COLUMNS", "by_session"]
+__all__ = ["ALLIANCE_COLUMNS", "MODALITY", "by_session"]
+
+#: Optional column of the long frame: how the session took place (in_person, video, ...).
+MODALITY = "modality"
 
 #: Alliance columns that ``by_session`` makes (client-rated, practitioner-rated, their mean).
 ALLIANCE_COLUMNS = ("alliance_client", "alliance_practitioner", "alliance_mean")
@@ -59,7 +62,7 @@ def by_session(
     pandas.DataFrame
         ``unit``, ``client_id`` (the unit's first client, when present),
         ``practitioner_id``, ``session``, the outcome and alliance columns (NaN where
-        not rated), sorted by unit and session.
+        not rated), ``modality`` when the long frame has it, sorted by unit and session.
     """
     outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
     alliances = [alliance] if isinstance(alliance, str) else list(alliance)
@@ -100,6 +103,9 @@ def by_session(
     wide[ALLIANCE_COLUMNS[2]] = wide[list(ALLIANCE_COLUMNS[:2])].mean(
         axis=1, skipna=False
     )
+    if MODALITY in d.columns:
+        parts_m = d.dropna(subset=[MODALITY]).groupby(keys)[MODALITY].first()
+        wide = wide.join(parts_m, how="left")
     wide = wide.reset_index()
     meta_cols = [_P] + (
         [schema.CLIENT_ID]
@@ -113,7 +119,8 @@ def by_session(
     )
     wide = wide.merge(meta.reset_index(), on=unit, how="left")
     value_cols = [*outcomes, *ALLIANCE_COLUMNS]
-    wide = wide[[unit, *[c for c in meta_cols if c != _P], _P, _S, *value_cols]]
+    extra = [MODALITY] if MODALITY in wide.columns else []
+    wide = wide[[unit, *[c for c in meta_cols if c != _P], _P, _S, *value_cols, *extra]]
     wide = wide.sort_values([unit, _S], kind="stable", ignore_index=True)
     if center:
         for c in value_cols:
