@@ -88,10 +88,17 @@ def _measure(call):
     return out, dt, peak
 
 
-def _worst_rel(ours: pd.Series, theirs: pd.Series) -> float:
-    j = ours.index.intersection(theirs.index)
-    return float(
-        np.max(np.abs(ours[j] - theirs[j]) / np.maximum(np.abs(theirs[j]), 1e-8))
+def _compare(ours: pd.Series, theirs: pd.Series) -> str:
+    """Largest relative difference (and where), and the log-likelihood difference.
+
+    lme4 runs with its default optimiser settings here, so where the two differ the
+    log-likelihood says which optimum is better (positive: ours is higher).
+    """
+    j = ours.index.intersection(theirs.index).drop("logLik")
+    rel = np.abs(ours[j] - theirs[j]) / np.maximum(np.abs(theirs[j]), 1e-8)
+    return (
+        f"max rel. diff. vs lme4 {rel.max():.1e} ({rel.idxmax()}), logLik ours - lme4 "
+        f"{ours['logLik'] - theirs['logLik']:+.1e}"
     )
 
 
