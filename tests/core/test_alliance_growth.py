@@ -185,3 +185,49 @@ def test_one_practitioner_can_be_fitted_without_the_practitioner_term() -> None:
     fit = fit_growth(data, outcome="outcome", fixed=["alliance"], practitioner=None)
     assert fit.converged
     assert "practitioner_id" not in set(fit.variance_components["group"])
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_exact_gradient_matches_central_differences(reml: bool) -> None:
+    s = _stats(pd.read_csv(REF / "unbalanced.csv"), FIXED["unbalanced"])
+    theta = np.array([1.3, 0.2, 0.3, 0.7])
+    grad = _mixed.evaluate(s, theta, reml, gradient=True).gradient
+    h = 1e-5
+    for i in range(4):
+        e = np.eye(4)[i] * h
+        num = (
+            _mixed.evaluate(s, theta + e, reml).deviance
+            - _mixed.evaluate(s, theta - e, reml).deviance
+        ) / (2 * h)
+        assert grad[i] == pytest.approx(num, rel=1e-6)
+
+
+def test_a_fit_that_did_not_converge_says_so(monkeypatch) -> None:
+    import dataclasses
+
+    from harmonybridge.alliance import insights
+
+    data = pd.read_csv(REF / "balanced.csv")
+    fit = fit_growth(data, outcome="outcome", fixed=["alliance"])
+    bad = dataclasses.replace(fit, converged=False, message="no convergence: test")
+    assert "DID NOT CONVERGE" in bad.summary()
+    assert "DID NOT CONVERGE" not in fit.summary()
+    # the insights never pass a non-converged growth model on to be shown
+    monkeypatch.setattr(insights, "fit_growth", lambda *a, **k: bad)
+    long = pd.DataFrame(
+        {
+            "engagement_id": data["client_id"],
+            "client_id": data["client_id"],
+            "practitioner_id": data["practitioner_id"],
+            "session": data["session"],
+            "rater_role": "client",
+            "respondent_id": data["client_id"],
+            "instrument": "who5",
+            "subscale": "",
+            "score": data["outcome"],
+        }
+    )
+    alliance = long.assign(instrument="hb_checkin", score=data["alliance"])
+    res = insights.alliance_insights(pd.concat([long, alliance]), n_boot=0)
+    assert res.outcomes[0].growth is None
+    assert any("did not converge" in n for n in res.notes)
