@@ -221,3 +221,36 @@ def test_by_session_pivots_per_engagement_with_centring() -> None:
     assert e1["who5_between"].tolist() == [45.0, 45.0]
     with pytest.raises(DataValidationError, match="no scores for outcome"):
         by_session(long, outcome="phq9")
+
+
+def test_by_session_refuses_two_totals_for_one_respondent_and_session() -> None:
+    rows = [
+        _row("e1", "A", 1, "client", "who5", "", 40.0),
+        _row("e1", "A", 1, "client", "who5", "", 12.0),  # e.g. PHQ-9 filed as who5
+    ]
+    with pytest.raises(DataValidationError, match="mixed under one instrument"):
+        by_session(pd.DataFrame(rows), outcome="who5")
+
+
+def test_insights_with_one_practitioner_fit_without_that_level() -> None:
+    from harmonybridge.alliance.insights import alliance_insights
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for e in range(12):
+        for s in range(1, 7):
+            a = 4 + rng.normal(0, 0.4)
+            rows.append(_row(f"e{e}", "A", s, "client", "hb_checkin", "", a))
+            rows.append(
+                _row(
+                    f"e{e}", "A", s, "client", "who5", "", 40 + 2 * s + rng.normal(0, 4)
+                )
+            )
+    ins = alliance_insights(pd.DataFrame(rows), n_boot=0)
+    who5 = ins.outcomes[0]
+    assert who5.growth is not None
+    assert who5.growth.practitioner is None
+    assert any("one practitioner only" in n for n in ins.notes)
+    assert any(
+        "only 1 practitioner" in n for n in ins.notes
+    )  # the ICC says why it is absent

@@ -89,6 +89,15 @@ def by_session(
             f"(e.g. {prac[prac > 1].index[0]!r}); a unit must belong to one practitioner"
         )
     keys = [unit, _S]
+    who = [schema.RESPONDENT_ID] if schema.RESPONDENT_ID in d.columns else []
+    used = d[d[_I].isin([*outcomes, *alliances])]
+    dup = used.duplicated([unit, _S, _R, _I, *who], keep=False)
+    if dup.any():
+        first = used.loc[dup, [unit, _S, _I, *who]].iloc[0].to_dict()
+        raise DataValidationError(
+            f"several total scores for one respondent, session and instrument ({first}); "
+            "are several instruments or forms mixed under one instrument id?"
+        )
     parts = []
     for inst in outcomes:
         o = d[(d[_I] == inst) & (d[_R] == "client")]

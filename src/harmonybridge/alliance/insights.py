@@ -235,9 +235,18 @@ def _one_outcome(
         )
         res.association = a if a is not None else pd.DataFrame()
     step(f"{o}: growth model")
+    prac: str | None = schema.PRACTITIONER_ID
+    if res.n_practitioners == 1:
+        prac = None
+        notes.append(
+            f"{o}: one practitioner only, so there is no practitioner variance; the models "
+            "are fitted without the practitioner level."
+        )
     res.growth = attempt(
         f"{o} growth model",
-        lambda: fit_growth(wide, outcome=o, fixed=[ALLIANCE_COLUMNS[0]], client=unit),
+        lambda: fit_growth(
+            wide, outcome=o, fixed=[ALLIANCE_COLUMNS[0]], client=unit, practitioner=prac
+        ),
     )
     if res.growth is not None and not res.growth.converged:
         notes.append(
@@ -246,7 +255,8 @@ def _one_outcome(
         res.growth = None
     step(f"{o}: lagged model")
     res.lagged = attempt(
-        f"{o} lagged model", lambda: lagged_model(wide, outcome=o, unit=unit)
+        f"{o} lagged model",
+        lambda: lagged_model(wide, outcome=o, unit=unit, practitioner=prac),
     )
     if res.lagged is not None and not res.lagged.fit.converged:
         notes.append(
