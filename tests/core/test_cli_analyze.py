@@ -229,7 +229,7 @@ def practice_csv(tmp_path_factory):
         p.sessions[["engagement_id", "session", "modality"]],
         on=["engagement_id", "session"],
         how="left",
-    )
+    ).merge(p.engagements[["engagement_id", "service_line"]], on="engagement_id")
     path = tmp_path_factory.mktemp("alliance") / "practice.csv"
     long.to_csv(path, index=False)
     return path
@@ -249,6 +249,8 @@ def test_cli_report_shows_the_alliance_analyses_with_the_core_numbers(
     assert "Flückiger et al. (2018)" in html
     assert "not proof that the alliance caused" in html
     assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert '<td class="t">service_line</td>' in html  # reliable change per service line
+    assert "Alliance by session modality" in html
     # the growth model printed is the one the core fits on the same file
     long = pd.read_csv(practice_csv, dtype={"subscale": str}, keep_default_na=True)
     long["subscale"] = long["subscale"].fillna("")

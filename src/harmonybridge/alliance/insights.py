@@ -285,7 +285,15 @@ def _one_outcome(
         ),
         (
             "reliable change",
-            lambda: reliable_change_summary(long, instrument=o),
+            lambda: reliable_change_summary(
+                long,
+                instrument=o,
+                service_line=(
+                    long.groupby(unit)["service_line"].first()
+                    if "service_line" in long.columns
+                    else None
+                ),
+            ),
             "reliable_change",
         ),
     ):
