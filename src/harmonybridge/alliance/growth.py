@@ -200,18 +200,18 @@ def fit_growth(
                 "practitioner variance to estimate; fit with practitioner=None for the "
                 "client-level model"
             )
-        per_client = pd.Series(p_codes).groupby(c_codes).nunique()
-        crossed = per_client[per_client > 1]
-        if len(crossed):
-            names = [str(c_levels[i]) for i in crossed.index[:5]]
+        prac_of_client = np.zeros(n_clients, dtype=np.int64)
+        prac_of_client[c_codes] = p_codes
+        mismatch = prac_of_client[c_codes] != p_codes
+        if mismatch.any():
+            crossed = np.unique(c_codes[mismatch])
+            names = [str(c_levels[i]) for i in crossed[:5]]
             raise DataValidationError(
                 f"growth model: {len(crossed)} client(s) seen by more than one practitioner "
                 f"(e.g. {names}); this model needs clients nested in practitioners. Use "
                 "the engagement as the unit (client='engagement_id') if each engagement "
                 "has one practitioner"
             )
-        prac_of_client = np.zeros(n_clients, dtype=np.int64)
-        prac_of_client[c_codes] = p_codes
     else:
         p_levels = pd.Index(["all"])
         n_prac = 1
