@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.alliance.dyadic import alliance_norms, dyadic_discrepancy
 from harmonybridge.alliance.frames import ALLIANCE_COLUMNS, MODALITY, by_session
 from harmonybridge.alliance.growth import GrowthFit, fit_growth
 from harmonybridge.alliance.outcomes import (
@@ -183,8 +184,16 @@ def alliance_insights(
     a_icc = None
     modality = pd.DataFrame()
     if wide_any is not None:
+        forms = long[long[schema.INSTRUMENT].isin(alliance_forms)]
+        # The file is its own reference set here: each rater role standardised against
+        # its own mean and SD in this file (a research file has no "history before it").
+        disc = attempt(
+            "standardised discrepancy",
+            lambda: dyadic_discrepancy(forms, norms=alliance_norms(forms)),
+        )
         agree = attempt(
-            "client–practitioner agreement", lambda: agreement(wide_any, unit=unit)
+            "client–practitioner agreement",
+            lambda: agreement(wide_any, unit=unit, discrepancy=disc),
         )
         step("alliance: practitioner share of variance")
         a_icc = attempt(

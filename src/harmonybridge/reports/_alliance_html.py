@@ -197,6 +197,9 @@ def alliance_section(ins: AllianceInsights) -> str:
                 ],
                 "Client vs practitioner alliance ratings of the same sessions",
             )
+            + '<p class="note">The standardised discrepancy (client z − practitioner z) '
+            "uses this file's own mean and SD per rater role; negative: the client rates "
+            "the alliance weaker than the practitioner does.</p>"
         )
     parts.append(
         _icc("Practitioner share of client-rated alliance variance", ins.alliance_icc)
