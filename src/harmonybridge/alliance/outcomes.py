@@ -185,9 +185,19 @@ def lagged_frame(
         d = d.assign(alliance_within=d[alliance] - trend)
     else:
         d = d.assign(alliance_within=d[alliance] - d["alliance_between"])
-    nxt = d[[unit, _S, outcome]].assign(**{_S: d[_S] - 1})
-    nxt = nxt.rename(columns={outcome: "outcome_next"})
-    pairs = d.merge(nxt, on=[unit, _S], how="inner")
+    # d is sorted by unit and session: the next row is session t+1 of the same unit or
+    # there is no pair (a shift, not a merge: one pass over the rows)
+    u = d[unit].to_numpy()
+    s = d[_S].to_numpy(float)
+    same = np.zeros(len(d), dtype=bool)
+    same[:-1] = (u[1:] == u[:-1]) & (s[1:] == s[:-1] + 1)
+    if len(d) > 1 and np.any((u[1:] == u[:-1]) & (s[1:] == s[:-1])):
+        raise DataValidationError(
+            f"lagged model: a {unit} has the same session twice; use by_session() first"
+        )
+    y_next = np.full(len(d), np.nan)
+    y_next[:-1] = d[outcome].to_numpy(float)[1:]
+    pairs = d.assign(outcome_next=np.where(same, y_next, np.nan))[same]
     pairs = pairs.rename(columns={outcome: "outcome"})
     cols = [
         unit,
