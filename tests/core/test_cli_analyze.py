@@ -251,6 +251,7 @@ def test_cli_report_shows_the_alliance_analyses_with_the_core_numbers(
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert '<td class="t">service_line</td>' in html  # reliable change per service line
     assert "Alliance by session modality" in html
+    assert "mean_standardised_discrepancy" in html  # dyadic_discrepancy, summarised
     # the growth model printed is the one the core fits on the same file
     long = pd.read_csv(practice_csv, dtype={"subscale": str}, keep_default_na=True)
     long["subscale"] = long["subscale"].fillna("")
