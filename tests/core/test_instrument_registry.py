@@ -136,7 +136,7 @@ def test_loinc_codes_for_phq9_and_gad7():
 
 def test_mem_values_stay_unverified():
     assert get("phq9").reliability.verified is False  # alpha .89 [MEM]
-    assert get("swls").sd.verified is False  # SD 6.43 [MEM]
+    assert get("swls").sd is None  # no SD from a clinical sample (issue 11)
     assert get("who5").rc_value.value == 10
     assert get("who5").rc_value.verified
 

@@ -184,6 +184,31 @@ class ScoreRule:
     multiplier: float = 1.0
     offset: float = 0.0
     count_missing: bool = True
+    #: Provenance of the missing-item rule ("published: source" or "project choice:
+    #: reason"), reported with every prorated score.
+    prorating: str = ""
+
+
+@dataclass(frozen=True)
+class InfoFlag:
+    """An information flag on a score, e.g. WHO-5 "any item 0 or 1" (not an alert)."""
+
+    key: str
+    items: tuple[int, ...]
+    op: str
+    value: float
+    text: str
+    source: str
+
+    def fires(self, values: Mapping[int, float | None]) -> bool:
+        """Return whether any of the flag's items (answered) meets ``op value``."""
+        return any(
+            v is not None
+            and not (isinstance(v, float) and math.isnan(v))
+            and _OPS[self.op](v, self.value)
+            for n in self.items
+            if (v := values.get(n)) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,10 @@ class ScoreResult:
     safety: tuple[SafetyRule, ...]
     reason: str | None = None
     derived: Mapping[str, float | None] = field(default_factory=dict)
+    #: Keys of the information flags that fired (e.g. ``who5_item_0_or_1``).
+    flags: tuple[str, ...] = ()
+    #: For a prorated score: the missing-item rule used and its provenance.
+    prorating: str | None = None
 
     @property
     def has_safety_flag(self) -> bool:
@@ -234,6 +263,7 @@ class Instrument:
     reliability: Norm | None = None
     rc_value: Norm | None = None
     safety_items: tuple[SafetyRule, ...] = ()
+    info_flags: tuple[InfoFlag, ...] = ()
     derived_items: Mapping[str, int] = field(default_factory=dict)
     loinc_panel: Code | None = None
     loinc_total: Code | None = None
