@@ -50,7 +50,7 @@ _DEFAULTS: dict[str, object] = {
     "min_abs_drop": 0.25,
 }
 _BASELINES = ("rolling_mean", "person_mean_excl_t", "previous_session")
-_SD_SOURCES = ("within", "pooled", "max", "sem")
+_SD_SOURCES = ("within", "pooled", "max", "sem", "within_else_pooled")
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "rater",
@@ -160,6 +160,7 @@ def detect_ruptures(
     min_history: int = 3,
     sd_source: str | None = None,
     reference_sd: float | Mapping[object, float] | pd.DataFrame | None = None,
+    min_sd_history: int = 5,
     k_sd: float | None = None,
     min_abs_drop: float | None = None,
     rci_alpha: float = 0.05,
@@ -208,11 +209,16 @@ def detect_ruptures(
         ``within`` the series' own SD (prior sessions, or all other sessions
         retrospectively), ``pooled`` the reference SD, ``max`` (default) the
         stricter of both (Gumz et al. 2012), ``sem`` the reliable-change
-        criterion ``z·√2·SEM`` with ``SEM = sd_between·√(1 − reliability)``.
+        criterion ``z·√2·SEM`` with ``SEM = sd_between·√(1 − reliability)``,
+        ``within_else_pooled`` (the alert rules) the series' own SD once it has
+        ``min_sd_history`` earlier observed sessions, else the reference SD.
     reference_sd : float, mapping or DataFrame, optional
         Pooled within-person SD of a reference set fixed in advance: a number,
         ``{rater role: sd}``, or a reference frame passed to
         :func:`pooled_within_sd` (by rater). Never computed from ``data``.
+    min_sd_history : int
+        Earlier observed sessions needed before ``within_else_pooled`` uses the
+        series' own SD (5).
     k_sd : float
         Drop threshold in SD units (2.0; 1.0 for ``strauss2006``).
     min_abs_drop : float, optional
@@ -318,6 +324,7 @@ def detect_ruptures(
         repair_tolerance=repair_tolerance,
         self_report_tension_min=self_report_tension_min,
         self_report_resolved_min=self_report_resolved_min,
+        min_sd_history=min_sd_history,
     )
     _check_options(
         p, min_history, baseline_k, min_abs_drop, extended_window, repair_window

@@ -57,6 +57,7 @@ from harmonybridge.instruments._model import (
     SafetyRule,
     ScoreResult,
     ScoreRule,
+    total_step,
 )
 from harmonybridge.instruments._scoring import score_answers
 from harmonybridge.instruments._wording import Wording, load_wording
@@ -84,4 +85,5 @@ __all__ = [
     "score_answers",
     "score_frame",
     "short_title",
+    "total_step",
 ]

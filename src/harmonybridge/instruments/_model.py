@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import operator
 from collections.abc import Mapping
@@ -347,3 +348,23 @@ class Instrument:
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with ``changes`` applied (dataclasses.replace)."""
         return dataclasses.replace(self, **changes)
+
+
+def total_step(inst: Instrument) -> float:
+    """The smallest possible change of the instrument's total: one response step.
+
+    One step of an item (the smallest gap between the item's response values),
+    divided by the number of items for a mean score, times the multiplier. The
+    3-item check-in (1-5, mean) moves in steps of 1/3, the 12-item WAI-SR in 1/12.
+    """
+    rule = inst.total
+    if rule.method == "none" or not rule.items:
+        raise DataValidationError(f"instrument {inst.id!r} has no total score")
+    steps = []
+    for n in rule.items:
+        values = sorted(inst.scales[inst.item(n).scale].values)
+        steps.append(min(b - a for a, b in itertools.pairwise(values)))
+    step = float(min(steps))
+    if rule.method == "mean":
+        step /= len(rule.items)
+    return step * abs(rule.multiplier)
