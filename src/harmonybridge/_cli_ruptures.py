@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
     """Add ``ruptures`` to the ``harmonybridge`` parser."""
     p = subparsers.add_parser(
         "ruptures",
-        help="alliance rupture-repair events (psychometrics §2.3.2)",
+        help="alliance rupture-repair events (Stiles et al. 2004; Gumz et al. 2012)",
         description="Detect alliance ruptures and their repair in session-by-session alliance "
         "scores (client and practitioner streams separately; self-reported rupture items as "
         "their own source) and write one row per event as CSV.",

@@ -1,4 +1,4 @@
-"""Reliable and clinically significant change (Jacobson & Truax 1991; psychometrics §2.1)."""
+"""Reliable and clinically significant change (Jacobson & Truax 1991; docs/references.md)."""
 
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ def _pairs(pairs, ids=None):
 @pytest.mark.parametrize(
     ("sd", "rel", "se", "sdiff", "rc", "tol"),
     [
-        # suddengains::define_crit1_cutoff, psychometrics §2.1 reference test:
+        # suddengains::define_crit1_cutoff (R suddengains 0.7.2) reference values:
         # SD of sgdata$bdi_s0 = 6.396073, r = .931 -> SE 1.680111, S_diff 2.376036, 1.96*S_diff 4.65703
         (6.396073, 0.931, 1.680111, 2.376036, 4.65703, 5e-6),
         # same function, SD 10.5, r .961 -> 2.073584, 2.93249, 5.747681
         (10.5, 0.961, 2.073584, 2.93249, 5.747681, 5e-6),
-        # SWLS worked example (psychometrics §1.9; Diener et al. 1985 SD 6.43, retest .82):
+        # SWLS worked example (Diener et al. 1985 SD 6.43, retest .82):
         # SE = 6.43*sqrt(.18) = 2.728, S_diff = 3.858, reliable change >= 7.56
         (6.43, 0.82, 2.728, 3.858, 7.56, 5e-3),
     ],
@@ -60,7 +60,7 @@ def test_s_diff_matches_define_crit1_cutoff(sd, rel, se, sdiff, rc, tol):
 
 
 def test_swls_worked_rci_example():
-    # SWLS (higher is better), S_diff = 3.858 (§1.9). A client moving 15 -> 23 changes by 8
+    # SWLS (higher is better), S_diff = 3.858 (Diener et al. 1985). A client moving 15 -> 23 changes by 8
     # points: RCI = 8 / 3.858 = 2.074 > 1.96 -> reliable improvement; 15 -> 22 (7 < 7.56
     # points): RCI = 1.814 -> unchanged. Cut-off 20 (hand-chosen): 15 is clinical, 23 functional.
     data = _pairs([(15, 23), (15, 22)])
@@ -86,7 +86,10 @@ LOWER_CASES = [
     ((12.0, 15.0), "deteriorated"),  # RCI +3, clinical before and after: not harmed
     ((5.0, 15.0), "harmed"),  # RCI +10, functional (5) -> clinical (15)
     ((5.0, 2.0), "improved"),  # reliable, but never clinical: not recovered
-    ((20.0, 10.0), "improved"),  # post exactly on the cut-off is not functional (§2.1)
+    (
+        (20.0, 10.0),
+        "improved",
+    ),  # post exactly on the cut-off is not functional (clinicalsignificance convention)
     (
         (10.0, 15.0),
         "harmed",
@@ -369,7 +372,7 @@ def test_real_phq9_definition_if_available():
     inst = get("phq9")
     if inst.rc_value is None or inst.cutoff is None:
         pytest.skip("phq9 definition has no rc_value/cut-off")
-    # PHQ-9 (§1.11, NHS Talking Therapies): reliable change = 6 points, caseness >= 10.
+    # PHQ-9 (NHS Talking Therapies Manual): reliable change = 6 points, caseness >= 10.
     assert inst.rc_value.value == 6
     assert (inst.cutoff.value, inst.cutoff.clinical_when) == (10, "at_or_above")
     # 15 -> 9: drop 6 (inclusive), clinical -> not clinical: recovered
@@ -387,7 +390,7 @@ def test_real_swls_definition_gives_the_worked_example():
     inst = get("swls")
     if inst.sd is None or inst.reliability is None:
         pytest.skip("swls definition has no SD/reliability")
-    # Diener et al. 1985: SD 6.43, retest .82 -> S_diff 3.858 (§1.9). SWLS has no clinical
+    # Diener et al. 1985: SD 6.43, retest .82 -> S_diff 3.858 by hand. SWLS has no clinical
     # cut-off, so nobody can be recovered/harmed (warned); 15 -> 23 (8 >= 7.56) is improved.
     with pytest.warns(HarmonyBridgeWarning, match="no clinical cut-off"):
         out = reliable_change(_pairs([(15.0, 23.0), (23.0, 15.0)]), instrument="swls")

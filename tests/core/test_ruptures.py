@@ -1,4 +1,4 @@
-"""Hand-worked tests of rupture–repair detection (psychometrics.md §2.3.2)."""
+"""Hand-worked tests of rupture–repair detection (Stiles et al. 2004; Strauss et al. 2006; Gumz et al. 2012)."""
 
 from __future__ import annotations
 

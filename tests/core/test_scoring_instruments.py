@@ -374,7 +374,7 @@ def test_goal_progress_is_mean_of_rated_goals(answers, expected):
 
 @pytest.mark.parametrize("instrument", ids())
 def test_shipped_instruments_have_no_reverse_keyed_items(instrument):
-    # psychometrics §1: PHQ-9, GAD-7, WHO-5, SWLS, FS, WAI-SR (MEM) have none; ours neither
+    # docs/references.md: PHQ-9, GAD-7, WHO-5, SWLS, FS, WAI-SR (MEM) have none; ours neither
     assert not any(it.reverse for it in get(instrument).items)
 
 

@@ -1,4 +1,4 @@
-"""Property test: the vectorised engines equal a plain loop written from the rule text (§2.2.2)."""
+"""Property test: the vectorised engines equal a plain loop written from the rule text (Tang & DeRubeis 1999)."""
 
 from __future__ import annotations
 

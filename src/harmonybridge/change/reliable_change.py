@@ -239,7 +239,7 @@ def reliable_change(
         reliable when ``|post - pre| >= rc_value`` (inclusive); otherwise when ``|RCI| > z``
         (strict, as Jacobson & Truax).
     cutoff : float, optional
-        Clinical cut-off (a, b or c of §2.1). Given as a number, a score exactly on it is
+        Clinical cut-off (a, b or c of Jacobson & Truax 1991). Given as a number, a score exactly on it is
         neither clinical nor functional (``clinicalsignificance``'s convention); taken from the
         instrument, the instrument's ``clinical_when`` decides which side the cut-off is on.
     higher_is_better : bool, optional

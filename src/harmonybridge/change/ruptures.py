@@ -445,7 +445,7 @@ def rupture_summary(
     id: str | Sequence[str] = schema.SERIES_KEY,
     rater: str | None = schema.RATER_ROLE,
 ) -> pd.DataFrame:
-    """Summarise rupture events per series, rater and source (§2.3.2 step 6).
+    """Summarise rupture events per series, rater and source (counts, repair rate, depth).
 
     Parameters
     ----------

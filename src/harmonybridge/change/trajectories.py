@@ -199,7 +199,7 @@ def fit_trajectories(
         Required when ``instrument`` is not given.
     min_clients : int
         Below this many series with an intake and a later score, no curves are
-        fitted and the rational rules are used (300, §2.4.2).
+        fitted and the rational rules are used (300; project choice for a stable mixed model, see docs/alert-rules.md).
     fitted_on : str or date, optional
         Provenance date (default today, UTC).
 
@@ -544,7 +544,7 @@ def calibrate_bands(
 
     References
     ----------
-    psychometrics.md §2.4.2 (calibration before clinical use); Lambert et al.
+    Calibration before clinical use (docs/references.md); Lambert et al.
     (2002), see :func:`classify_progress`. Reference test:
     ``tests/core/test_trajectories.py::test_calibrate_bands_by_hand``.
     """

@@ -35,7 +35,7 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Licence:
-    """Licence class (psychometrics §0.7), terms in words, and where they come from."""
+    """Licence class (A-D, ADR 0005), terms in words, and where they come from."""
 
     cls: str
     terms: str

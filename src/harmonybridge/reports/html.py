@@ -155,7 +155,7 @@ def analyze_scores(
         Fit expected-response curves per outcome instrument on the file
         (:func:`harmonybridge.change.fit_trajectories`) and draw their bands.
     min_clients : int
-        Series with follow-up needed before curves are fitted (300, §2.4.2).
+        Series with follow-up needed before curves are fitted (300; project choice for a stable mixed model, see docs/alert-rules.md).
 
     Returns
     -------
