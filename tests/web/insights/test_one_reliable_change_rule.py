@@ -36,6 +36,17 @@ CASES = [
     ("who5", 40.0, 52.0, "recovered"),  # +12, 40 < 52 -> 52 not below 52
     ("who5", 60.0, 50.0, "harmed"),  # -10 (inclusive)
     ("who5", 60.0, 52.0, "unchanged"),  # -8
+    # computed criterion (no published value): SD 5, reliability .875 -> S_diff =
+    # 5 * sqrt(2 * .125) = 2.5 exactly; reliable when |change| / 2.5 > 1.96 (strict,
+    # Jacobson & Truax 1991), i.e. |change| > 4.9
+    (
+        "phq9_computed",
+        15.0,
+        10.0,
+        "recovered",
+    ),  # rci -2.0, 15 clinical -> 10 not (> 10)
+    ("phq9_computed", 15.0, 10.2, "unchanged"),  # rci -1.92
+    ("phq9_computed", 9.0, 14.0, "harmed"),  # rci +2.0, functional -> clinical
 ]
 
 
@@ -71,6 +82,28 @@ def _worse(c):
     return "worse" if c in ("deteriorated", "harmed") else c
 
 
+@pytest.fixture
+def computed_instrument(monkeypatch):
+    """A PHQ-9 twin without a published value, with SD 5 and reliability .875."""
+    import dataclasses
+
+    from harmonybridge import instruments
+    from harmonybridge.instruments import Cutoff, Norm
+    from harmonybridge.instruments._loader import _registry
+
+    phq9 = instruments.get("phq9")
+    twin = dataclasses.replace(
+        phq9,
+        id="phq9_computed",
+        rc_value=None,
+        sd=Norm(5.0, "test", sample="clinical test sample", n=100),
+        reliability=Norm(0.875, "test"),
+        cutoff=Cutoff(10.0, "above", "test"),
+    )
+    monkeypatch.setitem(_registry(), "phq9_computed", twin)
+
+
+@pytest.mark.usefixtures("computed_instrument")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]:g}-{c[2]:g}")
 def test_same_category_everywhere(case):
     inst, _pre, _post, expected = case
@@ -93,7 +126,9 @@ def test_same_category_everywhere(case):
                 "converged": True,
                 "fitted_on": "test",
                 "instrument": inst,
-                "rc_value": {"phq9": 6.0, "gad7": 4.0, "who5": 10.0}[inst],
+                "rc_value": {"phq9": 6.0, "gad7": 4.0, "who5": 10.0}.get(inst),
+                "sd": 5.0 if inst == "phq9_computed" else None,
+                "reliability": 0.875 if inst == "phq9_computed" else None,
             }
         )
         progress = classify_progress(data, fit)
@@ -119,6 +154,7 @@ def test_same_category_everywhere(case):
             "unchanged": "unchanged",
         }[expected]
     )
-    assert np.isnan(
-        core["rci"].iloc[0]
-    )  # the published value governs: no second verdict
+    if inst == "phq9_computed":
+        assert core["s_diff"].iloc[0] == pytest.approx(2.5)
+    else:
+        assert np.isnan(core["rci"].iloc[0])  # published value governs: no 2nd verdict
