@@ -129,6 +129,7 @@ def test_admin_sees_calibration_and_accepts_the_curves(client, history, practiti
     page = client.get(reverse("insights:curves")).content.decode()
     assert "share of all clients flagged" in page
     assert "Not accepted: the not-on-track alert uses the rational rule." in page
+    assert "no reliable-change criterion" not in page  # PHQ-9 has its published value
     assert client.post(url).status_code == 302
     saved.refresh_from_db()
     assert saved.accepted_by == admin

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from harmonybridge import instruments
+from harmonybridge.change import change_criterion
 from harmonybridge.web import audit
 from harmonybridge.web.insights.curves import accept_curves
 from harmonybridge.web.insights.models import CurveSet
@@ -21,7 +23,11 @@ from harmonybridge.web.practice.scoping import require_practice_admin
 def curve_list(request: PractitionerRequest) -> HttpResponse:
     require_practice_admin(request.user)
     audit.record(request.user, "curves.view", None, request=request)
-    curve_sets = CurveSet.objects.filter(practice=request.user.practice)
+    curve_sets = list(CurveSet.objects.filter(practice=request.user.practice))
+    for cs in curve_sets:
+        cs.title = instruments.short_title(cs.instrument)  # type: ignore[attr-defined]
+        # without a reliable-change criterion, deterioration cannot be judged
+        cs.judged = change_criterion(cs.instrument) is not None  # type: ignore[attr-defined]
     return render(request, "insights/curves.html", {"curve_sets": curve_sets})
 
 
