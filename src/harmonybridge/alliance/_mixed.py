@@ -117,16 +117,6 @@ class Evaluation:
     gradient: np.ndarray | None = None
 
 
-def _inv2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    det = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
-    inv = np.empty_like(a)
-    inv[:, 0, 0] = a[:, 1, 1] / det
-    inv[:, 1, 1] = a[:, 0, 0] / det
-    inv[:, 0, 1] = -a[:, 0, 1] / det
-    inv[:, 1, 0] = -a[:, 1, 0] / det
-    return inv, det
-
-
 def _lam(theta: np.ndarray) -> np.ndarray:
     return np.array([[theta[0], 0.0], [theta[1], theta[2]]])
 
@@ -344,7 +334,7 @@ def optimise(
     """Minimise the profiled deviance over θ (θ1, θ3, θ4 ≥ 0, as lme4 bounds them).
 
     L-BFGS-B from lme4's start (1, 0, 1, 1) with the exact gradient, then projected
-    Newton steps (Hessian from central differences of the exact gradient) that locate the
+    Newton steps (Hessian from forward differences of the exact gradient) that locate the
     optimum to ~1e-10 in θ.  ``free`` selects the optimised θ components (the others
     stay 0: ``(0, 3)`` is the random-intercept-only model); ``start`` replaces lme4's
     starting θ (a warm start for bootstrap refits).  Converged means lme4's own
@@ -353,7 +343,7 @@ def optimise(
     and a message.
     """
     # Every BLAS call here is tiny (4×4 matrices, or k×n products with k ≤ ~10): with
-    # several BLAS threads the thread start-up costs ~100× the work on a busy machine.
+    # several BLAS threads the thread start-up costs ~8× the work on a busy machine.
     with threadpool_limits(limits=1, user_api="blas"):
         return _optimise(s, reml, free, start, max_iter)
 
