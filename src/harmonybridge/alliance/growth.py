@@ -29,8 +29,13 @@ MIN_PRACTITIONERS = 2
 class GrowthFit:
     """Result of :func:`fit_growth` (numbers as lme4 reports them).
 
-    ``loglik`` is the REML log-likelihood when ``reml`` (lme4's ``logLik``), else the ML
-    log-likelihood; ``deviance`` is lme4's ``REMLcrit`` or ``deviance`` respectively.
+    ``fixed_effects``: ``term`` (``Intercept``, the fixed columns, the slope column),
+    ``estimate``, ``std_error``.  ``variance_components``: ``group`` (the client or
+    practitioner column's name, or ``Residual``), ``name`` (``Intercept``, the slope column,
+    ``Intercept:<slope>`` for the covariance, whose value is in ``variance``; empty for the
+    residual), ``variance``.  ``loglik`` is the REML log-likelihood when ``reml`` (lme4's
+    ``logLik``), else the ML log-likelihood; ``deviance`` is lme4's ``REMLcrit`` or
+    ``deviance`` respectively.  ``theta`` is lme4's ``getME(fit, "theta")``.
     """
 
     outcome: str
