@@ -172,6 +172,8 @@ def test_clients_seen_by_two_practitioners_are_refused() -> None:
         (lambda d: d.drop(columns=["alliance"]), "not in the data"),
         (lambda d: d.assign(alliance="high"), "must be numeric"),
         (lambda d: d.assign(alliance=1.0), "collinear"),
+        # one session per client: lme4 says "number of observations <= number of random effects"
+        (lambda d: d[d["session"] == 1], "cannot be told apart"),
     ],
 )
 def test_bad_input_is_named(change, message: str) -> None:

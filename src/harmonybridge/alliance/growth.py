@@ -221,6 +221,13 @@ def fit_growth(
         p_levels = pd.Index(["all"])
         n_prac = 1
         prac_of_client = np.zeros(n_clients, dtype=np.int64)
+    if len(y) <= 2 * n_clients:
+        # lme4 refuses the same: "number of observations <= number of random effects"
+        raise DataValidationError(
+            f"growth model: {len(y)} observations for {n_clients} clients, but a random "
+            f"intercept and slope per client need more than {2 * n_clients} (clients need "
+            "several sessions each); the variances cannot be told apart"
+        )
     t = d[slope].to_numpy(float)
     X = np.column_stack([np.ones(len(y)), *(d[c].to_numpy(float) for c in terms)])
     if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
