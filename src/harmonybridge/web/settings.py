@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge.web.accounts.clientaddress import parse_networks
 from harmonybridge.web.envconf import (
     MODES,
     env_bool,
@@ -198,6 +199,12 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# allauth refuses two-factor set-up while an email address is unverified, to stop a
+# stranger who signs up with someone else's address from locking its owner out. There
+# is no sign-up here: every account is made by the practice admin (or create_practice),
+# who vouches for the address, so a new colleague can set up TOTP at first sign-in
+# without working mail (issue 9, fault 7).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = "HarmonyBridge"
 MFA_ADAPTER = (
     "harmonybridge.web.accounts.adapters.MFAAdapter"  # secrets encrypted at rest
@@ -213,6 +220,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("HB_AXES_ENABLED", True)
+
+# --- The client's address behind a reverse proxy ------------------------------------
+# One setting: the peers whose X-Forwarded-For is believed (the TLS proxy of
+# docs/deployment.md, usually 127.0.0.1). The lockout, allauth's rate limits and the
+# audit log all take the address from accounts.clientaddress.client_address; the
+# shipped gunicorn configuration trusts X-Forwarded-Proto from the same peers.
+HB_TRUSTED_PROXIES = env_list("HB_TRUSTED_PROXIES")
+parse_networks(HB_TRUSTED_PROXIES)  # a typo stops startup with a clear message
+AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.accounts.clientaddress.client_address"
 
 # --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
 # A database table (created by the ops app's migration) rather than per-process memory:

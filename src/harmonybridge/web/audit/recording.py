@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harmonybridge.web.accounts.clientaddress import client_address
 from harmonybridge.web.audit.models import AuditEvent
 
 _SAFE_DETAIL = (str, int, float, bool, type(None))
@@ -36,7 +37,7 @@ def record(
     is_staff_actor = actor is not None and getattr(actor, "is_authenticated", False)
     ip = None
     if is_staff_actor and request is not None:
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_address(request)
     practice_id = (
         getattr(actor, "practice_id", None)
         if is_staff_actor
@@ -57,7 +58,7 @@ def record(
 
 def record_login_failure(user: Any, request: Any) -> AuditEvent:
     """Append a failed sign-in: the account when it exists, and the address it came from."""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_address(request) if request is not None else None
     return AuditEvent.objects.create(
         actor=user,
         actor_label=user.get_username() if user is not None else "unknown account",
