@@ -14,7 +14,7 @@ What matters for security (see docs/security.md):
 * ``forwarded_allow_ips`` is the same list as the app's ``HB_TRUSTED_PROXIES``: one
   setting says which peer is the reverse proxy (for ``X-Forwarded-Proto`` here, for
   the client address in the app).
-* No access log: check-in links carry a token in the path.
+* No access log: check-in links carry a token in the path. No control socket.
 
 Only the listen address and the number of workers are read from the environment.
 This module must not import Django (gunicorn reads it before loading the app).
@@ -34,3 +34,6 @@ forwarder_headers = ""
 header_map = "drop"
 forwarded_allow_ips = os.environ.get("HB_TRUSTED_PROXIES", "")
 accesslog = None
+# No runtime control socket (gunicorn 25+ opens one under $HOME by default): nothing
+# should manage the app but systemd, and several instances would share the path.
+control_socket_disable = True

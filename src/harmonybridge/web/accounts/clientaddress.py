@@ -22,7 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(values: Iterable[str], name: str = "HB_TRUSTED_PROXIES") -> list[Network]:
+def parse_networks(
+    values: Iterable[str], name: str = "HB_TRUSTED_PROXIES"
+) -> list[Network]:
     """``["127.0.0.1", "10.0.0.0/8"]`` -> networks; a clear error for anything else."""
     out: list[Network] = []
     for value in values:
