@@ -234,9 +234,11 @@ AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.accounts.clientaddress.client_addre
 # A database table (created by the ops app's migration) rather than per-process memory:
 # with several gunicorn workers a per-process cache would split login rate limits and
 # keep each worker's dashboard cache cold; no Redis is required (stack.md).
+# Every value is encrypted with HB_FIELD_KEYS before it is stored (ops/cache.py): the
+# panels hold names, goals and scores. `manage backup` leaves the table out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "harmonybridge.web.ops.cache.EncryptedDatabaseCache",
         "LOCATION": "hb_cache",
     }
 }
