@@ -49,6 +49,14 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def env_secret_list(name: str) -> list[str]:
+    """A comma-separated list from NAME or from the file NAME_FILE, read the same way.
+
+    A key file may hold ``NEW,OLD`` on one line or one key per line."""
+    raw = env_secret(name)
+    return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+
+
 def read_or_create_secret(path: Path, make: object) -> str:
     """Return a generated secret kept in ``path`` (demo mode only), creating it once."""
     if path.exists():

@@ -23,6 +23,7 @@ from harmonybridge.web.envconf import (
     env_int,
     env_list,
     env_secret,
+    env_secret_list,
     env_str,
     read_or_create_secret,
 )
@@ -52,9 +53,9 @@ if not SECRET_KEY:
 
 # Field-encryption keys (Fernet, comma-separated, newest first). Rotation: put the
 # new key first, run `harmonybridge manage rotate_field_keys`, then drop the old one.
-HB_FIELD_KEYS = env_list("HB_FIELD_KEYS") or (
-    [env_secret("HB_FIELD_KEYS")] if env_secret("HB_FIELD_KEYS") else []
-)
+# HB_FIELD_KEYS and HB_FIELD_KEYS_FILE are parsed alike (a file used to be read as
+# one key, so "NEW,OLD" broke every decrypt); `check --deploy` decrypts a known value.
+HB_FIELD_KEYS = env_secret_list("HB_FIELD_KEYS")
 if not HB_FIELD_KEYS:
     if PRODUCTION:
         raise ImproperlyConfigured(
