@@ -67,3 +67,14 @@ def read_or_create_secret(path: Path, make: object) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value)
     return str(value)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty owner-only (0600) file at ``path`` unless something is there."""
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process made it first

@@ -24,6 +24,7 @@ from harmonybridge.web.envconf import (
     env_list,
     env_secret,
     env_secret_list,
+    create_private_file,
     env_str,
     read_or_create_secret,
 )
@@ -163,6 +164,10 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Created owner-only (0600) like the key files, before SQLite makes it 0644;
+    # SQLite gives its -wal and -shm files the database file's mode.
+    create_private_file(Path(DATABASES["default"]["NAME"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication --------------------------------------------------
@@ -365,7 +370,16 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("HB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (demo mode) carry the path, tokens included:
+        # Django's default gives this logger its own unfiltered handler.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
 
 SILENCED_SYSTEM_CHECKS: list[str] = []

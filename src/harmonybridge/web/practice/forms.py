@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.errors import DataValidationError
@@ -254,6 +255,24 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "role"]  # noqa: RUF012
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if password:
+            # The same validators as a password change (length, common passwords,
+            # all digits, too like the name or address); issue 9, fault 10.
+            candidate = User(
+                username=data.get("username", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                validate_password(password, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)
