@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from harmonybridge.web.accounts.clientaddress import parse_networks
 from harmonybridge.web.envconf import (
     MODES,
+    create_private_file,
     env_bool,
     env_int,
     env_list,
     env_secret,
     env_secret_list,
-    create_private_file,
     env_str,
     read_or_create_secret,
 )
