@@ -104,7 +104,7 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     if checkin is None:
         return _invalid(request)
     request.session.cycle_key()
-    request.session[tokens.SESSION_KEY] = checkin.pk
+    tokens.remember(request.session, checkin)
     with transaction.atomic():
         if checkin.opened_at is None:
             checkin.opened_at = timezone.now()
