@@ -231,6 +231,7 @@ def test_erasure_leaves_no_personal_data_in_any_table():
     # The code survives only in the audit log (the tombstone and earlier events).
     assert set(_rows_containing(code)) <= {
         "audit_auditevent.client_code",
+        "audit_auditevent.client_codes",
         "audit_auditevent.detail",
     }
     # Respondent keys ("c<id>") and codes are gone from every respondent column.

@@ -40,7 +40,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if data["actor"]:
             events = events.filter(actor_label=data["actor"])
         if data["client_code"]:
-            events = events.filter(client_code=data["client_code"])
+            events = events.about_client(data["client_code"])
         if data["date_from"]:
             events = events.filter(created_at__gte=_day_start(data["date_from"]))
         if data["date_to"]:
@@ -93,6 +93,7 @@ def _csv(events: object) -> HttpResponse:
             "object_type",
             "object_id",
             "client_code",
+            "clients_shown",
             "address",
         ]
     )
@@ -107,6 +108,7 @@ def _csv(events: object) -> HttpResponse:
                     e.target_type,
                     e.target_id,
                     e.client_code,
+                    " ".join(e.client_code_list),
                     e.ip_address or "",
                 )
             ]

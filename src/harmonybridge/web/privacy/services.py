@@ -180,7 +180,7 @@ def export_client(client: Any) -> dict[str, Any]:
             "action": e.action,
             "object": f"{e.target_type} {e.target_id}".strip(),
         }
-        for e in audit_model.objects.filter(client_code=client.code).order_by(
+        for e in audit_model.objects.about_client(client.code).order_by(
             "created_at", "id"
         )
     ]
