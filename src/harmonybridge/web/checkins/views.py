@@ -233,6 +233,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         return redirect("checkins:done")
     _activate_tz(checkin)
     instruments = _instruments(checkin)
+    if not instruments:  # nothing to answer (and no screen to show an error on)
+        return render(request, "checkins/nothing.html")
     if request.POST.get("checkin") != str(checkin.pk):
         return _screen(
             request,
