@@ -163,7 +163,8 @@ def restore(
 ) -> dict[str, Any]:
     """Restore ``backup_file`` into ``database`` and prove every table's checksum matches."""
     manifest = verify(backup_file)
-    if database.exists() and not force:
+    # An empty file is no database: the app creates it owner-only before first use.
+    if database.exists() and database.stat().st_size > 0 and not force:
         raise BackupError(
             f"{database} exists; pass --force to replace it (stop the app first)"
         )
