@@ -11,8 +11,10 @@ to it over raw HTTP, the way the outside probe did:
    200; ``/insights/`` must send them to two-factor set-up.
 2. **Trusted proxy** (fault 3): through the proxy address (127.0.0.1 with
    ``X-Forwarded-For``) an attacker fails eleven sign-ins for made-up names; their
-   address is then refused, while a colleague behind the same proxy signs in. From an
-   untrusted peer (127.0.0.2) a forged ``X-Forwarded-For`` does not escape the limit.
+   address is then refused, while a colleague behind the same proxy signs in. (That a
+   forged ``X-Forwarded-For`` from an untrusted peer is ignored is tested in
+   ``tests/web/accounts/test_trusted_proxy.py``; each failed sign-in costs two Argon2
+   hashes, so the smoke test keeps to the one side the issue asks for.)
 3. **First sign-in** (fault 7): the admin made by ``create_practice`` signs in, sets up
    the authenticator app without any email verification, and reaches the caseload.
 
@@ -46,7 +48,6 @@ REPO = Path(__file__).resolve().parents[2]
 HOST = "hb.example.org"
 PASSWORD = "a long synthetic passphrase 42"
 PROXY = "127.0.0.1"
-UNTRUSTED_PEER = "127.0.0.2"  # loopback too, but not in HB_TRUSTED_PROXIES
 
 SETUP = r"""
 import sys
@@ -295,20 +296,6 @@ def check_trusted_proxy(server: dict[str, object]) -> list[str]:
         problems.append("trusted_proxy: the attacker's address was not limited")
     if not sign_in(port, "smoke-practitioner", PASSWORD, xff=colleague)[0]:
         problems.append("trusted_proxy: a colleague behind the proxy was refused")
-    # An untrusted peer cannot escape its own limit with a forged header.
-    _in_parallel(
-        lambda n: sign_in(
-            port,
-            f"made-up-u{n}",
-            "wrong password!!",
-            xff=f"10.9.9.{n}",
-            source=UNTRUSTED_PEER,
-        )
-    )
-    if sign_in(
-        port, "smoke-practitioner", PASSWORD, xff="192.0.2.200", source=UNTRUSTED_PEER
-    )[0]:
-        problems.append("trusted_proxy: a forged X-Forwarded-For escaped the limit")
     return problems
 
 
