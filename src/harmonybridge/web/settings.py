@@ -239,7 +239,7 @@ AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.accounts.clientaddress.client_addre
 # --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
 # A database table (created by the ops app's migration) rather than per-process memory:
 # with several gunicorn workers a per-process cache would split login rate limits and
-# keep each worker's dashboard cache cold; no Redis is required (stack.md).
+# keep each worker's dashboard cache cold; no Redis is required.
 # Every value is encrypted with HB_FIELD_KEYS before it is stored (ops/cache.py): the
 # panels hold names, goals and scores. `manage backup` leaves the table out.
 CACHES = {
