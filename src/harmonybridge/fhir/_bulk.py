@@ -66,12 +66,18 @@ def _checked(
     if column not in frame.columns:
         raise DataValidationError(f"the frame has no column {column!r} ({what})")
     values = frame[column]
-    for value in pd.unique(values):
+    if isinstance(values.dtype, pd.CategoricalDtype):  # check each category used once
+        used = np.unique(values.cat.codes.to_numpy())
+        distinct = [None] if len(used) and used[0] < 0 else []
+        distinct += list(values.cat.categories[used[used >= 0]])
+    else:
+        distinct = list(pd.unique(values))
+    for value in distinct:
         if not isinstance(value, str) or not pattern.fullmatch(value):
             raise DataValidationError(
                 f"column {column!r}: {value!r} is not a valid {what}"
             )
-    return values.astype(object).to_numpy()
+    return values.to_numpy(dtype=object)
 
 
 def _instrument(instrument_id: object) -> Instrument:
@@ -124,7 +130,7 @@ def observation_lines(scores: pd.DataFrame) -> list[str]:
         (a reference such as ``Patient/x`` or ``Practitioner/y``), ``instrument``,
         ``subscale`` (``""`` for the total), ``score`` (a number, never missing)
         and ``effective`` (a FHIR dateTime); optional ``derived_from`` (the id of
-        the QuestionnaireResponse the score was computed from).
+        the QuestionnaireResponse the score was computed from; missing for none).
 
     Returns
     -------
@@ -151,22 +157,15 @@ def observation_lines(scores: pd.DataFrame) -> list[str]:
             "column 'score': every Observation needs a number; drop missing scores first"
         )
     numbers = value.astype(float).astype(str).to_numpy()
-    keys = (
-        scores["instrument"].astype(str)
-        + "\x1f"
-        + scores["subscale"].fillna("").astype(str)
-    )
-    codes = keys.map({key: _observation_head(key) for key in pd.unique(keys)})
+    codes = _heads(scores["instrument"], scores["subscale"])
     derived = np.full(len(scores), "", dtype=object)
     if "derived_from" in scores.columns:
-        refs = _checked(scores, "derived_from", _ID, "FHIR id")
-        derived = np.array(
-            [
-                f',"derivedFrom":[{{"reference":"QuestionnaireResponse/{r}"}}]'
-                for r in refs
-            ],
-            dtype=object,
-        )
+        present = scores["derived_from"].notna().to_numpy()
+        refs = _checked(scores[present], "derived_from", _ID, "FHIR id")
+        derived[present] = [
+            f',"derivedFrom":[{{"reference":"QuestionnaireResponse/{r}"}}]'
+            for r in refs
+        ]
     unit = '"unit":"{score}","system":"http://unitsofmeasure.org","code":"{score}"'
     return [
         f'{{"resourceType":"Observation","id":"{i}","status":"final",{code},'
@@ -174,7 +173,7 @@ def observation_lines(scores: pd.DataFrame) -> list[str]:
         f'"performer":[{{"reference":"{p}"}}],"valueQuantity":{{"value":{n},{unit}}}{d}}}'
         for i, code, s, e, p, n, d in zip(
             ids,
-            codes.to_numpy(),
+            codes,
             subjects,
             effective,
             performers,
@@ -185,8 +184,23 @@ def observation_lines(scores: pd.DataFrame) -> list[str]:
     ]
 
 
-def _observation_head(key: str) -> str:
-    instrument_id, subscale = key.split("\x1f")
+def _heads(instrument: pd.Series, subscale: pd.Series) -> np.ndarray:
+    """The code part of each Observation, built once per (instrument, subscale)."""
+    inst = instrument.astype("category")
+    sub = subscale.astype(object).fillna("").astype("category")
+    width = len(sub.cat.categories) + 1
+    pairs = inst.cat.codes.to_numpy(np.int64) * width + sub.cat.codes.to_numpy(np.int64)
+    uniq, inverse = np.unique(pairs, return_inverse=True)
+    heads = [
+        _observation_head(
+            inst.cat.categories[u // width], str(sub.cat.categories[u % width])
+        )
+        for u in uniq
+    ]
+    return np.array(heads, dtype=object)[inverse]
+
+
+def _observation_head(instrument_id: object, subscale: str) -> str:
     inst = _instrument(instrument_id)
     known = ("", *inst.subscales, *inst.derived_items)
     if subscale not in known:
@@ -271,8 +285,12 @@ def _responses_of(
     inst: Instrument, part: pd.DataFrame, codes: np.ndarray
 ) -> tuple[list[int], list[str]]:
     """Build the responses of one instrument (rows grouped by response already)."""
-    item = pd.to_numeric(part["item"], errors="coerce").to_numpy(dtype=float)
-    value = pd.to_numeric(part["value"], errors="coerce").to_numpy(dtype=float)
+    item = pd.to_numeric(part["item"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    value = pd.to_numeric(part["value"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
     order = np.lexsort((item, codes))
     item, value, codes = item[order], value[order], codes[order]
     rows = part.iloc[order]

@@ -1,0 +1,96 @@
+"""Benchmark: the whole research export zip against a plain ``DataFrame.to_csv``.
+
+Simulates a practice of about 10,000 engagements x 20 sessions with
+``harmonybridge.datasets.simulate_practice`` (item and score frames; generation
+is not timed), then, each in its own child process so that each peak memory is
+its own, (a) writes the item-level long frame with plain ``DataFrame.to_csv``
+and (b) writes the whole research export zip (CSV, Parquet, SPSS, codebook,
+FHIR NDJSON) with ``write_research_export``. Prints both times, their ratio
+(target < 6x) and the export's peak memory (target < 2 GB; the child's maximum
+resident set, input frames included).
+
+Run: ``.venv/bin/python benchmarks/research_export.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harmonybridge.datasets import simulate_practice
+from harmonybridge.research import ResearchProject, write_research_export
+
+INSTRUMENTS = ("phq9", "gad7", "who5", "swls", "fs", "goal_progress", "hb_checkin",
+               "hb_checkin_practitioner")  # fmt: skip
+
+
+def _child(mode: str, work: Path) -> None:
+    with open(work / "frames.pkl", "rb") as fh:
+        items, scores = pickle.load(fh)
+    start = time.perf_counter()
+    if mode == "to_csv":
+        items.to_csv(work / "plain.csv", index=False)
+    else:
+        project = ResearchProject(
+            id="bench", key=b"benchmark-key-0123456789abcdef", instruments=INSTRUMENTS,
+            period=(dt.date(2000, 1, 1), dt.date(2100, 1, 1)), k=5,
+        )  # fmt: skip
+        write_research_export(items, scores, project, work / "export.zip")
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    print(json.dumps({"seconds": seconds, "peak": peak}))
+
+
+def _run(mode: str, work: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, str(work)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about 500 engagements")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], Path(args.child[1]))
+        return
+    n_clients = 700 if args.quick else 14_500
+    practice = simulate_practice(n_practitioners=60, n_clients=n_clients, n_sessions=20,
+                                 seed=7, stories=False)  # fmt: skip
+    items, scores = practice.items, practice.scores
+    print(f"{len(practice.engagements):,} engagements, {items['response_id'].nunique():,} "
+          f"responses, {len(items):,} item rows, {len(scores):,} score rows")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="hb-bench-") as tmp:
+        work = Path(tmp)
+        with open(work / "frames.pkl", "wb") as fh:
+            pickle.dump((items, scores), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        del practice, items, scores
+        plain = _run("to_csv", work)
+        export = _run("export", work)
+        size = (work / "export.zip").stat().st_size
+    ratio = export["seconds"] / plain["seconds"]
+    print(
+        f"plain DataFrame.to_csv of the item frame: {plain['seconds']:.1f} s, "
+        f"peak {plain['peak'] / 2**30:.2f} GB"
+    )
+    print(
+        f"research export zip ({size / 2**20:,.0f} MB): {export['seconds']:.1f} s, "
+        f"peak {export['peak'] / 2**30:.2f} GB"
+    )
+    print(
+        f"ratio: {ratio:.2f}x (target < 6x); peak memory "
+        f"{export['peak'] / 2**30:.2f} GB (target < 2 GB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
