@@ -72,11 +72,12 @@ def prepare(
     score_rows = _select(scores, project, out, "scores")
     _check_enough(item_rows, score_rows, project)
     if schema.RESPONSE_ID not in score_rows.columns:
-        score_rows = _with_response_ids(score_rows, item_rows)
+        ids = _response_ids(score_rows, item_rows)
+        score_rows = score_rows.assign(**{schema.RESPONSE_ID: ids})
     pooled = _pooled_practitioners(item_rows, score_rows, project.k)
     out.items = _pseudonymised(item_rows, starts, project, pooled, ITEM_COLUMNS)
     out.scores = _pseudonymised(score_rows, starts, project, pooled, SCORE_COLUMNS)
-    _count(out, item_rows, score_rows, pooled)
+    _count(out, pooled)
     return out
 
 
@@ -103,11 +104,11 @@ def _starts(items: pd.DataFrame, scores: pd.DataFrame,
     if given is not None:
         series = pd.Series(given)
         return pd.to_datetime(series, errors="raise").dt.normalize().rename(None)
-    both = pd.concat([
-        pd.DataFrame({"e": f[schema.ENGAGEMENT_ID].astype(str), "d": _dates(f, n)})
+    per_frame = [
+        _dates(f, n).groupby(f[schema.ENGAGEMENT_ID].astype(str).to_numpy()).min()
         for f, n in ((items, "items"), (scores, "scores"))
-    ])  # fmt: skip
-    return both.groupby("e")["d"].min()
+    ]
+    return pd.concat(per_frame).groupby(level=0).min()
 
 
 def _select(
@@ -147,16 +148,18 @@ def _select(
         missing = frame[schema.SCORE].isna().to_numpy()
         out.left_out["scores not computed (missing)"] += int((keep & missing).sum())
         keep &= ~missing
-    rows = frame.loc[keep].copy()
-    rows[schema.DATE] = dates[keep]
-    return rows
+    columns = [c for c in (*ITEM_COLUMNS, *SCORE_COLUMNS) if c in frame.columns]
+    columns = list(dict.fromkeys(columns))  # the allow-list: nothing else goes further
+    if keep.all():  # no copy (pandas copy-on-write)
+        return frame[columns].assign(**{schema.DATE: dates})
+    return frame.loc[keep, columns].assign(**{schema.DATE: dates[keep]})
 
 
 def _check_enough(
     items: pd.DataFrame, scores: pd.DataFrame, project: ResearchProject
 ) -> None:
-    clients = pd.unique(
-        pd.concat([items[schema.CLIENT_ID], scores[schema.CLIENT_ID]]).astype(str)
+    clients = set(pd.unique(items[schema.CLIENT_ID])) | set(
+        pd.unique(scores[schema.CLIENT_ID])
     )
     if len(clients) == 0:
         raise _fail("no_consented_clients", "no consented client has data for this project's "
@@ -174,8 +177,8 @@ def _check_enough(
                     f"than the project's minimum cell size k = {project.k}; nothing was exported")  # fmt: skip
 
 
-def _with_response_ids(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Attach each score's response_id from the items of the same questionnaire."""
+def _response_ids(scores: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
+    """Return each score's response_id, from the items of the same questionnaire."""
     key = [
         schema.ENGAGEMENT_ID,
         schema.SESSION,
@@ -184,25 +187,26 @@ def _with_response_ids(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFram
     ]
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
-        cast = {c: frame[c].astype(str) for c in key if c != schema.SESSION}
-        return frame.assign(
-            **cast, **{schema.SESSION: frame[schema.SESSION].astype(np.int64)}
-        )
+        data = {c: frame[c].astype(str).to_numpy() for c in key if c != schema.SESSION}
+        data[schema.SESSION] = frame[schema.SESSION].to_numpy(np.int64)
+        return pd.DataFrame(data)
 
-    right = keyed(items.drop_duplicates(key)[[*key, schema.RESPONSE_ID]])
-    right[schema.RESPONSE_ID] = right[schema.RESPONSE_ID].astype(
-        str
-    )  # as the items hash it
+    firsts = items.drop_duplicates(key)
+    ids = firsts[schema.RESPONSE_ID].astype(str).to_numpy()
+    right = keyed(firsts).assign(**{schema.RESPONSE_ID: ids})
     joined = keyed(scores).merge(right, how="left", on=key, validate="many_to_one")
-    return joined.set_axis(scores.index)
+    return pd.Series(
+        joined[schema.RESPONSE_ID].to_numpy(dtype=object), index=scores.index
+    )
 
 
 def _pooled_practitioners(
     items: pd.DataFrame, scores: pd.DataFrame, k: int
 ) -> frozenset[str]:
     """Practitioners with fewer than k clients, plus the smallest others until the pool has k."""
-    pairs = pd.concat([f[[schema.PRACTITIONER_ID, schema.CLIENT_ID]].astype(str)
-                       for f in (items, scores)]).drop_duplicates()  # fmt: skip
+    pair_cols = [schema.PRACTITIONER_ID, schema.CLIENT_ID]
+    pairs = pd.concat([f[pair_cols].drop_duplicates() for f in (items, scores)])
+    pairs = pairs.astype(str).drop_duplicates()
     per = (
         pairs.groupby(schema.PRACTITIONER_ID)[schema.CLIENT_ID]
         .nunique()
@@ -224,7 +228,8 @@ def _pooled_practitioners(
 
 def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProject,
                    pooled: frozenset[str], columns: tuple[str, ...]) -> pd.DataFrame:  # fmt: skip
-    codes, engagements = pd.factorize(frame[schema.ENGAGEMENT_ID].astype(str))
+    codes, uniques = pd.factorize(frame[schema.ENGAGEMENT_ID])
+    engagements = pd.Index(uniques).astype(str)
     start = starts.reindex(engagements).to_numpy(dtype="datetime64[ns]")
     if np.isnat(start).any():
         raise _fail(
@@ -264,16 +269,17 @@ def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProj
     return out.iloc[order].reset_index(drop=True)
 
 
-def _count(
-    out: Prepared, items: pd.DataFrame, scores: pd.DataFrame, pooled: frozenset[str]
-) -> None:
-    both = pd.concat([items[list(_IDS)], scores[list(_IDS)]]).astype(str)
+def _count(out: Prepared, pooled: frozenset[str]) -> None:
+    def distinct(col: str) -> int:
+        values = [f[col].cat.categories for f in (out.items, out.scores)]
+        return len(values[0].union(values[1]))
+
     out.counts = {
-        "clients": both[schema.CLIENT_ID].nunique(),
-        "engagements": both[schema.ENGAGEMENT_ID].nunique(),
-        "practitioners": both[schema.PRACTITIONER_ID].nunique(),
+        "clients": distinct(schema.CLIENT_ID),
+        "engagements": distinct(schema.ENGAGEMENT_ID),
+        "practitioners": distinct(schema.PRACTITIONER_ID),
         "practitioners pooled as 'other'": len(pooled),
-        "responses": int(items[schema.RESPONSE_ID].nunique()),
+        "responses": len(out.items[schema.RESPONSE_ID].cat.categories),
         "item rows": len(out.items),
         "score rows": len(out.scores),
     }
