@@ -294,6 +294,14 @@ def test_sav_reads_back_wide_with_labels(export) -> None:
                   & (frame["respondent_id"] == row["respondent_id"])]  # fmt: skip
     assert match["gad7_4"].item() == row["value"]
     assert match["day"].item() == row["day"]
+    scores = pd.read_parquet(io.BytesIO(zf.read("scores.parquet")))
+    total = scores[
+        (scores["instrument"] == "hb_checkin") & (scores["subscale"] == "bond")
+    ].iloc[-1]
+    match = frame[(frame["engagement_id"] == total["engagement_id"])
+                  & (frame["session"] == total["session"])
+                  & (frame["respondent_id"] == total["respondent_id"])]  # fmt: skip
+    assert match["hb_checkin_bond"].item() == total["score"]
 
 
 class _tmp_file:
@@ -366,6 +374,9 @@ def test_fhir_sample_validates_with_shifted_times(export) -> None:
         assert validate_response(questionnaire(inst), doc) == []
     for doc in rng.choice(observations, 20):
         Observation.model_validate(doc)
+    response_ids = {r["id"] for r in responses}
+    derived = [o["derivedFrom"][0]["reference"] for o in observations]
+    assert {d.removeprefix("QuestionnaireResponse/") for d in derived} <= response_ids
     codes = {c["code"] for o in observations for c in o["code"]["coding"]}
     assert {"44261-6", "70274-6", "hb_checkin.bond"} <= codes
     items = pd.read_parquet(io.BytesIO(zf.read("items.parquet")))

@@ -104,10 +104,11 @@ def _starts(items: pd.DataFrame, scores: pd.DataFrame,
     if given is not None:
         series = pd.Series(given)
         return pd.to_datetime(series, errors="raise").dt.normalize().rename(None)
-    per_frame = [
-        _dates(f, n).groupby(f[schema.ENGAGEMENT_ID].astype(str).to_numpy()).min()
-        for f, n in ((items, "items"), (scores, "scores"))
-    ]
+    per_frame = []
+    for frame, name in ((items, "items"), (scores, "scores")):
+        codes, uniques = pd.factorize(frame[schema.ENGAGEMENT_ID])
+        first = pd.Series(_dates(frame, name).to_numpy()).groupby(codes).min()
+        per_frame.append(first.set_axis(pd.Index(uniques).astype(str)[first.index]))
     return pd.concat(per_frame).groupby(level=0).min()
 
 
@@ -177,27 +178,33 @@ def _check_enough(
                     f"than the project's minimum cell size k = {project.k}; nothing was exported")  # fmt: skip
 
 
+def _joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of two columns over their common values (cheap join keys)."""
+    codes, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
+    return codes[: len(left)], codes[len(left) :]
+
+
 def _response_ids(scores: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
     """Return each score's response_id, from the items of the same questionnaire."""
-    key = [
-        schema.ENGAGEMENT_ID,
-        schema.SESSION,
-        schema.RESPONDENT_ID,
-        schema.INSTRUMENT,
-    ]
-
-    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
-        data = {c: frame[c].astype(str).to_numpy() for c in key if c != schema.SESSION}
-        data[schema.SESSION] = frame[schema.SESSION].to_numpy(np.int64)
-        return pd.DataFrame(data)
-
-    firsts = items.drop_duplicates(key)
-    ids = firsts[schema.RESPONSE_ID].astype(str).to_numpy()
-    right = keyed(firsts).assign(**{schema.RESPONSE_ID: ids})
-    joined = keyed(scores).merge(right, how="left", on=key, validate="many_to_one")
-    return pd.Series(
-        joined[schema.RESPONSE_ID].to_numpy(dtype=object), index=scores.index
-    )
+    key = [schema.ENGAGEMENT_ID, schema.RESPONDENT_ID, schema.INSTRUMENT]
+    left, right = {}, {}
+    for col in key:
+        right[col], left[col] = _joint_codes(items[col], scores[col])
+    right[schema.SESSION] = items[schema.SESSION].to_numpy(np.int64)
+    left[schema.SESSION] = scores[schema.SESSION].to_numpy(np.int64)
+    right[schema.RESPONSE_ID] = np.arange(len(items))
+    ids = pd.DataFrame(right).drop_duplicates([*key, schema.SESSION])
+    joined = pd.DataFrame(left).merge(ids, how="left", on=[*key, schema.SESSION],
+                                      validate="many_to_one")  # fmt: skip
+    row = joined[schema.RESPONSE_ID].to_numpy()
+    found = ~np.isnan(row)
+    taken = items[schema.RESPONSE_ID].iloc[np.where(found, row, 0).astype(np.int64)]
+    taken = taken.reset_index(drop=True)
+    if pd.api.types.is_integer_dtype(taken):
+        taken = taken.astype(
+            "Int64"
+        )  # missing stays missing, and 7 stays "7", not "7.0"
+    return taken.where(pd.Series(found), None).set_axis(scores.index)
 
 
 def _pooled_practitioners(

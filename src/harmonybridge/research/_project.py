@@ -22,7 +22,7 @@ class ResearchExportError(DataValidationError):
     """An export that cannot be made as asked; ``reason`` says which rule stopped it.
 
     Reasons: ``invalid_project``, ``invalid_data``, ``no_consented_clients``,
-    ``instrument_without_data``, ``too_few_clients``. The message is written for
+    ``instrument_without_data``, ``too_few_clients``, ``missing_dependency``. The message is written for
     the person who runs the export and names no client.
     """
 

@@ -103,34 +103,51 @@ def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
     k_items, k_scores = keys(items), keys(scores)
     all_keys = np.concatenate([k_items, k_scores])
     uniq, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
-    meta = pd.concat(
-        [items[list(KEY_COLUMNS)], scores[list(KEY_COLUMNS)]], ignore_index=True
-    )
-    out = {c: meta[c].iloc[first].astype(str if c not in (schema.SESSION, DAY) else np.int64).to_numpy()
-           for c in KEY_COLUMNS}  # fmt: skip
+    from_items = first < len(items)
+    out = {}
+    for col in KEY_COLUMNS:
+        values = np.empty(
+            len(uniq), dtype=object if col not in (schema.SESSION, DAY) else np.int64
+        )
+        values[from_items] = items[col].iloc[first[from_items]].to_numpy()
+        values[~from_items] = (
+            scores[col].iloc[first[~from_items] - len(items)].to_numpy()
+        )
+        out[col] = values
     matrix = np.full((len(uniq), len(wide_vars)), np.nan)
-    position = {v.name: j for j, v in enumerate(wide_vars)}
+    position = {(v.instrument.id, v.item if v.item is not None else v.subscale): j
+                for j, v in enumerate(wide_vars)}  # fmt: skip
     _fill(matrix, inverse[: len(items)], items, schema.ITEM, position)
     _fill(matrix, inverse[len(items) :], scores, schema.SUBSCALE, position)
-    frame = pd.DataFrame(out)
-    values = pd.DataFrame(matrix, columns=[v.name for v in wide_vars])
-    return pd.concat([frame, values], axis=1)
+    out |= {v.name: matrix[:, j] for j, v in enumerate(wide_vars)}
+    return pd.DataFrame(out)
 
 
 def _fill(matrix: np.ndarray, rows: np.ndarray, frame: pd.DataFrame, part: str,
-          position: dict[str, int]) -> None:  # fmt: skip
+          position: dict[tuple[str, object], int]) -> None:  # fmt: skip
+    """Put each row's value in its variable's column (via category codes, no strings)."""
+    inst = frame[schema.INSTRUMENT]
+    if part == schema.ITEM:
+        sub_codes, sub_values = frame[part].to_numpy(np.int64), None
+        width = int(sub_codes.max()) + 1 if len(sub_codes) else 1
+    else:
+        sub_codes = frame[part].cat.codes.to_numpy(np.int64)
+        sub_values = frame[part].cat.categories
+        width = len(sub_values) + 1
+    lookup = np.full(len(inst.cat.categories) * width, -1, dtype=np.int64)
+    for i, name in enumerate(inst.cat.categories):
+        for k in range(width):
+            key = (
+                str(name),
+                k
+                if sub_values is None
+                else (str(sub_values[k]) if k < len(sub_values) else None),
+            )
+            lookup[i * width + k] = position.get(key, -1)
+    cols = lookup[inst.cat.codes.to_numpy(np.int64) * width + sub_codes]
+    ok = cols >= 0
     value = schema.VALUE if part == schema.ITEM else schema.SCORE
-    label = (
-        frame[part].astype(str).replace("", "total")
-        if part == schema.SUBSCALE
-        else frame[part].astype(str)
-    )
-    names = frame[schema.INSTRUMENT].astype(str) + "_" + label
-    cols = names.map(position).to_numpy()
-    ok = ~pd.isna(cols)
-    matrix[rows[ok], cols[ok].astype(np.int64)] = frame[value].to_numpy(
-        dtype=float, na_value=np.nan
-    )[ok]
+    matrix[rows[ok], cols[ok]] = frame[value].to_numpy(dtype=float, na_value=np.nan)[ok]
 
 
 def write_sav(

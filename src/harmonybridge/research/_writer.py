@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import tempfile
@@ -85,9 +86,15 @@ def write_research_export(
     ------
     ResearchExportError
         ``reason`` ``no_consented_clients``, ``instrument_without_data``,
-        ``too_few_clients``, ``invalid_data`` or ``invalid_project``, with a
-        message that names no client.
+        ``too_few_clients``, ``invalid_data``, ``invalid_project`` or
+        ``missing_dependency``, with a message that names no client.
     """
+    for module in ("pyarrow", "pyreadstat"):
+        if importlib.util.find_spec(module) is None:
+            raise ResearchExportError(
+                "missing_dependency",
+                f"the research export needs {module}: pip install 'harmonybridge[research]'",
+            )
     if not isinstance(project, ResearchProject):
         raise ResearchExportError(
             "invalid_project", "project must be a ResearchProject"
