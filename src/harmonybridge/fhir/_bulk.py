@@ -72,12 +72,21 @@ def _checked(
         distinct += list(values.cat.categories[used[used >= 0]])
     else:
         distinct = list(pd.unique(values))
-    for value in distinct:
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise DataValidationError(
-                f"column {column!r}: {value!r} is not a valid {what}"
-            )
+    if not _all_match(distinct, pattern):
+        for value in distinct:
+            if not isinstance(value, str) or not pattern.fullmatch(value):
+                raise DataValidationError(
+                    f"column {column!r}: {value!r} is not a valid {what}"
+                )
     return values.to_numpy(dtype=object)
+
+
+def _all_match(values: list[object], pattern: re.Pattern[str]) -> bool:
+    """Whether every value is a string matching ``pattern`` (the fast path)."""
+    try:
+        return all(map(pattern.fullmatch, values))  # type: ignore[arg-type]
+    except TypeError:  # a value that is not a string
+        return False
 
 
 def _instrument(instrument_id: object) -> Instrument:
@@ -251,14 +260,17 @@ def questionnaire_response_lines(items: pd.DataFrame) -> list[str]:
     _checked(items, "subject", _ID, "FHIR id")
     _checked(items, "author", _REFERENCE, "FHIR reference")
     _checked(items, "authored", _DATETIME, "FHIR dateTime")
-    order = np.argsort(pd.factorize(ids)[0], kind="stable")
-    frame = items.iloc[order]
-    codes, uniques = pd.factorize(frame["id"].to_numpy())
+    codes, uniques = pd.factorize(ids)
+    frame = items
+    if len(codes) > 1 and np.any(np.diff(codes) < 0):  # group each response's rows
+        order = np.argsort(codes, kind="stable")
+        frame, codes = items.iloc[order], codes[order]
+    inst_codes, inst_ids = pd.factorize(frame["instrument"])
     lines: list[str] = [""] * len(uniques)
-    for instrument_id, part in frame.groupby("instrument", sort=False, observed=True):
+    for k_inst, instrument_id in enumerate(inst_ids):
         inst = _instrument(instrument_id)
-        part_codes = codes[frame["instrument"].to_numpy() == instrument_id]
-        for k, line in zip(*_responses_of(inst, part, part_codes), strict=True):
+        rows = np.flatnonzero(inst_codes == k_inst)
+        for k, line in zip(*_responses_of(inst, frame, rows, codes[rows]), strict=True):
             if lines[k]:
                 raise DataValidationError(
                     f"response {uniques[k]!r} mixes instruments; one response is one "
@@ -282,39 +294,47 @@ def _answer_strings(inst: Instrument) -> dict[tuple[int, int], str]:
 
 
 def _responses_of(
-    inst: Instrument, part: pd.DataFrame, codes: np.ndarray
+    inst: Instrument, frame: pd.DataFrame, rows: np.ndarray, codes: np.ndarray
 ) -> tuple[list[int], list[str]]:
-    """Build the responses of one instrument (rows grouped by response already)."""
-    item = pd.to_numeric(part["item"], errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
-    )
-    value = pd.to_numeric(part["value"], errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
-    )
+    """Build the responses of one instrument from ``frame``'s ``rows``."""
+
+    def column(name: str) -> np.ndarray:
+        series = pd.to_numeric(frame[name].iloc[rows], errors="coerce")
+        return series.to_numpy(dtype=float, na_value=np.nan)
+
+    item, value = column("item"), column("value")
     order = np.lexsort((item, codes))
-    item, value, codes = item[order], value[order], codes[order]
-    rows = part.iloc[order]
-    answers = _answer_strings(inst)
+    item, value, codes, rows = item[order], value[order], codes[order], rows[order]
     keep = ~np.isnan(value)
-    pairs = list(zip(item[keep].astype(int), value[keep].astype(int), strict=True))
-    bad = [p for p in set(pairs) if p not in answers]
-    if bad or np.any(np.isnan(item)) or np.any(value[keep] % 1 != 0):
-        first = bad[0] if bad else ("?", "?")
+    if np.any(np.isnan(item)) or np.any(value[keep] % 1 != 0):
         raise DataValidationError(
-            f"instrument {inst.id!r}: item {first[0]} has no answer {first[1]}; items "
+            f"instrument {inst.id!r}: items and answers must be whole numbers"
+        )
+    answers = _answer_strings(inst)
+    lowest = min(v for _, v in answers)
+    pair = item[keep].astype(np.int64) * 10_000 + (
+        value[keep].astype(np.int64) - lowest
+    )
+    distinct, inverse = np.unique(pair, return_inverse=True)
+    known = [(int(p // 10_000), int(p % 10_000) + lowest) for p in distinct]
+    bad = [p for p in known if p not in answers]
+    if bad:
+        raise DataValidationError(
+            f"instrument {inst.id!r}: item {bad[0][0]} has no answer {bad[0][1]}; items "
             f"are {', '.join(map(str, inst.item_numbers))} with the values of their scales"
         )
-    strings = np.array([answers[p] for p in pairs], dtype=object)
+    strings = np.array([answers[p] for p in known], dtype=object)[inverse]
     kept_codes = codes[keep]
     uniq, first = np.unique(codes, return_index=True)
     status = _statuses(inst, item[keep].astype(int), value[keep], kept_codes, uniq)
     bounds = np.searchsorted(kept_codes, uniq, side="left")
     ends = np.searchsorted(kept_codes, uniq, side="right")
     head = f'"questionnaire":"{questionnaire_url(inst)}|{inst.version}","status":"'
-    subject = rows["subject"].to_numpy()[first]
-    author = rows["author"].to_numpy()[first]
-    authored = rows["authored"].to_numpy()[first]
-    resp_ids = rows["id"].to_numpy()[first]
+    at = rows[first]
+    resp_ids, subject, author, authored = (
+        frame[name].iloc[at].to_numpy(dtype=object)
+        for name in ("id", "subject", "author", "authored")
+    )
     lines = [
         f'{{"resourceType":"QuestionnaireResponse","id":"{rid}",{head}{st}",'
         f'"subject":{{"reference":"Patient/{s}"}},"authored":"{a}",'

@@ -21,6 +21,11 @@ def pseudonym(value: object, *, key: bytes, domain: str) -> str:
     so that equal raw values of different kinds do not share a pseudonym;
     clients, respondents and practitioners share the ``person`` domain so that a
     respondent joins to its client or practitioner.
+
+    Examples
+    --------
+    >>> pseudonym("C0001", key=b"0123456789abcdef", domain="person")
+    '21e5ff41be5c530c'
     """
     message = f"{domain}\x1f{value}".encode()
     return hmac.digest(key, message, hashlib.sha256).hex()[:PSEUDONYM_LENGTH]
@@ -34,7 +39,7 @@ def pseudonymise(
     Values in ``pooled`` become :data:`POOLED`. Each distinct value is hashed once.
     """
     codes, uniques = pd.factorize(values, sort=False)  # missing ids stay missing (-1)
-    uniques = [str(u) for u in uniques]
+    uniques = pd.Index(uniques).astype(str).tolist()  # bulk conversion, not per value
     names = np.array(
         [
             POOLED if u in pooled else pseudonym(u, key=key, domain=domain)
