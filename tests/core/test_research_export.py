@@ -302,6 +302,9 @@ def test_sav_reads_back_wide_with_labels(export) -> None:
                   & (frame["session"] == total["session"])
                   & (frame["respondent_id"] == total["respondent_id"])]  # fmt: skip
     assert match["hb_checkin_bond"].item() == total["score"]
+    # a client's row has no practitioner check-in: missing, not the -999 code
+    assert match["hb_checkin_practitioner_1"].isna().all()
+    assert (frame.select_dtypes("number") != -999).all().all()
 
 
 class _tmp_file:

@@ -311,12 +311,12 @@ def _responses_of(
             f"instrument {inst.id!r}: items and answers must be whole numbers"
         )
     answers = _answer_strings(inst)
-    lowest = min(v for _, v in answers)
-    pair = item[keep].astype(np.int64) * 10_000 + (
-        value[keep].astype(np.int64) - lowest
+    # one integer per (item, answer): item * 10^6 + answer + 5 * 10^5 (|answer| < 5 * 10^5)
+    pair = (
+        item[keep].astype(np.int64) * 10**6 + value[keep].astype(np.int64) + 5 * 10**5
     )
     distinct, inverse = np.unique(pair, return_inverse=True)
-    known = [(int(p // 10_000), int(p % 10_000) + lowest) for p in distinct]
+    known = [(int(p // 10**6), int(p % 10**6) - 5 * 10**5) for p in distinct]
     bad = [p for p in known if p not in answers]
     if bad:
         raise DataValidationError(

@@ -30,6 +30,12 @@ KEY_LABELS = {
 }
 
 
+#: The user-missing code of the wide variables (declared missing in the ``.sav``, so
+#: SPSS, pyreadstat and haven read it as missing). pyreadstat checks system-missing
+#: values cell by cell in Python, which made it the slowest part of the export.
+SAV_MISSING = -999.0
+
+
 @dataclass(frozen=True)
 class Variable:
     """One wide variable: its name, label, source and allowed values."""
@@ -77,7 +83,10 @@ def variables(insts: tuple[Instrument, ...]) -> list[Variable]:
 
 
 def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
-    """Return one row per (engagement, session, respondent) with a column per variable."""
+    """Return one row per (engagement, session, respondent) with a column per variable.
+
+    A variable without a value holds :data:`SAV_MISSING`.
+    """
     items, scores = prepared.items, prepared.scores
     common = {}
     for col in (schema.ENGAGEMENT_ID, schema.RESPONDENT_ID):
@@ -119,6 +128,7 @@ def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
                 for j, v in enumerate(wide_vars)}  # fmt: skip
     _fill(matrix, inverse[: len(items)], items, schema.ITEM, position)
     _fill(matrix, inverse[len(items) :], scores, schema.SUBSCALE, position)
+    matrix[np.isnan(matrix)] = SAV_MISSING
     out |= {v.name: matrix[:, j] for j, v in enumerate(wide_vars)}
     return pd.DataFrame(out)
 
@@ -168,4 +178,5 @@ def write_sav(
         frame, path, file_label=file_label[:64],
         column_labels=[labels[c] for c in frame.columns],
         variable_value_labels=value_labels, variable_measure=measure,
+        missing_ranges={v.name: [SAV_MISSING] for v in wide_vars},
     )  # fmt: skip
