@@ -75,8 +75,11 @@ def prepare(
         ids = _response_ids(score_rows, item_rows)
         score_rows = score_rows.assign(**{schema.RESPONSE_ID: ids})
     pooled = _pooled_practitioners(item_rows, score_rows, project.k)
-    out.items = _pseudonymised(item_rows, starts, project, pooled, ITEM_COLUMNS)
-    out.scores = _pseudonymised(score_rows, starts, project, pooled, SCORE_COLUMNS)
+    cache: dict[tuple[str, str], str] = {}  # each id hashed once per export
+    out.items = _pseudonymised(item_rows, starts, project, pooled, ITEM_COLUMNS, cache)
+    out.scores = _pseudonymised(
+        score_rows, starts, project, pooled, SCORE_COLUMNS, cache
+    )
     _count(out, pooled)
     return out
 
@@ -234,7 +237,8 @@ def _pooled_practitioners(
 
 
 def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProject,
-                   pooled: frozenset[str], columns: tuple[str, ...]) -> pd.DataFrame:  # fmt: skip
+                   pooled: frozenset[str], columns: tuple[str, ...],
+                   cache: dict[tuple[str, str], str]) -> pd.DataFrame:  # fmt: skip
     codes, uniques = pd.factorize(frame[schema.ENGAGEMENT_ID])
     engagements = pd.Index(uniques).astype(str)
     start = starts.reindex(engagements).to_numpy(dtype="datetime64[ns]")
@@ -255,9 +259,8 @@ def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProj
                 if col in (schema.PRACTITIONER_ID, schema.RESPONDENT_ID)
                 else frozenset()
             )
-            data[col] = pseudonymise(
-                frame[col], key=project.key, domain=_DOMAINS[col], pooled=pool
-            )
+            data[col] = pseudonymise(frame[col], key=project.key, domain=_DOMAINS[col],
+                                     pooled=pool, cache=cache)  # fmt: skip
         elif col in (schema.RATER_ROLE, schema.INSTRUMENT, schema.SUBSCALE):
             data[col] = pd.Categorical(frame[col].fillna("").astype(str))
         elif col in (schema.SESSION, schema.ITEM):

@@ -32,20 +32,26 @@ def pseudonym(value: object, *, key: bytes, domain: str) -> str:
 
 
 def pseudonymise(
-    values: pd.Series, *, key: bytes, domain: str, pooled: frozenset[str] = frozenset()
+    values: pd.Series,
+    *,
+    key: bytes,
+    domain: str,
+    pooled: frozenset[str] = frozenset(),
+    cache: dict[tuple[str, str], str] | None = None,
 ) -> pd.Categorical:
     """Return ``values`` replaced by their pseudonyms (sorted categories).
 
-    Values in ``pooled`` become :data:`POOLED`. Each distinct value is hashed once.
+    Values in ``pooled`` become :data:`POOLED`. Each distinct value is hashed once
+    (once per export when the same ``cache`` dict is passed to every call).
     """
     codes, uniques = pd.factorize(values, sort=False)  # missing ids stay missing (-1)
     uniques = pd.Index(uniques).astype(str).tolist()  # bulk conversion, not per value
+    cache = {} if cache is None else cache
+    for u in uniques:
+        if (domain, u) not in cache:
+            cache[(domain, u)] = pseudonym(u, key=key, domain=domain)
     names = np.array(
-        [
-            POOLED if u in pooled else pseudonym(u, key=key, domain=domain)
-            for u in uniques
-        ],
-        dtype=object,
+        [POOLED if u in pooled else cache[(domain, u)] for u in uniques], dtype=object
     )
     if len(set(names) - {POOLED}) != len(uniques) - sum(u in pooled for u in uniques):
         # 64-bit pseudonyms collide with negligible probability; never silently merge
