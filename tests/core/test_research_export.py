@@ -440,6 +440,16 @@ def test_bad_input_is_a_clear_error_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_progress_reports_every_step(practice, tmp_path) -> None:
+    _, items, scores = practice
+    seen: list[tuple[str, int, int]] = []
+    write_research_export(items, scores, _project(), tmp_path / "x.zip",
+                          progress=lambda *step: seen.append(step))  # fmt: skip
+    assert [s[0] for s in seen] == ["prepare", "tables", "spss", "codebook", "fhir",
+                                    "readme", "done"]  # fmt: skip
+    assert seen[-1] == ("done", 6, 6)
+
+
 def test_failure_while_writing_leaves_nothing(practice, tmp_path, monkeypatch) -> None:
     from harmonybridge.research import _writer
 

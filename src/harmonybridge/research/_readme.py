@@ -72,11 +72,10 @@ def readme(
         f"HarmonyBridge research export '{project.id}' (HarmonyBridge {__version__}), "
         f"created {created}. Cite each instrument as listed above."
     )
+    purpose = f"{project.purpose}\n\n" if project.purpose else ""
     return f"""# {project.title or f"HarmonyBridge research export {project.id}"}
 
-{project.purpose}
-
-Project `{project.id}`; sessions from {start} to {end}; created {created} by
+{purpose}Project `{project.id}`; sessions from {start} to {end}; created {created} by
 HarmonyBridge {__version__}.
 
 ## Contents

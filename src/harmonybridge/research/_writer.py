@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,21 @@ from harmonybridge.research._wide import variables, wide_frame, write_sav
 
 #: Rows handed to a writer at a time.
 CHUNK_ROWS = 250_000
+
+
+class _Steps:
+    """Report the export's steps to an optional progress callback."""
+
+    NAMES = ("prepare", "tables", "spss", "codebook", "fhir", "readme")
+
+    def __init__(self, callback: Callable[[str, int, int], None] | None) -> None:
+        self.callback = callback
+
+    def __call__(self, name: str) -> None:
+        if self.callback is not None:
+            total = len(self.NAMES)
+            done = total if name == "done" else self.NAMES.index(name)
+            self.callback(name, done, total)
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ def write_research_export(
     engagement_starts: Mapping[object, object] | pd.Series | None = None,
     created: dt.datetime | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ExportSummary:
     """Write a pseudonymised research export of the consented clients' data as one zip.
 
@@ -77,6 +93,10 @@ def write_research_export(
         Creation time written into the README (default: now, UTC).
     chunk_rows : int
         Rows written at a time (bounds the memory each writer adds).
+    progress : callable, optional
+        Called as ``progress(step, done, total)`` before each of the steps
+        (``prepare``, ``tables``, ``spss``, ``codebook``, ``fhir``, ``readme``)
+        and once with ``("done", total, total)``; a task worker can show it.
 
     Returns
     -------
@@ -100,6 +120,8 @@ def write_research_export(
             "invalid_project", "project must be a ResearchProject"
         )
     out = Path(out)
+    step = _Steps(progress)
+    step("prepare")
     stamp = (created or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
     prepared = prepare(items, scores, project, engagement_starts=engagement_starts)
     caller = dict(left_out or {})
@@ -115,24 +137,30 @@ def write_research_export(
                 dir=out.parent, prefix=f".{out.name}."
             ) as tmpdir:
                 work = Path(tmpdir)
+                step("tables")
                 write_tables(zf, "items", prepared.items, chunk_rows, work)
                 write_tables(zf, "scores", prepared.scores, chunk_rows, work)
+                step("spss")
                 sav = work / "wide.sav"
                 write_sav(str(sav), wide_frame(prepared, wide_vars), wide_vars,
                           f"HarmonyBridge {project.id}")  # fmt: skip
                 zf.write(sav, "wide.sav")
+            step("codebook")
             dictionary = data_dictionary(prepared.instruments, wide_vars)
             zf.writestr("data_dictionary.csv", dictionary)
             package = datapackage(project, prepared, stamp)
             zf.writestr(
                 "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
             )
+            step("fhir")
             fhir_counts = write_fhir(zf, prepared, project, chunk_rows)
+            step("readme")
             log = log_lines(prepared, caller, fhir_counts)
             zf.writestr("export-log.txt", "\n".join(log) + "\n")
             zf.writestr("README.md", readme(project, prepared, log, stamp))
             files = tuple(zf.namelist())
         os.replace(tmp, out)
+        step("done")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
