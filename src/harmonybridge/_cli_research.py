@@ -57,10 +57,10 @@ def long_scores(items: pd.DataFrame) -> pd.DataFrame:
     for instrument_id, part in wide.groupby(schema.INSTRUMENT, sort=False):
         inst = get(str(instrument_id))
         for name in ("", *inst.subscales, *inst.derived_items):
-            column = part[name or "total"]
-            parts.append(
-                part[keys].assign(**{schema.SUBSCALE: name, schema.SCORE: column})
-            )
+            frame = part[keys].copy()
+            frame[schema.SUBSCALE] = name
+            frame[schema.SCORE] = part[name or "total"]
+            parts.append(frame)
     return pd.concat(parts, ignore_index=True)
 
 

@@ -68,7 +68,7 @@ def _checked(
     values = frame[column]
     if isinstance(values.dtype, pd.CategoricalDtype):  # check each category used once
         used = np.unique(values.cat.codes.to_numpy())
-        distinct = [None] if len(used) and used[0] < 0 else []
+        distinct: list[object] = [None] if len(used) and used[0] < 0 else []
         distinct += list(values.cat.categories[used[used >= 0]])
     else:
         distinct = list(pd.unique(values))

@@ -233,7 +233,7 @@ def _pooled_practitioners(
             ):
                 break
             pooled.append(p)
-    return frozenset(pooled)
+    return frozenset(str(p) for p in pooled)
 
 
 def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProject,

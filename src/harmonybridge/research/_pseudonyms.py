@@ -58,4 +58,6 @@ def pseudonymise(
         raise ValueError("pseudonym collision; use another project key")
     categories, inverse = np.unique(names, return_inverse=True)
     mapped = np.where(codes >= 0, inverse[codes] if len(inverse) else -1, -1)
-    return pd.Categorical.from_codes(mapped, categories=categories)
+    return pd.Categorical.from_codes(
+        mapped.astype(np.int64), categories=pd.Index(categories)
+    )

@@ -124,8 +124,10 @@ def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
         )
         out[col] = values
     matrix = np.full((len(uniq), len(wide_vars)), np.nan)
-    position = {(v.instrument.id, v.item if v.item is not None else v.subscale): j
-                for j, v in enumerate(wide_vars)}  # fmt: skip
+    position: dict[tuple[str, object], int] = {
+        (v.instrument.id, v.item if v.item is not None else v.subscale): j
+        for j, v in enumerate(wide_vars)
+    }
     _fill(matrix, inverse[: len(items)], items, schema.ITEM, position)
     _fill(matrix, inverse[len(items) :], scores, schema.SUBSCALE, position)
     matrix[np.isnan(matrix)] = SAV_MISSING
