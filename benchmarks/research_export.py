@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import json
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,10 @@ INSTRUMENTS = ("phq9", "gad7", "who5", "swls", "fs", "goal_progress", "hb_checki
 def _child(mode: str, work: Path) -> None:
     with open(work / "frames.pkl", "rb") as fh:
         items, scores = pickle.load(fh)
-    loaded = _rss()
+    loaded = _status("VmRSS")
+    # unpickling briefly holds two copies; start the peak count after it (Linux
+    # resets VmHWM, the peak resident set, when 5 is written to clear_refs)
+    Path("/proc/self/clear_refs").write_text("5")
     start, cpu = time.perf_counter(), time.process_time()
     if mode == "to_csv":
         items.to_csv(work / "plain.csv", index=False)
@@ -46,14 +48,14 @@ def _child(mode: str, work: Path) -> None:
         )  # fmt: skip
         write_research_export(items, scores, project, work / "export.zip")
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    peak = _status("VmHWM")
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak": peak, "loaded": loaded}))
 
 
-def _rss() -> int:
-    """Resident memory now (bytes), from /proc (Linux)."""
+def _status(field: str) -> int:
+    """A memory figure of this process in bytes (``VmRSS`` now, ``VmHWM`` peak; Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return 0
 

@@ -391,6 +391,25 @@ def test_fhir_sample_validates_with_shifted_times(export) -> None:
     assert {p["id"] for p in patients} == set(items["client_id"])
 
 
+def test_scores_without_their_answers_still_become_observations(
+    practice, tmp_path
+) -> None:
+    _, items, scores = practice
+    lost = (
+        items["response_id"]
+        == items.loc[items["instrument"] == "phq9", "response_id"].iloc[0]
+    )
+    out = tmp_path / "x.zip"
+    write_research_export(items[~lost], scores, _project(), out)
+    zf = zipfile.ZipFile(out)
+    observations = _lines(zf, "fhir/Observation.ndjson")
+    orphans = [o for o in observations if "derivedFrom" not in o]
+    assert len(orphans) == 1
+    assert orphans[0]["code"]["coding"][0]["code"] == "44261-6"
+    Observation.model_validate(orphans[0])
+    assert len({o["id"] for o in observations}) == len(observations)
+
+
 def test_readme_states_consent_pseudonymisation_versions_and_counts(export) -> None:
     _, zf = export
     readme = zf.read("README.md").decode()

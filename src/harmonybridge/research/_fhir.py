@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,34 @@ def _authors(frame: pd.DataFrame) -> np.ndarray:
     return role + frame[schema.RESPONDENT_ID].to_numpy(dtype=object)
 
 
-def _write_lines(fh, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
-    if lines:
-        fh.write(("\n".join(lines) + "\n").encode())
+class _Lines:
+    """Write NDJSON chunks to a zip entry, compressing one chunk in a helper thread
+    while the next is built (zlib releases the GIL; order is kept: one write at a time).
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
+        self._fh = zf.open(name, "w", force_zip64=True)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: Future[int] | None = None
+
+    def write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        data = ("\n".join(lines) + "\n").encode()
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._fh.write, data)
+
+    def __enter__(self) -> _Lines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._pending is not None:
+                self._pending.result()
+        finally:
+            self._pool.shutdown()
+            self._fh.close()
 
 
 def _response_chunks(frame: pd.DataFrame, rows: int) -> list[tuple[int, int]]:
@@ -73,15 +99,15 @@ def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject
     clients = pd.unique(pd.concat([prepared.items[schema.CLIENT_ID].astype(str),
                                    prepared.scores[schema.CLIENT_ID].astype(str)]))  # fmt: skip
     system = f"urn:harmonybridge:research:{project.id}:client"
-    with zf.open("fhir/Patient.ndjson", "w", force_zip64=True) as fh:
+    with _Lines(zf, "fhir/Patient.ndjson") as fh:
         lines = patient_lines(
             sorted(clients), identifier_system=system, pseudonymised=True
         )
-        _write_lines(fh, lines)
+        fh.write(lines)
         counts["Patient"] = len(lines)
     counts["QuestionnaireResponse"] = 0
     answered = prepared.items[prepared.items[schema.VALUE].notna()]
-    with zf.open("fhir/QuestionnaireResponse.ndjson", "w", force_zip64=True) as fh:
+    with _Lines(zf, "fhir/QuestionnaireResponse.ndjson") as fh:
         for start, stop in _response_chunks(answered, rows):
             part = answered.iloc[start:stop]
             frame = pd.DataFrame({
@@ -91,21 +117,20 @@ def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject
                 "authored": _times(part[DAY], project.epoch),
             })  # fmt: skip
             lines = questionnaire_response_lines(frame)
-            _write_lines(fh, lines)
+            fh.write(lines)
             counts["QuestionnaireResponse"] += len(lines)
     counts["Observation"] = 0
-    with zf.open("fhir/Observation.ndjson", "w", force_zip64=True) as fh:
+    with _Lines(zf, "fhir/Observation.ndjson") as fh:
         for start, stop in chunks(prepared.scores, rows):
             part = prepared.scores.iloc[start:stop]
             response = part[schema.RESPONSE_ID].astype(object)
-            suffix = (
-                part[schema.SUBSCALE]
-                .astype(str)
-                .replace("", "total")
-                .str.replace("_", "-")
+            suffix = part[schema.SUBSCALE].cat.rename_categories(
+                lambda name: (name or "total").replace("_", "-")
             )
-            ids = np.where(response.notna(), response.astype(str) + "." + suffix,
-                           "row-" + pd.Series(np.arange(start, stop), index=part.index).astype(str))  # fmt: skip
+            present = response.notna().to_numpy()
+            ids = np.array([f"row-{k}" for k in range(start, stop)], dtype=object)
+            ids[present] = (response.to_numpy(dtype=object)[present] + "."
+                            + suffix.to_numpy(dtype=object)[present])  # fmt: skip
             frame = pd.DataFrame({
                 "id": ids, "subject": part[schema.CLIENT_ID],
                 "performer": _authors(part), "instrument": part[schema.INSTRUMENT],
@@ -113,6 +138,6 @@ def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject
                 "effective": _times(part[DAY], project.epoch), "derived_from": response,
             })  # fmt: skip
             lines = observation_lines(frame)
-            _write_lines(fh, lines)
+            fh.write(lines)
             counts["Observation"] += len(lines)
     return counts
