@@ -109,8 +109,8 @@ def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject
         fh.write(lines)
         counts["Patient"] = len(lines)
     counts["QuestionnaireResponse"] = 0
-    present = prepared.items[schema.VALUE].notna()
-    answered = prepared.items if present.all() else prepared.items[present]
+    answers = prepared.items[schema.VALUE].notna()
+    answered = prepared.items if answers.all() else prepared.items[answers]
     with _Lines(zf, "fhir/QuestionnaireResponse.ndjson") as fh:
         for start, stop in _response_chunks(answered, rows):
             part = answered.iloc[start:stop]
