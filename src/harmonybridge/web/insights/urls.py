@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.urls import path
 
 from harmonybridge.web.insights.views import (
+    alerts,
     caseload,
     client_view,
     dashboard,
+    engagements,
     guide,
     report,
 )
@@ -17,6 +19,9 @@ app_name = "insights"
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("guide", guide.guide, name="guide"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:pk>/<str:action>", alerts.act, name="alert_act"),
+    path("engagements/", engagements.engagement_list, name="engagements"),
     path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),
     path("engagements/<int:pk>/goals", dashboard.goals_edit, name="goals"),
     path(
