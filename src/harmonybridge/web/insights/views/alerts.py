@@ -22,6 +22,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import Severity, StoredAlert
 from harmonybridge.web.alerts.workflow import ACTIONS, AlertStepForm, apply_step
 from harmonybridge.web.insights import status as st
+from harmonybridge.web.insights.evidence import name_members
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Engagement
 from harmonybridge.web.practice.scoping import engagements_for
@@ -70,7 +71,7 @@ def alert_list(request: PractitionerRequest) -> HttpResponse:
         request,
         template,
         {
-            "alerts": list(alerts[:500]),
+            "alerts": name_members(list(alerts[:500])),
             "show": show,
             "shows": SHOW.items(),
             "sort": sort,
@@ -137,6 +138,7 @@ def _card(
         .prefetch_related("steps__user", "engagement__clients")
         .get(pk=alert.pk)
     )
+    name_members([alert])
     state = st.states(Engagement.objects.filter(pk=alert.engagement_id), request.user)
     context: dict[str, Any] = {
         "a": alert,

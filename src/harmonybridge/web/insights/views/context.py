@@ -109,6 +109,9 @@ def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAle
     )
     severity = {"urgent": 0, "warning": 1, "info": 2}
     from harmonybridge.web.alerts.workflow import is_unresolved
+    from harmonybridge.web.insights.evidence import name_members
+
+    name_members(alerts)
 
     unresolved = sorted(
         (a for a in alerts if is_unresolved(a)),
