@@ -8,6 +8,7 @@ from harmonybridge.web.insights.views import (
     alerts,
     caseload,
     client_view,
+    curves,
     dashboard,
     engagements,
     guide,
@@ -22,6 +23,8 @@ urlpatterns = [
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<int:pk>/<str:action>", alerts.act, name="alert_act"),
     path("engagements/", engagements.engagement_list, name="engagements"),
+    path("curves", curves.curve_list, name="curves"),
+    path("curves/<int:pk>/accept", curves.curve_accept, name="curve_accept"),
     path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),
     path("engagements/<int:pk>/goals", dashboard.goals_edit, name="goals"),
     path(
