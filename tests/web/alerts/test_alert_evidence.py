@@ -47,8 +47,17 @@ def _totals() -> dict[tuple, list[tuple[int, float]]]:
     return out
 
 
-def test_every_alert_quotes_the_stored_scores(demo_practice):
+def _session_row(html: str, number: int) -> str:
+    table = html[html.index('<table class="session-table">') :]
+    table = table[: table.index("</table>")]
+    m = re.search(rf'<th scope="row">{number}</th>(.*?)</tr>', table, flags=re.S)
+    assert m, number
+    return m.group(1)
+
+
+def test_every_alert_quotes_the_stored_scores(client, demo_practice):
     totals = _totals()
+    pages: dict[int, str] = {}
     alerts = list(StoredAlert.objects.all())
     assert len(alerts) > 20
     checked = 0
@@ -59,6 +68,13 @@ def test_every_alert_quotes_the_stored_scores(demo_practice):
         if "score" in ev and a.session_number in series:
             shown = fmt_score(series[a.session_number])
             assert fmt_score(ev["score"]) == shown, (a.rule_id, a.session_number, ev)
+            # ... and the sessions table shows that very string for that session
+            if a.engagement_id not in pages:
+                client.force_login(a.engagement.lead)
+                url = reverse("insights:dashboard", args=[a.engagement_id])
+                pages[a.engagement_id] = client.get(url).text
+            row = _session_row(pages[a.engagement_id], a.session_number)
+            assert f">{shown}<" in row, (a.rule_id, a.session_number, shown, row)
             if a.rule_id != "rupture.unrecognised" or ev.get("score") is not None:
                 numbers = re.findall(r"-?\d+(?:\.\d+)?", a.message)
                 if "fell" in a.message or "to " in a.message:
