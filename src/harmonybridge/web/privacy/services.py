@@ -21,6 +21,8 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from harmonybridge.web import audit
+from harmonybridge.web.audit.models import AuditEvent
+from harmonybridge.web.practice.models import Client
 
 FORMAT = "harmonybridge-client-export"
 VERSION = 1
@@ -33,10 +35,6 @@ _SECRET_FIELDS = {"token_hash", "password", "secret"}
 _RESPONDENT_FIELDS = {"respondent_id", "respondent_key"}
 
 
-def _client_model() -> type[models.Model]:
-    return apps.get_model("practice", "Client")
-
-
 def _identifiers(client: Any) -> set[str]:
     return {str(client.code), f"c{client.pk}"}
 
@@ -44,8 +42,7 @@ def _identifiers(client: Any) -> set[str]:
 def _co_members(client: Any) -> tuple[set[int], set[str]]:
     """Ids and identifiers of the other clients in this client's engagements."""
     others = (
-        _client_model()
-        .objects.filter(engagements__in=client.engagements.all())
+        Client.objects.filter(engagements__in=client.engagements.all())
         .exclude(pk=client.pk)
         .distinct()
     )
@@ -59,7 +56,7 @@ def _co_members(client: Any) -> tuple[set[int], set[str]]:
 def _names_another_client(
     obj: Any, client: Any, other_ids: set[int], other_idents: set[str]
 ) -> bool:
-    client_model = _client_model()
+    client_model = Client
     for field in obj._meta.concrete_fields:
         if field.is_relation and field.related_model is client_model:
             value = getattr(obj, field.attname)
@@ -170,7 +167,6 @@ def export_client(client: Any) -> dict[str, Any]:
         label: [_row(obj) for _, obj in sorted(rows.items(), key=lambda kv: str(kv[0]))]
         for label, rows in sorted(found.items())
     }
-    audit_model = apps.get_model("audit", "AuditEvent")
     access_log = [
         {
             "when": e.created_at.isoformat(),
@@ -178,7 +174,7 @@ def export_client(client: Any) -> dict[str, Any]:
             "action": e.action,
             "object": f"{e.target_type} {e.target_id}".strip(),
         }
-        for e in audit_model.objects.filter(client_code=client.code).order_by(
+        for e in AuditEvent.objects.filter(client_code=client.code).order_by(
             "created_at", "id"
         )
     ]

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
-from harmonybridge.web.insights import dashboard as build
+from harmonybridge.web.insights import figures as build
 from harmonybridge.web.insights.forms import ReportForm
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import get_engagement_or_404
+from harmonybridge.web.practice.policy import get_engagement_or_404
 from harmonybridge.web.repairs.models import RepairRecord
 
 REPORT_CSS = (
@@ -39,7 +39,13 @@ def report_form(request: PractitionerRequest, pk: int) -> HttpResponse:
 
 def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]]:
     engagement = get_engagement_or_404(request, pk)
-    form = ReportForm.sections(request.GET)
+    return engagement, report_context(engagement, request.GET)
+
+
+def report_context(engagement: Any, params: Any = None) -> dict[str, Any]:
+    """The report's template context for the sections chosen in ``params`` (a GET
+    query; ``None`` for the default sections)."""
+    form = ReportForm.sections(params)
     form.is_valid()
     sections = form.cleaned_data if form.is_valid() else ReportForm.sections(None).data
     data = load(engagement)
@@ -53,7 +59,7 @@ def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]
         "has_data": bool(len(data.scores)),
     }
     if not context["has_data"]:
-        return engagement, context
+        return context
     built = data.build(include_alliance=bool(sections.get("alliance")), width=600)
     columns, rows = data.session_table()
     if not sections.get("alliance"):
@@ -77,13 +83,21 @@ def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]
         notes=notes,
         goal_rows=build.goal_rows(data.scores, data.goals),
     )
-    return engagement, context
+    return context
+
+
+def render_pdf(context: dict[str, Any], request: Any = None) -> bytes:
+    """The report of ``report_context`` as PDF bytes (WeasyPrint imported here: heavy)."""
+    from weasyprint import CSS, HTML
+
+    html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
+    return bytes(
+        HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
+    )
 
 
 def _is_alliance(key: str) -> bool:
-    from harmonybridge.web.insights.dashboard import _inst
-
-    inst = _inst(key.split("|", 1)[0])
+    inst = build._inst(key.split("|", 1)[0])
     return inst is not None and inst.kind in ("alliance", "rupture")
 
 
@@ -108,11 +122,9 @@ def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
         )
         return render(request, "insights/report.html", context)
     try:
-        from weasyprint import CSS, HTML
+        pdf = render_pdf(context, request)
     except ImportError:
         return render(request, "insights/report_unavailable.html", context, status=503)
-    html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
     audit.record(
         request.user, "report.export", engagement, request=request, format="pdf"
     )
