@@ -18,8 +18,8 @@ from tests.web.browser import SHOTS, save_screenshot
 def practice(transactional_db, monkeypatch):
     """The demo loader with a smaller simulated practice (60 clients, every story)."""
     from harmonybridge.datasets import simulate_practice
-    from harmonybridge.web.insights.curves import fit_practice_curves
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.alerts.curves import fit_practice_curves
+    from harmonybridge.web.demo import loader as demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
     monkeypatch.setattr(demo, "_simulate", lambda as_of: data)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.demo",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,6 @@ urlpatterns = [
     path("alerts/", include("harmonybridge.web.alerts.urls")),
     path("insights/", include("harmonybridge.web.insights.urls")),
     path("repairs/", include("harmonybridge.web.repairs.urls")),
-    path("audit/", include("harmonybridge.web.audit.urls")),
+    path("audit/", include("harmonybridge.web.privacy.audit_urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
 ]

@@ -8,8 +8,8 @@ import pytest
 
 from harmonybridge.web.alerts import rules
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.checkins import storage
-from harmonybridge.web.practice import catalogue, frames
+from harmonybridge.web.checkins import frames, storage
+from harmonybridge.web.practice import catalogue
 from tests.web import factories
 
 pytestmark = pytest.mark.django_db

@@ -203,7 +203,7 @@ def _add_notes(world):
             repair.objects.create(session=world["session"], note=MARK_TEXT + "-repair")
         )
     if registry.is_installed("harmonybridge.web.insights"):
-        step = registry.get_model("insights", "AlertStep")
+        step = registry.get_model("alerts", "AlertStep")
         notes.append(
             step.objects.create(
                 alert=world["stored_alert"],

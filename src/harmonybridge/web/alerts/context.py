@@ -10,8 +10,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from harmonybridge import __version__
+from harmonybridge.alerts import AlertContext
+from harmonybridge.errors import HarmonyBridgeWarning
+from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import AlertReference
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, EngagementStatus
 
 __all__ = ["build_context", "practice_context", "refresh_alert_reference"]
@@ -35,7 +39,6 @@ def _json_safe(value: Any) -> Any:
 
 
 def _library_version() -> str:
-    from harmonybridge import __version__
 
     return str(__version__)
 
@@ -47,9 +50,6 @@ def build_context(practice_id: int) -> tuple[Any, int] | None:
     engagements never enter it. Curve sets are the practice's cached ones
     (``insights.curves.curve_sets_for``), not refitted here.
     """
-    from harmonybridge.alerts import AlertContext
-    from harmonybridge.errors import HarmonyBridgeWarning
-    from harmonybridge.web.insights.curves import curve_sets_for
 
     closed = list(
         Engagement.objects.filter(
@@ -99,7 +99,6 @@ def practice_context(practice_id: int | None) -> Any:
     Reads the stored row (one query); never fits anything, so a check-in save
     stays cheap. Refit with the ``refresh_alert_reference`` command.
     """
-    from harmonybridge.alerts import AlertContext
 
     if practice_id is None:
         return AlertContext()

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from harmonybridge.web.alerts.safety import unacknowledged_for
+
 
 def safety_notices(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -15,6 +17,5 @@ def safety_notices(request: HttpRequest) -> dict[str, Any]:
         or not getattr(user, "practice_id", None)
     ):
         return {}
-    from harmonybridge.web.alerts.safety import unacknowledged_for
 
     return {"safety_notices": list(unacknowledged_for(user)[:5])}

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
-from harmonybridge.web.insights.models import CurveSet
-from harmonybridge.web.practice import frames
+from harmonybridge.web.alerts.models import CurveSet
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, EngagementStatus
 
 

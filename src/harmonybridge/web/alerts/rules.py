@@ -9,8 +9,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from harmonybridge import schema
+from harmonybridge.alerts import evaluate_alerts_frame
+from harmonybridge.web.alerts.context import practice_context
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
@@ -25,8 +27,6 @@ def call_engine(
     pooled SDs and curve sets from its closed engagements); ``AlertContext()`` when
     it has none yet.
     """
-    from harmonybridge.alerts import evaluate_alerts_frame
-    from harmonybridge.web.alerts.context import practice_context
 
     context = practice_context(practice_id)
     frame = evaluate_alerts_frame(history, context=context, at=at)

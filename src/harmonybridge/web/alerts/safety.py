@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import SafetyAcknowledgement, SafetyNotice
 from harmonybridge.web.checkins.models import CheckIn
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 
 def raise_notice(checkin: CheckIn) -> SafetyNotice:

@@ -11,7 +11,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.alerts import safety
 from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 
 @require_GET

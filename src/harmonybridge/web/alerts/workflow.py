@@ -1,7 +1,7 @@
 """Alert workflow: acknowledge, discuss with the client, resolve with a short note.
 
 Steps only move forward (open → acknowledged → discussed → resolved; steps may be
-skipped), each step is appended to the alert's history (``insights.AlertStep``) and
+skipped), each step is appended to the alert's history (``alerts.AlertStep``) and
 audited, and nothing is ever deleted. Acting on an alert a second time changes
 nothing and says so.
 """
@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
+from harmonybridge.web.alerts.models import AlertStatus, AlertStep, StoredAlert
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 #: URL action word -> the status it leads to.
 ACTIONS: dict[str, str] = {
@@ -79,7 +79,6 @@ def apply_step(
     alert_id: int, action: str, user: Any, note: str, request: Any = None
 ) -> StepResult:
     """Move the alert forward once; a step already taken (or passed) changes nothing."""
-    from harmonybridge.web.insights.models import AlertStep
 
     target = ACTIONS[action]
     with transaction.atomic():
@@ -190,4 +189,4 @@ def _card(
         "form_error": form.errors.get("note") if form else None,
         "flash": note,
     }
-    return render(request, "insights/_alert_card.html", context, status=status)
+    return render(request, "alerts/_alert_card.html", context, status=status)

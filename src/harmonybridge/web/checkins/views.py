@@ -15,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.safety import raise_notice
-from harmonybridge.web.checkins import storage, tokens
+from harmonybridge.web.checkins import signals, storage, tokens
 from harmonybridge.web.checkins.forms import (
     InstrumentForm,
     field_name,
@@ -162,7 +161,7 @@ def step(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return redirect("checkins:done")
     if storage.safety_fires(inst, answers):
-        raise_notice(saved)
+        signals.safety_item_answered.send(sender=CheckIn, checkin=saved)
     if index + 1 < len(instruments):
         return redirect(reverse("checkins:step") + f"?s={index + 2}")
     return redirect(reverse("checkins:step") + f"?s={index + 1}")
@@ -193,7 +192,7 @@ def draft(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return HttpResponse(status=204)
     if storage.safety_fires(inst, answers):
-        raise_notice(saved)
+        signals.safety_item_answered.send(sender=CheckIn, checkin=saved)
     if _crisis(saved, instruments):  # once shown, the crisis text stays on the page
         practice = checkin.session.engagement.practice
         return render(request, "checkins/_crisis.html", {"practice": practice})
@@ -248,7 +247,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     fired = any(storage.safety_fires(i, answers[i.id]) for i in instruments)
     storage.submit_checkin(checkin.pk, answers, instruments=instruments)
     if fired:
-        raise_notice(checkin)
+        signals.safety_item_answered.send(sender=CheckIn, checkin=checkin)
     return redirect("checkins:done")
 
 

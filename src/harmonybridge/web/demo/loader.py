@@ -15,8 +15,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 import harmonybridge
+from harmonybridge.datasets import demo_practice
 from harmonybridge.web.accounts.models import Practice, Role, User
-from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.alerts.context import refresh_alert_reference
+from harmonybridge.web.alerts.curves import fit_practice_curves
+from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
+from harmonybridge.web.alerts.rules import evaluate_engagements
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
 from harmonybridge.web.practice import catalogue
@@ -76,7 +80,6 @@ def _codes(n: int) -> list[str]:
 
 
 def _simulate(as_of: dt.date) -> Any:
-    from harmonybridge.datasets import demo_practice
 
     return demo_practice(seed=0, as_of=as_of)
 
@@ -320,10 +323,6 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 def _evaluate_active() -> None:
     """Alerts as they would have been raised session by session; older ones were handled."""
-    from harmonybridge.web.alerts.context import refresh_alert_reference
-    from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
-    from harmonybridge.web.alerts.rules import evaluate_engagements
-    from harmonybridge.web.insights.curves import fit_practice_curves
 
     # The rules judge against the practice's own references (closed engagements):
     # curve sets first, then the alert reference that includes them.

@@ -1,6 +1,6 @@
 """Build one engagement's charts, markers, change summaries and session table from frames.
 
-Everything here takes frames (from ``practice/frames.py``) and plain values and calls
+Everything here takes frames (from ``checkins/frames.py``) and plain values and calls
 public ``harmonybridge`` names; the views load the data with a fixed number of queries.
 """
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError
 from harmonybridge.reports import charts
-from harmonybridge.web.insights import curves as curve_cache
+from harmonybridge.web.alerts import curves as curve_cache
 from harmonybridge.web.insights import language
 
 

@@ -17,10 +17,10 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import translation
 
+from harmonybridge.web.alerts.models import CurveSet
 from harmonybridge.web.checkins.models import Score
-from harmonybridge.web.insights import dashboard as build
+from harmonybridge.web.insights import figures as build
 from harmonybridge.web.insights import tables
-from harmonybridge.web.insights.models import CurveSet
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.practice.models import (
     Attendance,

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web.accounts.models import Practice, Role, User
 from harmonybridge.web.practice import catalogue
@@ -208,7 +209,6 @@ class WordingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from harmonybridge import instruments
 
         self.fields["instrument_id"].choices = [
             (i.id, i.title) for i in instruments.all_instruments() if i.requires_wording

@@ -1,7 +1,7 @@
 """Join detected, self-reported and practitioner-recorded ruptures into one episode list.
 
 Pure pandas (no database, no Django): the views pass frames built by
-``practice/frames.py``; the tests pass hand-made frames.
+``checkins/frames.py``; the tests pass hand-made frames.
 
 Joining rule
 ------------

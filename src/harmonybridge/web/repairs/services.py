@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from harmonybridge import instruments, schema
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
+from harmonybridge.web.repairs import frames as repair_frames
 from harmonybridge.web.repairs import markers
 from harmonybridge.web.repairs.episodes import detect_episodes
 
@@ -24,7 +26,7 @@ def episodes_for(
     """Episodes of one engagement (pass its score frame when you already have it)."""
     if scores is None:
         scores = frames.score_frame(engagement_ids=[engagement_id])
-    records = frames.repair_frame(engagement_ids=[engagement_id])
+    records = repair_frames.repair_frame(engagement_ids=[engagement_id])
     return detect_episodes(
         scores, records, alliance_instruments=alliance_instrument_ids()
     )
@@ -42,7 +44,6 @@ def episode_rows(
     episodes: pd.DataFrame, labels: dict[str, str]
 ) -> list[dict[str, Any]]:
     """Episodes as template rows with readable sources, markers and strategies."""
-    from django.utils.translation import gettext as _
 
     out = []
     for row in episodes.to_dict("records"):

@@ -8,13 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from harmonybridge import schema
+from harmonybridge import instruments, schema
 from harmonybridge.reports import charts
 from harmonybridge.web import audit
-from harmonybridge.web.checkins import tokens
+from harmonybridge.web.checkins import frames, tokens
 from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
 
 
 def client_view_allowed(checkin: object) -> bool:
@@ -101,7 +100,6 @@ def my_progress(request: HttpRequest) -> HttpResponse:
 
 
 def _inst(inst_id: str):
-    from harmonybridge import instruments
 
     try:
         return instruments.get(inst_id)

@@ -7,10 +7,12 @@ from typing import Any
 
 import pandas as pd
 
+from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import StoredAlert
+from harmonybridge.web.checkins import frames
+from harmonybridge.web.insights import figures as dashboard
 from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.models import Engagement, PlanEntry
 from harmonybridge.web.repairs import services as repair_services
 
@@ -34,8 +36,6 @@ class EngagementData:
 
     def build(self, **options: Any) -> Any:
         """Charts and change tables for this engagement (dashboard and report alike)."""
-        from harmonybridge.web.insights import dashboard
-        from harmonybridge.web.insights.curves import curve_sets_for
 
         return dashboard.build(
             self.scores,
@@ -51,7 +51,6 @@ class EngagementData:
 
     def session_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Columns and rows of the session-by-session score table."""
-        from harmonybridge.web.insights import dashboard
 
         return dashboard.session_table(
             self.scores,

@@ -23,7 +23,7 @@ from harmonybridge.web.insights.views.context import (
     view_options,
 )
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
     engagements_for,
     get_engagement_or_404,
     get_session_or_404,

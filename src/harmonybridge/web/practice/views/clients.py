@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge import instruments
 from harmonybridge.web import audit
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.forms import ClientForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import engagements_for, get_client_or_404
+from harmonybridge.web.practice.policy import engagements_for, get_client_or_404
 
 
 def latest_scores(

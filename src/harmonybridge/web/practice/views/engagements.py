@@ -21,7 +21,7 @@ from harmonybridge.web.practice.models import (
     MeasurementPlan,
     PlanEntry,
 )
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
     clients_for,
     get_client_or_404,
     get_engagement_or_404,

@@ -6,7 +6,6 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,11 +18,12 @@ from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import InstrumentForm
+from harmonybridge.web.checkins.mail import send_checkin_link
 from harmonybridge.web.checkins.models import Channel, CheckIn, Response
 from harmonybridge.web.practice.forms import SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import RaterRole, TherapySession
-from harmonybridge.web.practice.scoping import get_engagement_or_404, get_session_or_404
+from harmonybridge.web.practice.policy import get_engagement_or_404, get_session_or_404
 
 
 @require_http_methods(["GET", "POST"])
@@ -188,7 +188,7 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
             link = tokens.build_link(token)
             emailed = False
             if send and m.client.email:
-                _email_link(m.client.email, link, session)
+                send_checkin_link(m.client.email, link)
                 checkin.email_sent_at = timezone.now()
                 checkin.save(update_fields=["email_sent_at", "updated_at"])
                 emailed = True
@@ -211,19 +211,3 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
     return render(
         request, "practice/checkin_links.html", {"session": session, "links": links}
     )
-
-
-def _email_link(
-    address: str, link: str, session: TherapySession, reminder: bool = False
-) -> None:
-    subject = (
-        _("Reminder: your check-in")
-        if reminder
-        else _("Your check-in after today's session")
-    )
-    body = _(
-        "Thank you for today's session. Your practitioner asks you to answer a short "
-        "check-in (about a minute):\n\n%(link)s\n\nThe link works for you only; please do "
-        "not forward it."
-    ) % {"link": link}
-    send_mail(subject, body, None, [address], fail_silently=False)
