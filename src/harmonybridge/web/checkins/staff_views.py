@@ -1,4 +1,5 @@
-"""Session pages: hold a session, rate the alliance from your side, hand out check-ins."""
+"""Session screens of the check-ins: answers at a session, the practitioner's rating,
+handing out check-in links (served in the ``practice`` URL namespace, see ``web/urls.py``)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from harmonybridge import instruments
 from harmonybridge.web import audit
@@ -20,41 +21,9 @@ from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import InstrumentForm
 from harmonybridge.web.checkins.mail import send_checkin_link
 from harmonybridge.web.checkins.models import Channel, CheckIn, Response
-from harmonybridge.web.practice.forms import SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import RaterRole, TherapySession
-from harmonybridge.web.practice.policy import get_engagement_or_404, get_session_or_404
-
-
-@require_http_methods(["GET", "POST"])
-@staff_view
-def session_create(request: PractitionerRequest, pk: int) -> HttpResponse:
-    engagement = get_engagement_or_404(request, pk, change=True)
-    form = SessionForm(
-        request.POST or None, initial={"starts_at": timezone.localtime()}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                session = form.save(commit=False)
-                session.engagement = engagement
-                session.number = engagement.next_session_number()
-                session.save()
-                audit.record(
-                    request.user,
-                    "session.create",
-                    session,
-                    request=request,
-                    engagement_id=engagement.pk,
-                )
-        except IntegrityError:
-            messages.error(request, _("That session was just added; please try again."))
-            return redirect(engagement)
-        return redirect(session)
-    audit.record(request.user, "session.new_form", engagement, request=request)
-    return render(
-        request, "practice/session_form.html", {"form": form, "engagement": engagement}
-    )
+from harmonybridge.web.practice.policy import get_session_or_404
 
 
 def session_scores(session: TherapySession) -> list[dict[str, Any]]:
@@ -119,7 +88,7 @@ def session_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         "respondents": respondents,
         "client_instruments": storage.due_instruments(session, RaterRole.CLIENT),
     }
-    template = "practice/session_detail.html"
+    template = "checkins/session_detail.html"
     if request.htmx:
         template += "#session-scores"
     return render(request, template, context)
@@ -151,7 +120,7 @@ def session_rate(request: PractitionerRequest, pk: int) -> HttpResponse:
                     session, RaterRole.CLIENT
                 ),
             }
-            return render(request, "practice/session_detail.html", context, status=400)
+            return render(request, "checkins/session_detail.html", context, status=400)
     for form in forms:
         storage.store_practitioner_rating(
             session, form.inst, form.answers(), request.user, request
@@ -209,5 +178,5 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
                 channel=channel,
             )
     return render(
-        request, "practice/checkin_links.html", {"session": session, "links": links}
+        request, "checkins/checkin_links.html", {"session": session, "links": links}
     )

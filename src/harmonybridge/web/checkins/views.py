@@ -259,6 +259,11 @@ def done(request: HttpRequest) -> HttpResponse:
         return _invalid(request)
     practice = checkin.session.engagement.practice
     crisis = hasattr(checkin, "safety_notice")
-    return render(
-        request, "checkins/done.html", {"practice": practice, "crisis": crisis}
+    # the client's own progress page (served by insights) when the engagement shows it
+    progress_url = (
+        reverse("insights:my_progress")
+        if checkin.session.engagement.client_sees_scores
+        else ""
     )
+    context = {"practice": practice, "crisis": crisis, "progress_url": progress_url}
+    return render(request, "checkins/done.html", context)

@@ -6,8 +6,10 @@ from django.urls import path
 
 from harmonybridge.web.insights.views import (
     caseload,
+    client_page,
     client_view,
     dashboard,
+    engagement_page,
     guide,
     report,
 )
@@ -29,4 +31,11 @@ urlpatterns = [
     path("engagements/<int:pk>/report.pdf", report.report_pdf, name="report_pdf"),
     path("sessions/<int:pk>/answers", dashboard.session_answers, name="answers"),
     path("my-progress", client_view.my_progress, name="my_progress"),
+]
+
+#: Served in the ``practice`` namespace by ``web/urls.py`` (``practice:client``,
+#: ``practice:engagement``).
+practice_screens = [
+    path("clients/<int:pk>/", client_page.client_detail, name="client"),
+    path("engagements/<int:pk>/", engagement_page.engagement_detail, name="engagement"),
 ]
