@@ -360,13 +360,11 @@ def test_instrument_rc_value_used_unless_sd_given(monkeypatch):
     assert out["category"].iloc[0] == "improved"
 
 
-def test_real_phq9_definition_if_available():
-    get = getattr(instruments, "get", None)
-    if get is None:
-        pytest.skip("harmonybridge.instruments.get is not available yet")
-    inst = get("phq9")
-    if inst.rc_value is None or inst.cutoff is None:
-        pytest.skip("phq9 definition has no rc_value/cut-off")
+def test_real_phq9_definition():
+    """Fails (never skips) when the PHQ-9 loses its published reliable-change value."""
+    inst = instruments.get("phq9")
+    assert inst.rc_value is not None
+    assert inst.cutoff is not None
     # PHQ-9 (§1.11, NHS Talking Therapies): reliable change = 6 points, caseness >= 10.
     assert inst.rc_value.value == 6
     assert (inst.cutoff.value, inst.cutoff.clinical_when) == (10, "at_or_above")
