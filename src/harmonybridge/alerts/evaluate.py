@@ -46,13 +46,12 @@ def instrument_table(ids: Iterable[object]) -> pd.DataFrame:
 
     Unknown ids get ``kind`` missing and are ignored by the rules.
     """
-    from harmonybridge.instruments import get
+    from harmonybridge.instruments import find
 
     rows = []
     for i in ids:
-        try:
-            inst = get(str(i))
-        except DataValidationError:
+        inst = find(str(i))
+        if inst is None:
             rows.append({INS: i, "kind": None})
             continue
         rows.append(

@@ -39,6 +39,7 @@ from harmonybridge.instruments._frame import score_frame
 from harmonybridge.instruments._loader import (
     all_instruments,
     build_instrument,
+    find,
     get,
     ids,
     load_definition,
@@ -76,6 +77,7 @@ __all__ = [
     "Wording",
     "all_instruments",
     "build_instrument",
+    "find",
     "get",
     "ids",
     "load_definition",

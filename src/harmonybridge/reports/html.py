@@ -22,7 +22,7 @@ from harmonybridge.change import (
     sudden_gains,
 )
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import Instrument, get
+from harmonybridge.instruments import Instrument, find
 from harmonybridge.reports._html_render import (
     _CSS,
     _engagement_section,
@@ -104,13 +104,12 @@ def _prepare(scores: object) -> pd.DataFrame:
 
 
 def _instrument(name: str, notes: list[str]) -> Instrument | None:
-    try:
-        return get(name)
-    except DataValidationError:
+    inst = find(name)
+    if inst is None:
         notes.append(
             f"Instrument {name!r} is not in the registry: drawn only, not analysed."
         )
-        return None
+    return inst
 
 
 def _rc_size(inst: Instrument) -> float | None:

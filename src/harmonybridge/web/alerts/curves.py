@@ -31,15 +31,12 @@ def fit_practice_curves(practice_id: int, *, min_clients: int = 300) -> list[Cur
         return saved
     totals = scores[scores[schema.SUBSCALE] == ""]
     for inst_id in sorted(totals[schema.INSTRUMENT].unique()):
-        try:
-            inst = instruments.get(inst_id)
-        except DataValidationError:
-            continue
-        if inst.kind != "outcome":
+        inst = instruments.find(inst_id)
+        if inst is None or inst.kind != "outcome":
             continue
         one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", HarmonyBridgeWarning)
             fit = fit_trajectories(one, instrument=inst_id, min_clients=min_clients)
         if fit.method != "mixedlm":
             continue

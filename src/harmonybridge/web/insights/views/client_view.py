@@ -41,7 +41,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
     if len(mine):
         labels = {code: _("You")}
         for inst_id in sorted(mine[schema.INSTRUMENT].unique()):
-            inst = _inst(inst_id)
+            inst = instruments.find(inst_id)
             if inst is None:
                 continue
             if inst.kind == "outcome" and not (
@@ -97,11 +97,3 @@ def my_progress(request: HttpRequest) -> HttpResponse:
             "words": language.words(coaching),
         },
     )
-
-
-def _inst(inst_id: str):
-
-    try:
-        return instruments.get(inst_id)
-    except Exception:
-        return None

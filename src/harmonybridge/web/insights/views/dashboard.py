@@ -149,7 +149,7 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
     )
     blocks = []
     for r in responses:
-        inst = _instrument(r.instrument_id)
+        inst = instruments.find(r.instrument_id)
         texts = {}
         if inst is not None:
             texts = {it.number: (it.text.get("en") or "") for it in inst.items}
@@ -180,10 +180,3 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
         template,
         {"session": session, "engagement": session.engagement, "blocks": blocks},
     )
-
-
-def _instrument(instrument_id: str):
-    try:
-        return instruments.get(instrument_id)
-    except Exception:
-        return None

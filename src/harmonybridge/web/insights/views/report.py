@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.insights import figures as build
 from harmonybridge.web.insights.forms import ReportForm
@@ -97,7 +98,7 @@ def render_pdf(context: dict[str, Any], request: Any = None) -> bytes:
 
 
 def _is_alliance(key: str) -> bool:
-    inst = build._inst(key.split("|", 1)[0])
+    inst = instruments.find(key.split("|", 1)[0])
     return inst is not None and inst.kind in ("alliance", "rupture")
 
 
