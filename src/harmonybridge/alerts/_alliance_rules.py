@@ -43,7 +43,7 @@ def rupture_parts(
     sr = ctx.rule("rupture.self_report")
     events = []
     ref = ctx.pooled_sd or None
-    common = {
+    common: dict[str, Any] = {
         "mode": "prospective",
         "sd_source": "max" if ref else "within",
         "reference_sd": ref,
@@ -58,7 +58,7 @@ def rupture_parts(
         batches.append((alliance[alliance[R] != "client"], pp))
     for rows, p in batches:
         if len(rows):
-            events.append(detect_ruptures(rows, **common, **p))  # type: ignore[arg-type]
+            events.append(detect_ruptures(rows, **common, **p))
     if not events:
         return []
     ev = at_current(pd.concat(events, ignore_index=True), current, "onset_session")
