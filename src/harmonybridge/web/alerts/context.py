@@ -25,12 +25,12 @@ __all__ = ["build_context", "practice_context", "refresh_alert_reference"]
 _PARSED: dict[int, tuple[Any, Any]] = {}
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities as null: JSON (and PostgreSQL's jsonb) has no NaN."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -58,7 +58,7 @@ def build_context(practice_id: int) -> tuple[Any, int] | None:
     )
     if not closed:
         return None
-    reference = frames.score_frame(engagement_ids=closed)
+    reference = frames.stored_scores(engagement_ids=closed)
     if reference.empty:
         return None
     with warnings.catch_warnings():
@@ -83,7 +83,7 @@ def refresh_alert_reference(practice_id: int) -> AlertReference | None:
         ref, _ = AlertReference.objects.update_or_create(
             practice_id=practice_id,
             defaults={
-                "context": _json_safe(stored),
+                "context": json_safe(stored),
                 "fitted_at": timezone.now(),
                 "library_version": _library_version(),
                 "n_engagements": n,

@@ -1,4 +1,4 @@
-"""Alert list and safety-notice acknowledgement (the alert workflow pages come later)."""
+"""Alert list and safety-notice acknowledgement (the alert workflow is in ``workflow.py``)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def practitioner_code(user_id: int) -> str:
     return f"P{user_id}"
 
 
-def score_frame(
+def stored_scores(
     *,
     engagement_ids: Iterable[int] | None = None,
     practice_id: int | None = None,

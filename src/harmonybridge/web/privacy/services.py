@@ -124,6 +124,7 @@ def collect(client: Any, *, include_shared: bool = True) -> dict[str, dict[Any, 
                 f
                 for f in model._meta.concrete_fields
                 if f.is_relation
+                and f.related_model is not None
                 and f.related_model._meta.label_lower == "practice.engagement"
             ),
             None,
@@ -140,7 +141,8 @@ def collect(client: Any, *, include_shared: bool = True) -> dict[str, dict[Any, 
     return found
 
 
-def _jsonable(value: Any) -> Any:
+def _field_value_for_export(value: Any) -> Any:
+    """A model field's value as JSON can hold it (dates ISO, decimals and UUIDs as text)."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -156,7 +158,7 @@ def _row(obj: Any) -> dict[str, Any]:
         if field.name in _SECRET_FIELDS:
             continue
         key = field.attname if field.is_relation else field.name
-        row[key] = _jsonable(getattr(obj, field.attname))
+        row[key] = _field_value_for_export(getattr(obj, field.attname))
     return row
 
 
@@ -196,7 +198,7 @@ def _force_delete(objs: list[Any], depth: int = 0) -> None:
         raise RuntimeError(
             "erasure does not converge; a model protects a client row in a cycle"
         )
-    by_model: dict[type, list[Any]] = {}
+    by_model: dict[type[models.Model], list[Any]] = {}
     for obj in objs:
         by_model.setdefault(type(obj), []).append(obj.pk)
     for model, pks in by_model.items():
@@ -207,7 +209,9 @@ def _force_delete(objs: list[Any], depth: int = 0) -> None:
                 break
             except (ProtectedError, RestrictedError) as exc:
                 blockers = list(
-                    getattr(exc, "protected_objects", None) or exc.restricted_objects
+                    getattr(exc, "protected_objects", None)
+                    or getattr(exc, "restricted_objects", None)
+                    or ()
                 )
                 for blocker in blockers:
                     if blocker._meta.label_lower in _SKIP_LABELS:
