@@ -27,10 +27,8 @@ from harmonybridge.alerts._columns import (
 from harmonybridge.alerts._outcome_rules import outcome_parts
 from harmonybridge.alerts.context import Alert, AlertContext
 from harmonybridge.alerts.messages import MESSAGES
-from harmonybridge.change.ruptures import (
-    RUPTURE_SUBSCALES,
-    check_unique,
-)
+from harmonybridge.change._rupture_wide import check_unique
+from harmonybridge.change.ruptures import RUPTURE_SUBSCALES
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
 __all__ = [

@@ -71,7 +71,7 @@ def test_alerts_from_the_engine_are_stored_once(
 
 def test_score_frame_is_canonical(practitioner, session):
     _rate(practitioner, session)
-    frame = frames.score_frame(engagement_ids=[session.engagement_id])
+    frame = frames.stored_scores(engagement_ids=[session.engagement_id])
     assert list(frame.columns) == frames.COLUMNS
     keys = ["engagement_id", "session", "respondent_id", "instrument", "subscale"]
     assert not frame.duplicated(keys).any()

@@ -25,7 +25,7 @@ def fit_practice_curves(practice_id: int, *, min_clients: int = 300) -> list[Cur
     closed = Engagement.objects.filter(
         practice_id=practice_id, status=EngagementStatus.CLOSED
     ).values_list("pk", flat=True)
-    scores = frames.score_frame(engagement_ids=list(closed))
+    scores = frames.stored_scores(engagement_ids=list(closed))
     saved: list[CurveSet] = []
     if scores.empty:
         return saved

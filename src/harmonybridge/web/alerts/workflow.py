@@ -83,7 +83,7 @@ def apply_step(
     target = ACTIONS[action]
     with transaction.atomic():
         alert = StoredAlert.objects.select_for_update().get(pk=alert_id)
-        if _RANK[alert.status] >= _RANK[target]:
+        if _RANK[AlertStatus(alert.status)] >= _RANK[AlertStatus(target)]:
             return StepResult(alert, False, _already(alert))
         try:
             with transaction.atomic():
@@ -159,7 +159,7 @@ def act(request: PractitionerRequest, pk: int, action: str) -> HttpResponse:
         if request.htmx:
             return _card(request, alert, form=form, status=400)
         for error in form.errors.get("note", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return _back(request, alert)
     result = apply_step(
         alert.pk, action, request.user, form.cleaned_data["note"], request

@@ -246,8 +246,8 @@ def _responses(
                 respondent_client=client,
                 respondent_user=user,
                 respondent_key=Response.key_for_client(client.pk)
-                if client
-                else Response.key_for_user(user.pk),
+                if client is not None
+                else Response.key_for_user(users[r.respondent_id].pk),
                 channel=Channel.LINK if is_client else Channel.WEB,
                 submitted_at=session.starts_at + dt.timedelta(hours=1),
             )
@@ -300,7 +300,7 @@ def _bands(scores: pd.DataFrame) -> np.ndarray:
             continue
         mask = totals & (scores["instrument"] == inst_id).to_numpy()
         for i in np.flatnonzero(mask):
-            x = scores["score"].iat[i]
+            x = float(scores["score"].to_numpy()[i])
             if not np.isnan(x):
                 out[i] = next((b.label for b in bands if b.contains(float(x))), "")
     return out

@@ -209,7 +209,7 @@ def build(
             title = _("Working alliance, client and %(who)s views") % {
                 "who": w["practitioner"]
             }
-            kw = {
+            kw: dict[str, Any] = {
                 "instruments": tuple(alliance_ids),
                 "subscales": subscales,
                 "markers": common,

@@ -95,7 +95,7 @@ def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
             columns,
             rows,
             lambda pk: reverse("insights:answers", args=[pk]),
-            dict(Attendance.choices),
+            {value: str(label) for value, label in Attendance.choices},
         ),
         "last_session": None
         if last is None

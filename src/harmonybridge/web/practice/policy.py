@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -141,7 +142,7 @@ def get_or_404(queryset: QuerySet[M], pk: Any) -> M:
     """The object ``pk`` of ``queryset``; a 404 when absent or not an id."""
     try:
         return queryset.get(pk=int(pk))
-    except (ValueError, TypeError, queryset.model.DoesNotExist) as exc:
+    except (ValueError, TypeError, ObjectDoesNotExist) as exc:
         raise Http404 from exc
 
 

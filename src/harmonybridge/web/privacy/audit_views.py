@@ -7,13 +7,14 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
 from harmonybridge.web.audit.models import AuditEvent
+from harmonybridge.web.practice.http import PractitionerRequest
 from harmonybridge.web.practice.policy import may_view_audit
 from harmonybridge.web.privacy.audit_forms import AuditFilterForm
 
@@ -26,7 +27,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 @require_GET
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: PractitionerRequest) -> HttpResponse:
     """List the practice's audit events, newest first, filtered by the form."""
     if not may_view_audit(request.user):
         raise Http404  # like every object a user may not see: 404, not 403

@@ -25,7 +25,7 @@ def episodes_for(
 ) -> pd.DataFrame:
     """Episodes of one engagement (pass its score frame when you already have it)."""
     if scores is None:
-        scores = frames.score_frame(engagement_ids=[engagement_id])
+        scores = frames.stored_scores(engagement_ids=[engagement_id])
     records = repair_frames.repair_frame(engagement_ids=[engagement_id])
     return detect_episodes(
         scores, records, alliance_instruments=alliance_instrument_ids()
@@ -50,7 +50,7 @@ def episode_rows(
         who = [labels.get(str(r), str(r)) for r in row["respondents"]]
         out.append(
             {
-                **row,
+                **{str(k): v for k, v in row.items()},
                 "source_labels": [_(_SOURCE_LABELS.get(s, s)) for s in row["sources"]],
                 "who": who,
                 "marker_labels": markers.labels(row["markers"]),

@@ -23,7 +23,7 @@ def latest_scores(
     engagement_ids: list[int], client_code: str | None = None
 ) -> list[dict[str, Any]]:
     """The latest total per engagement, respondent and instrument (practitioners included)."""
-    frame = frames.score_frame(engagement_ids=engagement_ids)
+    frame = frames.stored_scores(engagement_ids=engagement_ids)
     if frame.empty:
         return []
     totals = frame[frame["subscale"] == ""]
@@ -41,7 +41,12 @@ def latest_scores(
     for rec in last.sort_values(["engagement_id", "instrument", "rater_role"]).to_dict(
         "records"
     ):
-        rows.append({**rec, "title": instruments.short_title(rec["instrument"])})
+        rows.append(
+            {
+                **{str(k): v for k, v in rec.items()},
+                "title": instruments.short_title(rec["instrument"]),
+            }
+        )
     return rows
 
 

@@ -34,7 +34,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
     options = ClientViewOptions.objects.filter(engagement=engagement).first()
     show_alliance = bool(options and options.show_alliance)
     code = checkin.respondent.code
-    scores = frames.score_frame(engagement_ids=[engagement.pk])
+    scores = frames.stored_scores(engagement_ids=[engagement.pk])
     mine = scores[scores[schema.RESPONDENT_ID] == code] if len(scores) else scores
     coaching = engagement.is_coaching
     figures = []

@@ -79,7 +79,7 @@ def respondent_labels(
 def load(engagement: Engagement) -> EngagementData:
     clients = [m.client for m in engagement.memberships.select_related("client")]
     coaching = engagement.is_coaching
-    scores = frames.score_frame(engagement_ids=[engagement.pk])
+    scores = frames.stored_scores(engagement_ids=[engagement.pk])
     chosen = tuple(
         PlanEntry.objects.filter(plan__engagement=engagement).values_list(
             "instrument_id", flat=True

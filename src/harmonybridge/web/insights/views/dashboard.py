@@ -162,6 +162,8 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
                 else (
                     r.respondent_user.get_full_name()
                     or r.respondent_user.get_username()
+                    if r.respondent_user
+                    else ""
                 ),
                 "answers": [
                     (a.item, texts.get(a.item, ""), a.value) for a in r.answers.all()

@@ -128,7 +128,7 @@ def plan_entry_add(request: PractitionerRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(engagement)
 
 
