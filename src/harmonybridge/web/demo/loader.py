@@ -97,9 +97,31 @@ def load(as_of: dt.date | None = None) -> DemoResult:
 
 
 def _load(data: Any) -> dict[str, int]:
+    """Insert the synthetic practice: staff, engagements, clients, sessions, answers."""
     practice = Practice.objects.create(name=PRACTICE_NAME, time_zone="Europe/London")
     ensure_service_lines(practice)
     lines = {sl.name: sl for sl in ServiceLine.objects.filter(practice=practice)}
+    users = _staff(data, practice, lines)
+    eng_by_id = _engagements(data, practice, lines, users)
+    client_by_id = _clients(data, practice, eng_by_id)
+    _plans(practice, list(eng_by_id.values()))
+    sess_by_key = _sessions(data, practice, eng_by_id)
+    n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
+    _safety(data, sess_by_key, client_by_id)
+    return {
+        "engagements": len(eng_by_id),
+        "clients": len(client_by_id),
+        "sessions": len(sess_by_key),
+        "responses": n_resp,
+        "answers": n_answers,
+        "scores": n_scores,
+    }
+
+
+def _staff(
+    data: Any, practice: Practice, lines: dict[str, ServiceLine]
+) -> dict[str, User]:
+    """The demo accounts; returns the practitioners by their id in the data set."""
     users: dict[str, User] = {}
     for username, first, last, role, profession, ds_id in ACCOUNTS:
         user = User(
@@ -119,7 +141,16 @@ def _load(data: Any) -> dict[str, int]:
             profile.service_lines.set(
                 [lines[LINE_NAMES[s]] for s in row["service_lines"]]
             )
+    return users
 
+
+def _engagements(
+    data: Any,
+    practice: Practice,
+    lines: dict[str, ServiceLine],
+    users: dict[str, User],
+) -> dict[Any, Engagement]:
+    """The engagements with their goals and lead practitioner, by data-set id."""
     eng_frame = data.engagements.reset_index(drop=True)
     goals = {
         (r.engagement_id, int(r.goal)): r.text
@@ -139,12 +170,17 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r in eng_frame.itertuples(index=False)
     )
-    eng_by_id = dict(zip(eng_frame["engagement_id"], engagements, strict=True))
     Through = Engagement.practitioners.through
     Through.objects.bulk_create(
         Through(engagement_id=e.pk, user_id=e.lead_id) for e in engagements
     )
+    return dict(zip(eng_frame["engagement_id"], engagements, strict=True))
 
+
+def _clients(
+    data: Any, practice: Practice, eng_by_id: dict[Any, Engagement]
+) -> dict[Any, Client]:
+    """The clients and their engagement memberships, by data-set id."""
     clients_frame = data.clients.reset_index(drop=True)
     codes = _codes(len(clients_frame))
     clients = Client.objects.bulk_create(
@@ -163,8 +199,13 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r in clients_frame.itertuples(index=False)
     )
-    _plans(practice, engagements)
+    return client_by_id
 
+
+def _sessions(
+    data: Any, practice: Practice, eng_by_id: dict[Any, Engagement]
+) -> dict[tuple[Any, int], TherapySession]:
+    """The sessions (local office hours), by (data-set engagement id, number)."""
     tz = zoneinfo.ZoneInfo(practice.time_zone)
     sess_frame = data.sessions.reset_index(drop=True)
     hours = 9 + (np.arange(len(sess_frame)) % 8)
@@ -180,19 +221,9 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r, h in zip(sess_frame.itertuples(index=False), hours, strict=True)
     )
-    sess_by_key = {
+    return {
         (r.engagement_id, int(r.session)): s
         for r, s in zip(sess_frame.itertuples(index=False), sessions, strict=True)
-    }
-    n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
-    _safety(data, sess_by_key, client_by_id)
-    return {
-        "engagements": len(engagements),
-        "clients": len(clients),
-        "sessions": len(sessions),
-        "responses": n_resp,
-        "answers": n_answers,
-        "scores": n_scores,
     }
 
 
