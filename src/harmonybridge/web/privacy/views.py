@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge.web import audit
-from harmonybridge.web.insights.views.report import render_pdf, report_context
+from harmonybridge.web.insights.progress_report import render_pdf, report_context
 from harmonybridge.web.practice.policy import (
     erasable_clients_for,
     exportable_clients_for,
