@@ -18,3 +18,4 @@ class RuptureParams:
     repair_tolerance: float
     self_report_tension_min: float
     self_report_resolved_min: float
+    min_sd_history: int  # earlier observed sessions needed for a person's own SD

@@ -101,6 +101,8 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "insights:report_html": (STAFF, {"pk": "engagement"}),
     "insights:report_pdf": (STAFF, {"pk": "engagement"}),
     "insights:answers": (STAFF, {"pk": "session"}),
+    "insights:curves": (STAFF, {}),  # practice admin only
+    "insights:curve_accept": (STAFF, {"pk": "curve_set"}),
     "insights:my_progress": (CHECKIN, {}),  # the client's own view, by check-in cookie
     "repairs:record": (STAFF, {"engagement_pk": "engagement", "session_pk": "session"}),
     "repairs:episodes": (STAFF, {"engagement_pk": "engagement"}),
@@ -189,6 +191,7 @@ POST_ONLY: dict[str, dict[str, str]] = {
     "alerts:acknowledge_safety": {},
     "insights:goals": {"goal_1": "synthetic goal"},
     "insights:client_view": {"show_alliance": "on"},
+    "insights:curve_accept": {},
 }
 
 STAFF_ROUTES = sorted(n for n, (access, _) in ROUTES.items() if access == STAFF)

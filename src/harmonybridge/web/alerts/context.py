@@ -48,7 +48,7 @@ def build_context(practice_id: int) -> tuple[Any, int] | None:
 
     The reference set is fixed history, never the data being screened: active
     engagements never enter it. Curve sets are the practice's cached ones
-    (``insights.curves.curve_sets_for``), not refitted here.
+    (``alerts.curves.curve_sets_for``), not refitted here.
     """
 
     closed = list(

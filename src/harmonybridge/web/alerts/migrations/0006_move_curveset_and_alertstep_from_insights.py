@@ -1,7 +1,7 @@
 """CurveSet and AlertStep move from insights to alerts (the layer that uses them).
 
 The state moves without touching the rows; the tables are then renamed to this app's.
-``insights.0002_move_curveset_and_alertstep_to_alerts`` drops them from insights' state.
+``insights.0003_move_curveset_and_alertstep_to_alerts`` drops them from insights' state.
 """
 
 import django.db.models.deletion
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
         ("alerts", "0005_alert_reference"),
-        ("insights", "0001_initial"),
+        ("insights", "0002_curve_set_calibration_acceptance"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -97,6 +97,32 @@ class Migration(migrations.Migration):
                         ("instrument", models.CharField(max_length=40)),
                         ("fit", models.JSONField(help_text="TrajectoryFit.to_dict()")),
                         ("n_clients", models.PositiveIntegerField(default=0)),
+                        (
+                            "converged",
+                            models.BooleanField(
+                                default=False,
+                                help_text="Only converged fits are ever stored or used.",
+                            ),
+                        ),
+                        (
+                            "calibration",
+                            models.JSONField(
+                                blank=True,
+                                default=list,
+                                help_text="calibrate_bands rows on the practice's closed engagements (eventual reliable deterioration), with share_flagged",
+                            ),
+                        ),
+                        ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                        (
+                            "accepted_by",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.SET_NULL,
+                                related_name="+",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
                         ("created_at", models.DateTimeField(auto_now_add=True)),
                         ("updated_at", models.DateTimeField(auto_now=True)),
                         (

@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("insights", "0001_initial"),
+        ("insights", "0002_curve_set_calibration_acceptance"),
         ("alerts", "0006_move_curveset_and_alertstep_from_insights"),
     ]
 
