@@ -224,9 +224,8 @@ def test_no_repair_marker_while_the_alliance_is_still_falling_issue_11():
     # reported" counted as repair and the dashboard drew a repair marker at session 5.
     # Now a reported tension is repaired only by a resolution rating >= 4 (or the
     # scores coming back within 1 SD of the baseline, which they do not).
-    from harmonybridge.web.insights.dashboard import episode_markers
-
     from harmonybridge.change import detect_ruptures
+    from harmonybridge.web.insights.figures import episode_markers
 
     nan = float("nan")
     series = {
