@@ -17,13 +17,18 @@ from harmonybridge.web.repairs.models import RepairRecord
 REPORT_CSS = Path(__file__).resolve().parent / "static" / "insights" / "report.css"
 
 
-def report_context(engagement: Any, params: Any = None) -> dict[str, Any]:
+def report_context(
+    engagement: Any, params: Any = None, only_client: Any = None
+) -> dict[str, Any]:
     """The report's template context for the sections chosen in ``params`` (a GET
-    query; ``None`` for the default sections)."""
+    query; ``None`` for the default sections); with ``only_client``, only that client's
+    own answers (``about_one_client``: a couple's or family's other members stay out)."""
     form = ReportForm.sections(params)
     form.is_valid()
     sections = form.cleaned_data if form.is_valid() else ReportForm.sections(None).data
     data = load(engagement)
+    if only_client is not None:
+        data = data.about_one_client(only_client)
     context: dict[str, Any] = {
         "engagement": engagement,
         "data": data,

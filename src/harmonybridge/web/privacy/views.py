@@ -46,19 +46,19 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]]:
-    """The progress report PDF of each of the client's engagements (default sections)."""
+    """The progress report PDF of each of the client's engagements (default sections).
+
+    Only about this client: in a shared (couple, family) engagement the other members'
+    names and scores stay out (issue 9, fault 5). The caller audits the export."""
     pdfs = []
     for engagement in client.engagements.all():  # type: ignore[attr-defined]
-        context = report_context(engagement)
+        context = report_context(engagement, only_client=client)
         if not context["has_data"]:
             continue
         try:
             pdf = render_pdf(context, request)
         except ImportError:  # the PDF extra is not installed: the README says so
             return []
-        audit.record(
-            request.user, "report.export", engagement, request=request, format="pdf"
-        )
         pdfs.append((f"report-engagement-{engagement.pk}.pdf", pdf))
     return pdfs
 

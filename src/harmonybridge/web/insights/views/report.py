@@ -28,7 +28,9 @@ def report_form(request: PractitionerRequest, pk: int) -> HttpResponse:
     )
 
 
-def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]]:
+def _context(
+    request: PractitionerRequest, pk: int, only_client: Any = None
+) -> tuple[Any, dict[str, Any]]:
     engagement = get_engagement_or_404(request, pk)
     return engagement, report_context(engagement, request.GET)
 
