@@ -376,7 +376,7 @@ def test_a_family_members_export_holds_nobody_elses_scores(monkeypatch):
     import zipfile
 
     from harmonybridge import schema
-    from harmonybridge.web.insights.views import report
+    from harmonybridge.web.insights import progress_report as report
     from harmonybridge.web.practice.models import Client, EngagementClient
 
     world = make_client_world()
