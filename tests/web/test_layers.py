@@ -1,4 +1,4 @@
-"""The web apps stand in layers (docs/decisions/0010-web-apps-in-layers.md).
+"""The web apps stand in layers (docs/decisions/0011-web-apps-in-layers.md).
 
 The import contracts live in pyproject.toml ([tool.importlinter]) and run here through
 import-linter, so a new upward import fails the suite. Templates and template-tag
