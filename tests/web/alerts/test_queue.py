@@ -104,3 +104,15 @@ def test_batch_is_bounded(practitioner, queue, evaluated, monkeypatch):
 def test_a_task_queued_before_coalescing_still_evaluates(engagement, evaluated):
     assert tasks.evaluate_engagement_task.call(engagement.pk) == 0
     assert evaluated == [[engagement.pk]]
+
+
+def test_dashboard_warming_has_a_time_budget(practitioner, queue, monkeypatch):
+    monkeypatch.setattr(rules, "evaluate_engagements", lambda ids, at="current": [])
+    warmed: list[int] = []
+    monkeypatch.setattr(tasks, "_warm_dashboard", warmed.append)
+    monkeypatch.setattr(tasks, "WARM_BUDGET_S", 0.0)
+    engagements = [factories.make_engagement(practitioner) for _ in range(3)]
+    for e in engagements:
+        _rate(practitioner, factories.make_session(e))
+    _run(queue.order_by("enqueued_at").first())
+    assert warmed == [engagements[0].pk]  # its own engagement, then out of time

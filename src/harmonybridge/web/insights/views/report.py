@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from harmonybridge.web import audit
 from harmonybridge.web.insights import dashboard as build
 from harmonybridge.web.insights.forms import ReportForm
+from harmonybridge.web.insights.pdfslots import pdf_slot
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import get_engagement_or_404
@@ -97,10 +98,23 @@ def report_html(request: PractitionerRequest, pk: int) -> HttpResponse:
     return render(request, "insights/report.html", context)
 
 
+#: Seconds a report request waits for a render slot before answering "busy".
+PDF_WAIT = 2.0
+
+
 @require_GET
 @staff_view
 def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
     """The same report as a PDF; a clear page instead when there is no data or no WeasyPrint."""
+    return pdf_response(request, pk, wait=PDF_WAIT)
+
+
+def pdf_response(request: Any, pk: int, *, wait: float) -> HttpResponse:
+    """Render the report PDF in one of the host's few render slots (``pdfslots``).
+
+    When every slot stays busy for ``wait`` seconds the answer is 503 with
+    ``Retry-After``: the web worker is free again at once for check-ins.
+    """
     engagement, context = _context(request, pk)
     if not context["has_data"]:  # the "no data yet" page still names the client
         audit.record(
@@ -112,7 +126,12 @@ def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
     except ImportError:
         return render(request, "insights/report_unavailable.html", context, status=503)
     html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
+    with pdf_slot(wait) as got:
+        if not got:
+            busy = render(request, "insights/report_busy.html", context, status=503)
+            busy["Retry-After"] = "5"
+            return busy
+        pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
     audit.record(
         request.user, "report.export", engagement, request=request, format="pdf"
     )
