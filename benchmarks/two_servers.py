@@ -14,8 +14,9 @@ balancer) and one ``db_worker``, all on one fresh PostgreSQL database, then chec
    per instrument.
 
 Prints each check with its time and exits non-zero when one fails. Issue 14 asks for it
-in ``.ci/run`` on PostgreSQL within about 2 minutes. ``--pg`` names the server
-(default ``postgres://postgres@127.0.0.1:5432``).
+in ``.ci/run`` on PostgreSQL within about 2 minutes. ``--pg`` names the server (default:
+the server of ``DATABASE_URL``, else ``postgres://postgres@127.0.0.1:5432``); the script
+creates and drops its own database there.
 """
 
 from __future__ import annotations
@@ -163,7 +164,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--pg",
-        default=os.environ.get("HB_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
+        default=os.environ.get("HB_BENCH_PG_URL")
+        or (
+            os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+            if os.environ.get("DATABASE_URL", "").startswith("postgres")
+            else "postgres://postgres@127.0.0.1:5432"
+        ),
     )
     args = ap.parse_args()
     t_all = time.perf_counter()
