@@ -98,8 +98,9 @@ def report_html(request: PractitionerRequest, pk: int) -> HttpResponse:
     return render(request, "insights/report.html", context)
 
 
-#: Seconds a report request waits for a render slot before answering "busy".
-PDF_WAIT = 2.0
+#: Seconds a report request waits for a render slot before answering "busy". Zero: a
+#: waiting request would hold a web worker, which is what the bound is there to avoid.
+PDF_WAIT = 0.0
 
 
 @require_GET
@@ -110,11 +111,27 @@ def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
 
 
 def pdf_response(request: Any, pk: int, *, wait: float) -> HttpResponse:
-    """Render the report PDF in one of the host's few render slots (``pdfslots``).
+    """Build and render the report PDF in one of the host's few slots (``pdfslots``).
 
-    When every slot stays busy for ``wait`` seconds the answer is 503 with
-    ``Retry-After``: the web worker is free again at once for check-ins.
+    The slot covers the analyses and the rendering, the two heavy parts. When every
+    slot stays busy for ``wait`` seconds the answer is 503 with ``Retry-After``: the
+    web worker is free again at once for check-ins.
     """
+    engagement = get_engagement_or_404(request, pk)  # a 404 never waits for a slot
+    with pdf_slot(wait) as got:
+        if not got:
+            busy = render(
+                request,
+                "insights/report_busy.html",
+                {"engagement": engagement},
+                status=503,
+            )
+            busy["Retry-After"] = "5"
+            return busy
+        return _render_pdf(request, pk)
+
+
+def _render_pdf(request: Any, pk: int) -> HttpResponse:
     engagement, context = _context(request, pk)
     if not context["has_data"]:  # the "no data yet" page still names the client
         audit.record(
@@ -126,12 +143,7 @@ def pdf_response(request: Any, pk: int, *, wait: float) -> HttpResponse:
     except ImportError:
         return render(request, "insights/report_unavailable.html", context, status=503)
     html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
-    with pdf_slot(wait) as got:
-        if not got:
-            busy = render(request, "insights/report_busy.html", context, status=503)
-            busy["Retry-After"] = "5"
-            return busy
-        pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
+    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
     audit.record(
         request.user, "report.export", engagement, request=request, format="pdf"
     )
