@@ -10,7 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from harmonybridge.change.reliable_change import reliable_change, s_diff
+from harmonybridge.change.reliable_change import (
+    ChangeCriterion,
+    change_criterion,
+    reliable_change,
+    s_diff,
+)
 from harmonybridge.change.sudden_gains import (
     sudden_gain_intervals,
     sudden_gains,
@@ -53,8 +58,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ChangeCriterion",
     "TrajectoryFit",
     "calibrate_bands",
+    "change_criterion",
     "classify_progress",
     "detect_ruptures",
     "fit_trajectories",
