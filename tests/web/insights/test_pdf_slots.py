@@ -16,6 +16,13 @@ from tests.web.insights.test_report import fill
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def own_slots(settings, tmp_path):
+    """One slot, in a directory of this test's own (parallel tests share HB_DATA_DIR)."""
+    settings.DATA_DIR = tmp_path
+    settings.HB_PDF_CONCURRENCY = 1
+
+
 @pytest.fixture
 def therapy(practitioner):
     e = factories.make_engagement(practitioner, kind=ServiceKind.THERAPY)
@@ -43,8 +50,7 @@ def _hold(path_ready, release) -> None:  # in another process: a second gunicorn
         release.wait(10)
 
 
-def test_the_bound_holds_across_processes(settings):
-    settings.HB_PDF_CONCURRENCY = 1
+def test_the_bound_holds_across_processes():
     ctx = multiprocessing.get_context("fork")
     ready, release = ctx.Queue(), ctx.Event()
     other = ctx.Process(target=_hold, args=(ready, release))
