@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alerts", "0005_alert_reference"),
+        ("alerts", "0006_safety_cards_and_email_state"),
         ("practice", "0001_initial"),
     ]
 
