@@ -64,11 +64,6 @@ def instrument_for(practice: Practice | None, instrument_id: str) -> Any | None:
     return with_stored_wording(instrument_id, stored.wording if stored else None)
 
 
-def needs_wording(instrument_id: str) -> bool:
-    """Whether the practice must supply the instrument's wording before it is usable."""
-    return not instruments.get(instrument_id).has_wording
-
-
 def with_stored_wording(instrument_id: str, wording: Any) -> Any | None:
     """The instrument with wording already loaded from the database (None: not usable).
 
