@@ -15,7 +15,7 @@ from django.urls import reverse
 from harmonybridge import schema
 from harmonybridge.formatting import fmt_score
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo_practice(monkeypatch):
     from harmonybridge.datasets import simulate_practice
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.demo import loader as demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
     monkeypatch.setattr(demo, "_simulate", lambda as_of: data)
@@ -33,7 +33,7 @@ def demo_practice(monkeypatch):
 
 def _totals() -> dict[tuple, list[tuple[int, float]]]:
     """(engagement code, respondent, instrument) -> [(session, total score)], by session."""
-    h = frames.score_frame()
+    h = frames.stored_scores()
     h = h[(h[schema.SUBSCALE].astype(str) == "") & h[schema.SCORE].notna()]
     out: dict[tuple, list[tuple[int, float]]] = {}
     for (e, r, i), g in h.groupby(

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def demo_practice(monkeypatch):
     """The demo loader with a smaller simulated practice (60 clients, every story)."""
     from harmonybridge.datasets import simulate_practice
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.demo import loader as demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
     monkeypatch.setattr(demo, "_simulate", lambda as_of: data)
