@@ -97,4 +97,5 @@ def read_csv(path: str, *, text: Iterable[str] = ()) -> pd.DataFrame:
         if pa.types.is_boolean(col.type) and table.column(col.name).null_count:
             # pandas marks a missing yes/no as NaN, pyarrow as None
             frame[col.name] = frame[col.name].where(frame[col.name].notna(), math.nan)
-    return frame
+    result: pd.DataFrame = frame
+    return result

@@ -16,6 +16,7 @@ rows.  Fixed effects and σ² are profiled out exactly as in lme4 (eqs. 34 and 4
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -278,7 +279,8 @@ def _gradient(
         grad = dlogdet + s.n_obs * dr2 / pwrss
     if not s.has_practitioner:
         grad[3] = 0.0
-    return grad
+    result: np.ndarray = grad
+    return result
 
 
 def _bad(theta: np.ndarray, s: SuffStats) -> Evaluation:
@@ -409,7 +411,7 @@ def _optimise(
     return ev, converged and ev.ok, msg
 
 
-def _hess(fg, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _hess(fg: Any, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Forward differences of the exact gradient, symmetrised (the chord iteration
     only needs a good approximation; the gradient itself is exact)."""
     h = 1e-5 * np.maximum(np.abs(x), 1e-2)
@@ -423,7 +425,7 @@ def _hess(fg, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 def _polish(
-    fg, x: np.ndarray, fx: float, lo: np.ndarray
+    fg: Any, x: np.ndarray, fx: float, lo: np.ndarray
 ) -> tuple[np.ndarray, float, float]:
     """Projected Newton on the coordinates not held at a bound; returns the scaled gradient.
 
@@ -446,7 +448,7 @@ def _polish(
         idx = np.flatnonzero(~at_bound)
         if len(idx) == 0:
             return x, fx, 0.0
-        if H is None or not np.array_equal(idx, H_idx):
+        if H is None or H_idx is None or not np.array_equal(idx, H_idx):
             H, H_idx = _hess(fg, x, idx), idx
             try:
                 ok = bool(np.all(np.linalg.eigvalsh(H) > 0))

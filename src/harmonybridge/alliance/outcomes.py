@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -430,7 +431,7 @@ def response_surface(
     resid = y - X @ beta
     s2 = float(resid @ resid) / (len(y) - 6)
     V = s2 * np.linalg.inv(X.T @ X)
-    L = {
+    L: dict[str, list[int]] = {
         "b1": [0, 1, 0, 0, 0, 0],
         "b2": [0, 0, 1, 0, 0, 0],
         "b3": [0, 0, 0, 1, 0, 0],
@@ -443,8 +444,8 @@ def response_surface(
         "a5": [0, 0, 0, 1, 0, -1],
     }
     rows = []
-    for term, c in L.items():
-        c = np.asarray(c, float)
+    for term, coef in L.items():
+        c = np.asarray(coef, float)
         rows.append(
             {
                 "term": term,
@@ -490,7 +491,7 @@ def agreement(
     lo, hi = fisher_ci(r, n, level)
     tq = stats.t.ppf(0.5 + level / 2, n - 1)
     md, sd = float(diff.mean()), float(diff.std(ddof=1))
-    rows = [
+    rows: list[tuple[str, float, Any, Any, int, Any]] = [
         ("r", r, lo, hi, n, d[unit].nunique()),
         (
             "mean_difference",

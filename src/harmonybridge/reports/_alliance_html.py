@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 import pandas as pd
 
@@ -27,13 +28,17 @@ def _association(o: OutcomeInsights) -> str:
         return ""
     a = a.assign(alliance=a["alliance"].map(_ALLIANCE_LABEL).fillna(a["alliance"]))
     lines = []
-    for row in a.itertuples(index=False):
-        if pd.notna(row.r):
+    for row in a.to_dict("records"):
+        if pd.notna(row["r"]):
+            target = (
+                "final " + o.outcome
+                if row["target"] == "final"
+                else "change in " + o.outcome
+            )
             lines.append(
-                f"Early {row.alliance} alliance (sessions 1–3) and "
-                f"{'final ' + o.outcome if row.target == 'final' else 'change in ' + o.outcome}: "
-                f"r = {row.r:.2f} (95 % CI {row.ci_low:.2f} to {row.ci_high:.2f}; "
-                f"{row.n_units} engagements, {row.n_practitioners} practitioners)."
+                f"Early {row['alliance']} alliance (sessions 1–3) and {target}: "
+                f"r = {row['r']:.2f} (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
+                f"{row['n_units']} engagements, {row['n_practitioners']} practitioners)."
             )
     ref = FLUCKIGER_2018
     return (
@@ -109,7 +114,7 @@ def _lagged(o: OutcomeInsights) -> str:
     )
 
 
-def _icc(label: str, icc) -> str:
+def _icc(label: str, icc: Any) -> str:
     if icc is None:
         return ""
     return _p(

@@ -44,7 +44,7 @@ def safety_action(request: PractitionerRequest, pk: int) -> HttpResponse:
         (c for c in safety.cards_for(request.user) if notice in c.notices), None
     )
     if not form.is_valid() or card is None:
-        error = " ".join(e for errs in form.errors.values() for e in errs)
+        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
         if request.htmx and card is not None:
             return render(
                 request,

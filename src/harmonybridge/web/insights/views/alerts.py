@@ -114,7 +114,7 @@ def act(request: PractitionerRequest, pk: int, action: str) -> HttpResponse:
             _audit_card_read(request, alert, action)
             return _card(request, alert, form=form, status=400)
         for error in form.errors.get("note", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return _back(request, alert)
     result = apply_step(
         alert.pk, action, request.user, form.cleaned_data["note"], request

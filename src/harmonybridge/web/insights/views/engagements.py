@@ -33,11 +33,11 @@ def engagement_list(request: PractitionerRequest) -> HttpResponse:
         )
     )
     for e in engagements:
-        e.state = states[e.pk]
+        e.state = states[e.pk]  # type: ignore[attr-defined]
     engagements.sort(
         key=lambda e: e.last_session.timestamp() if e.last_session else 0, reverse=True
     )
-    engagements.sort(key=lambda e: e.state.urgency)
+    engagements.sort(key=lambda e: e.state.urgency)  # type: ignore[attr-defined]
     unengaged = clients_for(request.user).filter(memberships__isnull=True)
     audit.record(request.user, "caseload.view", None, request=request, status=status)
     context = {
