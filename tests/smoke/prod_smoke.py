@@ -343,7 +343,7 @@ def check_first_sign_in(server: dict[str, object]) -> list[str]:
     )
     if status != 302:
         return [f"first_sign_in: activating TOTP gave {status}"]
-    status, got, _ = request(port, "GET", "/practice/", headers=xff, cookies=cookies)
+    status, got, _ = request(port, "GET", "/insights/", headers=xff, cookies=cookies)
     if status != 200:
         return [
             f"first_sign_in: caseload after set-up gave {status} {got.get('location')}"

@@ -46,7 +46,7 @@ new = Client(HTTP_HOST="hb.example.org")
 r = new.post("/accounts/login/", {"login": "newcolleague",
              "password": "another synthetic passphrase 7"}, secure=True)
 out["login"] = [r.status_code, r.get("Location", "")]
-r = new.get("/practice/", secure=True)
+r = new.get("/insights/", secure=True)
 out["before_mfa"] = [r.status_code, r.get("Location", "")]
 # The account's email page (in the menu) records the address, unverified, as the probe
 # saw; allauth then refused two-factor set-up until it was verified by mail.
@@ -65,7 +65,7 @@ if secret:
     r = new.post("/accounts/2fa/totp/activate/", {"code": totp_now(secret.group(1))},
                  secure=True)
     out["activate"] = [r.status_code, r.get("Location", "")]
-r = new.get("/practice/", secure=True)
+r = new.get("/insights/", secure=True)
 out["caseload"] = [r.status_code, r.get("Location", "")]
 print("JSON:" + json.dumps(out))
 """

@@ -56,6 +56,7 @@ def test_the_wsgi_process_is_warmed_before_it_serves(tmp_path) -> None:
 
 
 def test_warm_up_can_be_switched_off(tmp_path) -> None:
-    loaded, log = _run(tmp_path, HB_WARMUP="0")
-    assert "harmonybridge.change.ruptures" not in loaded
+    # The apps import their modules at start (imports only downward, no function-local
+    # imports since the layers refactor), so the switch only skips the warm-up work.
+    _loaded, log = _run(tmp_path, HB_WARMUP="0")
     assert "process warmed in" not in log
