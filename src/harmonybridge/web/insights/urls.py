@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from harmonybridge.web.insights.views import (
+    alliance,
     caseload,
     client_view,
     curves,
@@ -18,6 +19,7 @@ app_name = "insights"
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("guide", guide.guide, name="guide"),
+    path("alliance", alliance.alliance, name="alliance"),
     path("curves", curves.curve_list, name="curves"),
     path("curves/<int:pk>/accept", curves.curve_accept, name="curve_accept"),
     path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),

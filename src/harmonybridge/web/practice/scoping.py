@@ -6,6 +6,7 @@ that ids reveal nothing. Researchers see no identifiable page at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -94,3 +95,36 @@ def get_session_or_404(
     return _get(
         qs.select_related("engagement__service_line", "engagement__practice"), pk
     )
+
+
+@dataclass(frozen=True)
+class InsightsScope:
+    """What the alliance insights page may show one person.
+
+    ``own_practitioner``: the data is restricted to the engagements this practitioner
+    leads (a practitioner sees their own figures); ``pseudonymised``: aggregates only,
+    practitioners under pseudonyms and no client code or name (researchers);
+    ``predictions``: the practitioners' prediction accuracy may be shown (the practice
+    admin, and a practitioner for their own)."""
+
+    practice_id: int
+    own_practitioner: int | None
+    pseudonymised: bool
+    predictions: bool
+
+    @property
+    def key(self) -> str:
+        """Words and ids only (part of a cache key)."""
+        who = "all" if self.own_practitioner is None else f"p{self.own_practitioner}"
+        return f"{who}-{'pseud' if self.pseudonymised else 'named'}"
+
+
+def insights_scope(user: Any) -> InsightsScope:
+    """The alliance insights a person may see (404 without a practice)."""
+    if not (user.is_authenticated and user.practice_id is not None):
+        raise Http404
+    if user.role == Role.RESEARCHER:
+        return InsightsScope(user.practice_id, None, True, False)
+    if user.role == Role.ADMIN:
+        return InsightsScope(user.practice_id, None, False, True)
+    return InsightsScope(user.practice_id, user.pk, False, True)
