@@ -48,6 +48,7 @@ _LABEL = {
     "alliance_practitioner": "practitioner-rated alliance",
     "alliance_mean": "mean of both ratings",
 }
+_MODALITY = {str(k): str(v) for k, v in Modality.choices}
 _OUTCOME_NAMES = {
     "who5": "wellbeing (WHO-5)",
     "swls": "satisfaction with life (SWLS)",
@@ -249,6 +250,8 @@ def _n(k: Any, word: str) -> str:
 
 
 def _ci(lo: Any, hi: Any, digits: int = 2) -> str:
+    if _num(lo) == "–" and _num(hi) == "–":
+        return "no interval"
     return f"95 % CI {_num(lo, digits)} to {_num(hi, digits)}"
 
 
@@ -536,10 +539,9 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
             _figure(
                 "modality",
                 "Alliance by modality",
-                "Mean client-rated alliance in sessions held in person, by video and by "
-                "phone: "
+                "Mean client-rated alliance by how the session was held: "
                 + "; ".join(
-                    f"{r.modality} {_num(r.mean)}"
+                    f"{_MODALITY.get(r.modality, r.modality)} {_num(r.mean)}"
                     for r in shown.itertuples(index=False)
                 )
                 + ".",
@@ -548,7 +550,7 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
                 [
                     [
                         _LABEL.get(r.alliance, r.alliance),
-                        r.modality,
+                        _MODALITY.get(r.modality, r.modality),
                         _num(r.mean),
                         _ci(r.ci_low, r.ci_high),
                         int(r.n_sessions),
