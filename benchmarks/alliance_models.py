@@ -84,11 +84,13 @@ def simulate(n_clients: int, seed: int = SEED) -> pd.DataFrame:
     return d[keep].reset_index(drop=True)
 
 
-def _measure(call):
+def _measure(call, trace: bool = True):
     """Time one run without tracing (tracemalloc slows numpy), then trace a second run."""
     t0, c0 = time.perf_counter(), time.process_time()
     out = call()
     dt = (time.perf_counter() - t0, time.process_time() - c0)
+    if not trace:
+        return out, dt, None
     tracemalloc.start()
     call()
     peak = tracemalloc.get_traced_memory()[1]
@@ -172,9 +174,10 @@ def run(n: int, with_statsmodels: bool) -> None:
         own, t_o, _ = _measure(
             lambda: fit_growth(
                 d, outcome="outcome", fixed=["alliance"], practitioner=None
-            )
+            ),
+            trace=False,
         )
-        sm, t_s, _ = _measure(lambda: _statsmodels(d))
+        sm, t_s, _ = _measure(lambda: _statsmodels(d), trace=False)
         diff = max(
             abs(
                 own.fixed_effects.set_index("term")["estimate"]["alliance"]

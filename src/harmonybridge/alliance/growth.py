@@ -4,7 +4,7 @@
 ``lmer(outcome ~ fixed + slope + (1 + slope | client) + (1 | practitioner), REML = reml)``
 at its optimum (reference test: ``tests/core/test_alliance_growth.py``, fixtures made by
 ``tests/core/reference/alliance/fit_lme4.R``).  The engine is ``_mixed`` (why it is ours:
-``docs/decisions/0008-own-mixed-model-engine.md``).
+``docs/decisions/0010-own-mixed-model-engine.md``).
 """
 
 from __future__ import annotations
