@@ -92,6 +92,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # insights (dashboards, reports) and the rupture-repair record
     "insights:caseload": (STAFF, {}),
     "insights:guide": (STAFF, {}),
+    "insights:alliance": (STAFF, {}),
     "insights:curves": (STAFF, {}),
     "insights:curve_accept": (STAFF, {"pk": "=1"}),  # POST only (admin accepts a fit)
     "insights:dashboard": (STAFF, {"pk": "engagement"}),
