@@ -114,9 +114,11 @@ class InsightsScope:
 
     @property
     def key(self) -> str:
-        """Words and ids only (part of a cache key)."""
-        who = "all" if self.own_practitioner is None else f"p{self.own_practitioner}"
-        return f"{who}-{'pseud' if self.pseudonymised else 'named'}"
+        """Which data the figures come from (part of a cache key; words and ids only).
+
+        The admin and the researcher share it: the figures are the same, and the names,
+        pseudonyms and private rows are put in or left out when the page is rendered."""
+        return "all" if self.own_practitioner is None else f"p{self.own_practitioner}"
 
 
 def insights_scope(user: Any) -> InsightsScope:
