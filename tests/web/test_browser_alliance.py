@@ -17,7 +17,7 @@ PASSWORD = "harmony-demo-2026"
 
 @pytest.fixture
 def demo_practice(transactional_db):
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.demo import loader as demo
 
     demo.load()
     practice = User.objects.get(username="admin").practice

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.demo",
 ]
 
 MIDDLEWARE = [

@@ -27,9 +27,9 @@ from harmonybridge.alliance import (
 from harmonybridge.web.accounts.models import Role, User
 from harmonybridge.web.audit.models import AuditEvent
 from harmonybridge.web.insights import analyses
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Client, Engagement, Practice
-from harmonybridge.web.practice.scoping import insights_scope
+from harmonybridge.web.practice.policy import insights_scope
 from tests.web import factories
 
 PRODUCTION_CACHES = {
@@ -59,7 +59,7 @@ EVERY_ANALYSIS = {
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    from harmonybridge.web.practice import demo as demo_loader
+    from harmonybridge.web.demo import loader as demo_loader
 
     with django_db_blocker.unblock():
         demo_loader.load()
@@ -180,7 +180,7 @@ def test_a_practitioner_sees_only_their_own_figures(client, demo, db):
         == _page(client, maya, practitioner=daniel.pk).split('id="alliance-results"')[1]
     )
     led = Engagement.objects.filter(lead=maya).values_list("pk", flat=True)
-    n_led = frames.score_frame(engagement_ids=led)[schema.ENGAGEMENT_ID].nunique()
+    n_led = frames.stored_scores(engagement_ids=led)[schema.ENGAGEMENT_ID].nunique()
     assert f"{n_led} engagements with scores, 1 practitioner." in html
     assert "Daniel" not in html
     assert "Okafor" not in html

@@ -15,7 +15,7 @@ from django_tasks import task
 
 from harmonybridge.web.insights.analyses import Filters, compute, data_version
 from harmonybridge.web.ops.cache import practice_key
-from harmonybridge.web.practice.scoping import InsightsScope
+from harmonybridge.web.practice.policy import InsightsScope
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The figures are :func:`harmonybridge.alliance.insights.alliance_insights` on the
 practice's canonical score frame (no statistic is computed here); this module only
-selects the data a person may see (:func:`harmonybridge.web.practice.scoping.insights_scope`),
+selects the data a person may see (:func:`harmonybridge.web.practice.policy.insights_scope`),
 and turns the results into figures with one plain-language sentence, the uncertainty and
 n each.  Practitioners appear as ``P<id>`` in what is computed and cached; names (or, for
 researchers, pseudonyms) are put in when a page is rendered.
@@ -27,7 +27,7 @@ from harmonybridge.alliance.frames import MODALITY
 from harmonybridge.alliance.insights import AllianceInsights, alliance_insights
 from harmonybridge.alliance.outcomes import FLUCKIGER_2018
 from harmonybridge.web.checkins.models import Response, Score
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import (
     Engagement,
     EngagementClient,
@@ -35,7 +35,7 @@ from harmonybridge.web.practice.models import (
     ServiceLine,
     TherapySession,
 )
-from harmonybridge.web.practice.scoping import InsightsScope
+from harmonybridge.web.practice.policy import InsightsScope
 
 SERVICE_LINE = "service_line"
 #: Bootstrap replicates of the practitioner ICC intervals on the page.
@@ -174,7 +174,7 @@ def practice_frame(scope: InsightsScope, filters: Filters) -> pd.DataFrame:
     """
     eng = engagements(scope, filters)
     ids = list(eng.values_list("pk", flat=True))
-    long = frames.score_frame(engagement_ids=ids)
+    long = frames.stored_scores(engagement_ids=ids)
     if long.empty:
         return long.assign(**{MODALITY: pd.Series(dtype=object)}).assign(
             **{SERVICE_LINE: pd.Series(dtype=object)}

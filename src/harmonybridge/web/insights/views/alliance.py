@@ -3,7 +3,7 @@
 The practice admin sees every figure of the practice; a practitioner the figures of the
 engagements they lead (their prediction accuracy included); a researcher aggregates only,
 with practitioners under pseudonyms and no client code or name anywhere.  What a person
-may see is decided once, by :func:`harmonybridge.web.practice.scoping.insights_scope`.
+may see is decided once, by :func:`harmonybridge.web.practice.policy.insights_scope`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from harmonybridge.web.insights import alliance_tasks as tasks
 from harmonybridge.web.insights.analyses import FilterForm
 from harmonybridge.web.practice.http import PractitionerRequest
 from harmonybridge.web.practice.models import Engagement, ServiceLine
-from harmonybridge.web.practice.scoping import InsightsScope, insights_scope
+from harmonybridge.web.practice.policy import InsightsScope, insights_scope
 
 _IDS = re.compile(r"\b(?:C-[A-Z0-9]{6}|[EP]\d+)\b")
 
