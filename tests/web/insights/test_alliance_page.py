@@ -26,8 +26,8 @@ from harmonybridge.alliance import (
 )
 from harmonybridge.web.accounts.models import Role, User
 from harmonybridge.web.audit.models import AuditEvent
-from harmonybridge.web.insights import analyses
 from harmonybridge.web.checkins import frames
+from harmonybridge.web.insights import analyses
 from harmonybridge.web.practice.models import Client, Engagement, Practice
 from harmonybridge.web.practice.policy import insights_scope
 from tests.web import factories

@@ -26,8 +26,8 @@ from harmonybridge import schema
 from harmonybridge.alliance.frames import MODALITY
 from harmonybridge.alliance.insights import AllianceInsights, alliance_insights
 from harmonybridge.alliance.outcomes import FLUCKIGER_2018
-from harmonybridge.web.checkins.models import Response, Score
 from harmonybridge.web.checkins import frames
+from harmonybridge.web.checkins.models import Response, Score
 from harmonybridge.web.practice.models import (
     Engagement,
     EngagementClient,
