@@ -259,3 +259,25 @@ def test_anonymous_is_sent_to_login(client, db):
     response = client.get(URL)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_filters_select_the_data_behind_the_figures(demo, db):
+    import datetime as dt
+
+    from harmonybridge.web.practice.models import ServiceLine
+
+    admin = User.objects.get(username="admin")
+    scope = insights_scope(admin)
+    everything = analyses.practice_frame(scope, analyses.Filters())
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
+    period = analyses.practice_frame(scope, analyses.Filters(start=start, end=end))
+    assert 0 < len(period) < len(everything)
+    assert period[schema.DATE].dt.date.between(start, end).all()
+    video = analyses.practice_frame(scope, analyses.Filters(modality="video"))
+    assert set(video["modality"]) == {"video"}
+    line = ServiceLine.objects.filter(practice=demo, name="Individual therapy").get()
+    mine = analyses.practice_frame(scope, analyses.Filters(service_line=line.pk))
+    assert set(mine["service_line"]) == {f"S{line.pk}"}
+    daniel = User.objects.get(username="daniel")
+    led = analyses.practice_frame(scope, analyses.Filters(practitioner=daniel.pk))
+    assert set(led[schema.PRACTITIONER_ID]) == {f"P{daniel.pk}"}
