@@ -47,3 +47,12 @@ def test_what_cannot_run_is_a_note_not_a_figure(result):
     fig = figures(result)
     assert fig["prediction"] == []
     assert any("no practitioner predictions" in n for n in fig["notes"])
+
+
+def test_numbers_never_show_a_negative_zero():
+    from harmonybridge.web.insights.analyses import _num
+
+    assert _num(-0.001) == "0.00"
+    assert _num(-0.005001) == "-0.01"
+    assert _num(-0.5) == "-0.50"
+    assert _num(float("nan")) == "–"

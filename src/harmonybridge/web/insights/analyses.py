@@ -240,7 +240,8 @@ def _num(x: Any, digits: int = 2) -> str:
         return "–"
     if math.isnan(v):
         return "–"
-    return f"{v:.{digits}f}"
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def _n(k: Any, word: str) -> str:
