@@ -124,17 +124,19 @@ class FilterForm(forms.Form):
     ) -> None:
         super().__init__(data)
         lines = ServiceLine.objects.filter(practice_id=scope.practice_id)
-        self.fields["service_line"].choices = [
+        service_line: Any = self.fields["service_line"]
+        service_line.choices = [
             ("", _("all")),
             *lines.values_list("pk", "name"),
         ]
         if scope.own_practitioner is None:
-            self.fields["practitioner"].choices = [("", _("all")), *practitioners]
+            practitioner: Any = self.fields["practitioner"]
+            practitioner.choices = [("", _("all")), *practitioners]
         else:
             del self.fields["practitioner"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             raise forms.ValidationError(
@@ -244,6 +246,11 @@ def _num(x: Any, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
+def _tuples(frame: pd.DataFrame) -> list[Any]:
+    """The frame's rows as named tuples (typed loosely: the columns vary by analysis)."""
+    return list(frame.itertuples(index=False))
+
+
 def _n(k: Any, word: str) -> str:
     """``"1 engagement"``, ``"3 engagements"``."""
     k = int(k)
@@ -292,7 +299,7 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                 _num(r.r2),
                 int(r.n_units),
             ]
-            for r in a.itertuples(index=False)
+            for r in _tuples(a)
         ]
         first = a.dropna(subset=["r"]).iloc[0] if a["r"].notna().any() else None
         sentence = (
@@ -338,11 +345,11 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                 f"{_n(o.n_practitioners, 'practitioner')}",
                 [
                     [r.term, _num(r.estimate, 3), _num(r.std_error, 3)]
-                    for r in g.fixed_effects.itertuples(index=False)
+                    for r in _tuples(g.fixed_effects)
                 ]
                 + [
                     [f"variance: {r.group} {r.name}", _num(r.variance, 3), ""]
-                    for r in g.variance_components.itertuples(index=False)
+                    for r in _tuples(g.variance_components)
                 ],
                 ["Term", "Estimate", "SE"],
                 "Fitted by REML: a random intercept and session slope per engagement"
@@ -412,7 +419,7 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                 f"{o.n_sessions} sessions",
                 [
                     [r.term, _num(r.estimate, 3), _num(r.std_error, 3)]
-                    for r in rs.itertuples(index=False)
+                    for r in _tuples(rs)
                 ],
                 ["Surface test", "Estimate", "SE"],
             )
@@ -434,7 +441,7 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                         _ci(r.ci_low, r.ci_high),
                         int(r.n_units),
                     ]
-                    for r in ro.itertuples(index=False)
+                    for r in _tuples(ro)
                 ],
                 ["Ruptures", "Mean change", "Uncertainty", "n engagements"],
             )
@@ -443,7 +450,7 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
     if not rc.empty:
         practice = rc[rc["level"] == "practice"]
         n_series = int(practice["n_series"].iloc[0]) if len(practice) else 0
-        share = {r.category: r.proportion for r in practice.itertuples(index=False)}
+        share = {r.category: r.proportion for r in _tuples(practice)}
         rows = [
             [
                 r.level,
@@ -454,7 +461,7 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                 _num(r.proportion),
                 _num(getattr(r, "shrunken", float("nan"))),
             ]
-            for r in rc.itertuples(index=False)
+            for r in _tuples(rc)
         ]
         out.append(
             _figure(
@@ -501,7 +508,7 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
     general: list[dict[str, Any]] = []
     ag = ins.agreement
     if not ag.empty:
-        first = ag.iloc[0]
+        first: Any = ag.iloc[0]
         general.append(
             _figure(
                 "agreement",
@@ -519,7 +526,7 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
                         int(r.n),
                         int(r.n_units),
                     ]
-                    for r in ag.itertuples(index=False)
+                    for r in _tuples(ag)
                 ],
                 ["Statistic", "Estimate", "Uncertainty", "n sessions", "n engagements"],
             )
@@ -543,7 +550,7 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
                 "Mean client-rated alliance by how the session was held: "
                 + "; ".join(
                     f"{_MODALITY.get(r.modality, r.modality)} {_num(r.mean)}"
-                    for r in shown.itertuples(index=False)
+                    for r in _tuples(shown)
                 )
                 + ".",
                 "95 % CI per modality in the table",
@@ -556,7 +563,7 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
                         _ci(r.ci_low, r.ci_high),
                         int(r.n_sessions),
                     ]
-                    for r in mo.itertuples(index=False)
+                    for r in _tuples(mo)
                 ],
                 ["Alliance", "Modality", "Mean", "Uncertainty", "n sessions"],
             )
