@@ -143,3 +143,36 @@ def test_times_are_shown_in_the_practice_time_zone(owner_client, engagement):
     # Europe/Berlin is UTC+2 in July: 08:30 UTC is 10:30 at the practice.
     assert "10:30" in page.text
     assert "08:30" not in page.text
+
+
+def test_rating_form_shows_the_optional_prediction_item(owner_client, session):
+    page = owner_client.get(reverse("practice:session", args=[session.pk]))
+    assert "How do you think your client rated today&#x27;s session?" in page.text
+    assert 'name="hb_checkin_practitioner-i7"' in page.text
+
+
+def test_prediction_is_stored_unscored_and_optional(owner_client, session):
+    url = reverse("practice:session_rate", args=[session.pk])
+    # Without item 7 the rating is accepted (the item is optional).
+    assert owner_client.post(url, RATING).status_code == 302
+    first = Response.objects.get(session=session)
+    assert not first.answers.filter(item=7).exclude(value=None).exists()
+    assert (
+        Score.objects.get(response=first, subscale="predicted_client_rating").value
+        is None
+    )
+    Response.objects.all().delete()
+    # With item 7 = 2: stored as an answer and as its derived score, and the total
+    # stays the mean of items 1-3 = (4 + 3 + 5) / 3 = 4.0 (the prediction is unscored).
+    assert (
+        owner_client.post(
+            url, dict(RATING, **{"hb_checkin_practitioner-i7": "2"})
+        ).status_code
+        == 302
+    )
+    response = Response.objects.get(session=session)
+    assert response.answers.get(item=7).value == 2
+    assert Score.objects.get(
+        response=response, subscale="predicted_client_rating"
+    ).value == pytest.approx(2.0)
+    assert Score.objects.get(response=response, subscale="").value == pytest.approx(4.0)

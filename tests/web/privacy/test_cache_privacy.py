@@ -160,3 +160,19 @@ def test_a_value_sealed_with_a_removed_key_is_a_miss(production_cache, settings)
     settings.HB_FIELD_KEYS = [Fernet.generate_key().decode()]
     assert cache.get("k") is None
     assert cache.get("k", "default") == "default"
+
+
+@pytest.mark.django_db
+def test_erasure_drops_the_practice_aggregates(production_cache):
+    from harmonybridge.web.ops.cache import practice_key
+
+    world = _world_with_scores()
+    other = _world_with_scores()
+    cache.set(practice_key(world["practice"].pk, "alliance", "v1"), {"r": 0.3})
+    cache.set(practice_key(other["practice"].pk, "alliance", "v1"), {"r": 0.2})
+    erase_client(world["client"], actor=make_staff(world["practice"], "admin"))
+    keys = [k for k, _ in _cache_rows()]
+    assert not any(
+        k.startswith(f":1:hb-practice:{world['practice'].pk}:") for k in keys
+    )
+    assert any(k.startswith(f":1:hb-practice:{other['practice'].pk}:") for k in keys)

@@ -94,6 +94,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # insights (dashboards, reports) and the rupture-repair record
     "insights:caseload": (STAFF, {}),
     "insights:guide": (STAFF, {}),
+    "insights:alliance": (STAFF, {}),
     "insights:dashboard": (STAFF, {"pk": "engagement"}),
     "insights:goals": (STAFF, {"pk": "engagement"}),
     "insights:client_view": (STAFF, {"pk": "engagement"}),

@@ -113,6 +113,7 @@ def _load(data: Any) -> dict[str, int]:
     sess_by_key = _sessions(data, practice, eng_by_id)
     n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
     _safety(data, sess_by_key, client_by_id)
+    _predictions(practice)
     return {
         "engagements": len(eng_by_id),
         "clients": len(client_by_id),
@@ -312,6 +313,52 @@ def _responses(
     )
     _raw_insert(Score, list(score_rows.columns), score_rows)
     return len(responses), len(items), len(scores)
+
+
+def _predictions(practice: Practice, seed: int = 13) -> None:
+    """Item 7 of the practitioner's check-in: their guess of the client's rating.
+
+    The simulator has no such item, so the demo derives it from the client's check-in
+    of the same session (a slightly optimistic, noisy guess on the 1-5 scale), answered
+    in about three sessions of four (the item is optional).  Its own random stream:
+    the simulated data are unchanged.
+    """
+    client_total = dict(
+        Score.objects.filter(
+            response__session__engagement__practice=practice,
+            response__instrument_id="hb_checkin",
+            response__rater_role="client",
+            subscale="",
+            value__isnull=False,
+        ).values_list("response__session_id", "value")
+    )
+    prac = list(
+        Response.objects.filter(
+            session__engagement__practice=practice,
+            instrument_id="hb_checkin_practitioner",
+        )
+        .order_by("pk")
+        .values_list("pk", "session_id")
+    )
+    rng = np.random.default_rng(seed)
+    answers, scores = [], []
+    for (resp_pk, session_pk), answered, noise in zip(
+        prac, rng.random(len(prac)) < 0.75, rng.normal(0.3, 0.6, len(prac)), strict=True
+    ):
+        if not answered or session_pk not in client_total:
+            continue
+        value = float(np.clip(np.rint(client_total[session_pk] + noise), 1, 5))
+        answers.append((resp_pk, 7, value))
+        scores.append((resp_pk, "predicted_client_rating", value))
+    _raw_insert(
+        Answer,
+        ["response_id", "item", "value"],
+        pd.DataFrame(answers, columns=["response_id", "item", "value"]),
+    )
+    frame = pd.DataFrame(scores, columns=["response_id", "subscale", "value"])
+    frame["band"] = ""
+    frame["library_version"] = harmonybridge.__version__
+    _raw_insert(Score, list(frame.columns), frame)
 
 
 def _raw_insert(model: Any, columns: list[str], frame: pd.DataFrame) -> None:

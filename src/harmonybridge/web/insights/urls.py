@@ -6,6 +6,7 @@ from django.urls import path
 
 from harmonybridge.web.insights.views import (
     alerts,
+    alliance,
     caseload,
     client_page,
     client_view,
@@ -22,6 +23,7 @@ app_name = "insights"
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("guide", guide.guide, name="guide"),
+    path("alliance", alliance.alliance, name="alliance"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<int:pk>/<str:action>", alerts.act, name="alert_act"),
     path("engagements/", engagements.engagement_list, name="engagements"),

@@ -40,6 +40,19 @@ def engagement_key(engagement_pk: int, *parts: str) -> str:
     return engagement_prefix(engagement_pk) + ":".join(parts)
 
 
+def practice_prefix(practice_pk: int) -> str:
+    """The key prefix of everything cached from a whole practice's data (aggregates)."""
+    return f"hb-practice:{int(practice_pk)}:"
+
+
+def practice_key(practice_pk: int, *parts: str) -> str:
+    """The cache key of a value computed from many engagements of one practice.
+
+    Erasing any client of the practice drops every such entry (:func:`forget`), since
+    each may hold figures the client's data went into."""
+    return practice_prefix(practice_pk) + ":".join(parts)
+
+
 class EncryptedDatabaseCache(DatabaseCache):
     """Django's database cache with every value sealed by the field keys."""
 

@@ -17,11 +17,19 @@ practice's objects do not exist for them):
   practitioners named in ``user.supervisees``.
 * **researcher**: pseudonymised aggregates only. No page that shows an identifiable
   client (client, engagement, dashboard, session, answers, report, export, audit): every
-  queryset below is empty for them, so each of those pages is a 404.
+  queryset below is empty for them, so each of those pages is a 404.  The alliance
+  insights page shows them the practice's aggregates with practitioners under pseudonyms
+  (``insights_scope``).
+
+Aggregates (``insights_scope``): the admin sees the whole practice's figures, a
+practitioner or supervisor those of the engagements they lead (their prediction accuracy
+included), a researcher the whole practice's, pseudonymised and without anyone's
+prediction accuracy.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -34,6 +42,7 @@ from harmonybridge.web.practice.models import Client, Engagement, TherapySession
 M = TypeVar("M", bound=Model)
 
 __all__ = [
+    "InsightsScope",
     "clients_for",
     "engagements_for",
     "erasable_clients_for",
@@ -41,6 +50,7 @@ __all__ = [
     "get_client_or_404",
     "get_engagement_or_404",
     "get_session_or_404",
+    "insights_scope",
     "is_practice_admin",
     "may_see",
     "may_see_identifiable",
@@ -164,3 +174,42 @@ def get_session_or_404(
     return get_or_404(
         qs.select_related("engagement__service_line", "engagement__practice"), pk
     )
+
+
+@dataclass(frozen=True)
+class InsightsScope:
+    """What the alliance insights page may show one person.
+
+    ``own_practitioner``: the data is restricted to the engagements this practitioner
+    leads; ``pseudonymised``: aggregates only, practitioners under pseudonyms and no
+    client code or name (researchers); ``predictions``: the practitioners' prediction
+    accuracy may be shown (the admin's every one, a practitioner's their own)."""
+
+    practice_id: int
+    own_practitioner: int | None
+    pseudonymised: bool
+    predictions: bool
+
+    @property
+    def key(self) -> str:
+        """Which data the figures come from (part of a cache key; words and ids only).
+
+        The admin and the researcher share it: the figures are the same, and the names,
+        pseudonyms and private rows are put in or left out when the page is rendered."""
+        return "all" if self.own_practitioner is None else f"p{self.own_practitioner}"
+
+
+def insights_scope(user: Any) -> InsightsScope:
+    """The alliance insights a person may see (404 without an active practice account)."""
+    if not (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "practice_id", None) is not None
+    ):
+        raise Http404
+    if user.role == Role.RESEARCHER:
+        return InsightsScope(user.practice_id, None, True, False)
+    if user.role == Role.ADMIN:
+        return InsightsScope(user.practice_id, None, False, True)
+    return InsightsScope(user.practice_id, user.pk, False, True)

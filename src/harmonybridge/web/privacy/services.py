@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from harmonybridge.web import audit
 from harmonybridge.web.audit.models import AuditEvent
-from harmonybridge.web.ops.cache import engagement_prefix
+from harmonybridge.web.ops.cache import engagement_prefix, practice_prefix
 from harmonybridge.web.ops.cache import forget as forget_cached
 from harmonybridge.web.practice.models import Client
 
@@ -244,9 +244,16 @@ def erase_client(client: Any, *, actor: Any, request: Any = None) -> dict[str, i
         if not (type(obj) is type(client) and obj.pk == client.pk)
     ]
     engagement_ids = list(client.engagements.values_list("pk", flat=True))
+    practice_id = client.practice_id
     _force_delete(doomed)
     _force_delete([client])
     # Cached dashboards of every engagement the client was in show their name and
     # scores: drop them too (shared engagements are recomputed for the others).
-    forget_cached(engagement_prefix(pk) for pk in engagement_ids)
+    # Practice aggregates (the insights page) may hold figures their data went into.
+    forget_cached(
+        [
+            *(engagement_prefix(pk) for pk in engagement_ids),
+            practice_prefix(practice_id),
+        ]
+    )
     return counts
