@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.research",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +346,12 @@ TASKS = {
         )
     }
 }
+
+# --- Research exports: zips outside the database and outside `manage backup`'s copy;
+# deleted 7 days after they are written (`manage purge_research_exports`).
+HB_RESEARCH_EXPORT_DIR = Path(
+    env_str("HB_RESEARCH_EXPORT_DIR", str(DATA_DIR / "research-exports"))
+).resolve()
 
 # --- Check-ins ---------------------------------------------------------------------
 HB_CHECKIN_TOKEN_HOURS = env_int("HB_CHECKIN_TOKEN_HOURS", 72)

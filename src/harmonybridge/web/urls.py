@@ -17,4 +17,5 @@ urlpatterns = [
     path("repairs/", include("harmonybridge.web.repairs.urls")),
     path("audit/", include("harmonybridge.web.audit.urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
+    path("research/", include("harmonybridge.web.research.urls")),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,29 @@ def expiry_from_now() -> datetime:
     return timezone.now() + _expiry()
 
 
+class IssueRefused(Exception):
+    """A link may not be issued to this respondent; the message says what to do first."""
+
+
+#: Callables ``guard(respondent) -> message or None`` that a higher app registers
+#: (research mode: care consent), so this app does not import it.
+_ISSUE_GUARDS: list[Callable[[Client], str | None]] = []
+
+
+def add_issue_guard(guard: Callable[[Client], str | None]) -> None:
+    if guard not in _ISSUE_GUARDS:
+        _ISSUE_GUARDS.append(guard)
+
+
+def issue_refusal(respondent: Client) -> str | None:
+    """Why no link may be issued to the respondent (first guard that objects), or None."""
+    for guard in _ISSUE_GUARDS:
+        message = guard(respondent)
+        if message:
+            return message
+    return None
+
+
 def issue(
     session: TherapySession,
     respondent: Client,
@@ -60,7 +84,12 @@ def issue(
     every browser that opened it stop working (:func:`current` checks the generation);
     the answers saved so far stay. ``extend=False`` (reminders) keeps the expiry: only
     a practitioner who issues a link on purpose gives the client more time.
+
+    Raises :class:`IssueRefused` when a registered guard objects (no care consent).
     """
+    refusal = issue_refusal(respondent)
+    if refusal:
+        raise IssueRefused(refusal)
     token, digest = new_token()
     checkin, created = CheckIn.objects.get_or_create(
         session=session,

@@ -35,6 +35,17 @@ def require_practice_admin(user: Any) -> None:
         raise Http404
 
 
+def require_research_exports(user: Any) -> None:
+    """404 for anyone but the practice admin and researchers (research export projects)."""
+    if not (
+        user.is_authenticated
+        and user.is_active
+        and user.practice_id is not None
+        and user.role in (Role.ADMIN, Role.RESEARCHER)
+    ):
+        raise Http404
+
+
 def engagements_for(user: Any, *, change: bool = False) -> QuerySet[Engagement]:
     """Engagements this person may open (``change``: may also change; supervisors only see
     their supervisees' engagements)."""

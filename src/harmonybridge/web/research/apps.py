@@ -1,0 +1,20 @@
+"""Django app configuration for research mode (consent, export projects, exports)."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ResearchConfig(AppConfig):
+    name = "harmonybridge.web.research"
+    label = "research"
+    verbose_name = _("Research")
+
+    def ready(self) -> None:
+        from harmonybridge.web.checkins import tokens
+        from harmonybridge.web.research import consent
+
+        # a check-in link needs the respondent's care consent (the seam keeps
+        # checkins unaware of this app)
+        tokens.add_issue_guard(consent.care_consent_refusal)
