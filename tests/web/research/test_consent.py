@@ -53,7 +53,7 @@ def test_links_wait_for_care_consent_of_every_member(owner_client, practitioner)
 
     refused = owner_client.post(url, follow=True)
 
-    assert "Record %s&#x27;s care consent" % son.code in refused.content.decode()
+    assert f"Record {son.code}&#x27;s care consent" in refused.content.decode()
     assert not CheckIn.objects.filter(session=session).exists()
     with pytest.raises(tokens.IssueRefused):
         tokens.issue(session, son)
