@@ -30,7 +30,7 @@ def client_with_phq9(
     """A client in their own engagement with PHQ-9 answers in ``sessions`` sessions."""
     client = factories.make_client(practitioner, **client_fields)
     engagement = factories.make_engagement(
-        practitioner, [client], start_date=SESSION_DAY
+        practitioner, [client], kind="therapy", start_date=SESSION_DAY
     )
     phq9 = instruments.get("phq9")
     for n in range(sessions):
