@@ -85,9 +85,11 @@ def test_practitioner_records_research_consent_on_the_client_pages(
 ):
     admin = factories.make_practitioner(practitioner.practice, role=Role.ADMIN)
     person = factories.make_client(practitioner, name="Zelda Quartermain")
-    page = owner_client.get(reverse("practice:client", args=[person.pk]))
-    assert "Research use" in page.content.decode()
     url = reverse("research:client_consent", args=[person.pk])
+    page = owner_client.get(reverse("practice:client", args=[person.pk]))
+    assert f'href="{url}"' in page.content.decode()  # the client page links to it
+    state = owner_client.get(url).content.decode()
+    assert "Research use: <strong>not recorded</strong>" in state
 
     no_sheet = owner_client.post(url, {"purpose": "research", "decision": "given"})
     assert no_sheet.status_code == 400

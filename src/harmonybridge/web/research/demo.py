@@ -43,14 +43,23 @@ def add_demo_research(practice: Any, admin: Any) -> dict[str, int]:
     ):
         by = practitioner_id or admin.pk
         records.append(
-            ConsentRecord(client_id=pk, purpose=Purpose.CARE, decision=Decision.GIVEN,
-                          sheet_version="care", recorded_by_id=by)  # fmt: skip
+            ConsentRecord(
+                client_id=pk,
+                purpose=Purpose.CARE,
+                decision=Decision.GIVEN,
+                sheet_version="care",
+                recorded_by_id=by,
+            )  # fmt: skip
         )
         if i % 5 < 3:
             records.append(
-                ConsentRecord(client_id=pk, purpose=Purpose.RESEARCH,
-                              decision=Decision.GIVEN, sheet_version=sheet.version,
-                              recorded_by_id=by)  # fmt: skip
+                ConsentRecord(
+                    client_id=pk,
+                    purpose=Purpose.RESEARCH,
+                    decision=Decision.GIVEN,
+                    sheet_version=sheet.version,
+                    recorded_by_id=by,
+                )  # fmt: skip
             )
     ConsentRecord.objects.bulk_create(records, batch_size=2000)
     used = sorted(

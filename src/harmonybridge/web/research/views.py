@@ -36,6 +36,7 @@ from harmonybridge.web.research.models import (
     ExportProject,
     ExportRun,
     InformationSheet,
+    Purpose,
     RunStatus,
 )
 from harmonybridge.web.research.tasks import enqueue_export
@@ -197,6 +198,8 @@ def client_consent(request: PractitionerRequest, pk: int) -> HttpResponse:
             "records": client.consent_records.select_related("recorded_by"),
             "form": form if can_record else None,
             "sheet": consent.current_sheet(client.practice_id),
+            "care": consent.latest(client, Purpose.CARE),
+            "research": consent.latest(client, Purpose.RESEARCH),
         },
         status=400 if request.method == "POST" else 200,
     )
