@@ -49,7 +49,7 @@ def add_demo_research(practice: Any, admin: Any) -> dict[str, int]:
                 decision=Decision.GIVEN,
                 sheet_version="care",
                 recorded_by_id=by,
-            )  # fmt: skip
+            )
         )
         if i % 5 < 3:
             records.append(
@@ -59,7 +59,7 @@ def add_demo_research(practice: Any, admin: Any) -> dict[str, int]:
                     decision=Decision.GIVEN,
                     sheet_version=sheet.version,
                     recorded_by_id=by,
-                )  # fmt: skip
+                )
             )
     ConsentRecord.objects.bulk_create(records, batch_size=2000)
     used = sorted(
