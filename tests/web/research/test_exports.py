@@ -186,3 +186,38 @@ def test_export_files_live_outside_the_database_and_the_backup(settings, admin):
     field_types = {f.get_internal_type() for f in ExportRun._meta.get_fields()
                    if hasattr(f, "get_internal_type")}  # fmt: skip
     assert "BinaryField" not in field_types
+
+
+def test_admin_creates_a_project_k_at_least_5_key_encrypted(client, admin):
+    from django.db import connection
+
+    client.force_login(admin)
+    url = reverse("research:project_create")
+    data = {
+        "name": "Alliance study",
+        "slug": "alliance",
+        "purpose": "Early alliance and change",
+        "instruments": ["phq9"],
+        "period_start": "2026-01-01",
+        "period_end": "2026-06-30",
+        "k": "4",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "The minimum cell size k must be at least 5" in refused.content.decode()
+    assert not ExportProject.objects.exists()
+
+    backwards = client.post(url, data | {"k": "5", "period_end": "2025-12-31"})
+    assert "The period ends before it starts" in backwards.content.decode()
+
+    created = client.post(url, data | {"k": "5"}, follow=True)
+    assert "Only 0 clients have given research consent" in created.content.decode()
+    project = ExportProject.objects.get()
+    assert len(bytes.fromhex(project.secret_key)) == 32
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret_key FROM research_exportproject WHERE id = %s", [project.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert stored.startswith("fernet:")
+    assert project.secret_key not in stored
