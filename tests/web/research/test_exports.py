@@ -221,3 +221,24 @@ def test_admin_creates_a_project_k_at_least_5_key_encrypted(client, admin):
         (stored,) = cursor.fetchone()
     assert stored.startswith("fernet:")
     assert project.secret_key not in stored
+
+
+def test_an_unexpected_error_marks_the_run_failed_and_leaves_nothing(
+    admin, export_dir, monkeypatch
+):
+    practitioner = factories.make_practitioner(admin.practice)
+    for _ in range(5):
+        client_with_phq9(practitioner)
+    project = make_project(admin)
+    run = ExportRun.objects.create(project=project, requested_by=admin)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exports, "write_research_export", disk_full)
+    with pytest.raises(OSError):
+        exports.run_export(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "nothing was kept" in run.message
+    assert list(export_dir.iterdir()) == []

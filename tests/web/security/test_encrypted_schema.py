@@ -23,7 +23,10 @@ PLAINTEXT_ALLOWED = {
     ("research.ExportRun", "message"): "export error message, names no client",
     ("research.ExportRun", "status"): "enum",
     ("research.ExportRun", "step"): "export step name",
-    ("research.InformationSheet", "text"): "practice's information sheet, no client data",
+    (
+        "research.InformationSheet",
+        "text",
+    ): "practice's information sheet, no client data",
     ("research.InformationSheet", "version"): "version label of a practice document",
     ("accounts.Practice", "name"): "practice name, not a client's",
     ("accounts.Practice", "time_zone"): "setting",

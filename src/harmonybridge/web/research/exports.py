@@ -190,6 +190,16 @@ def run_export(run_id: int) -> ExportRun:
         run.save()
         logger.info("research export %s failed: %s", run.pk, exc.reason)
         return run
+    except Exception:
+        # the core removed its partial files; the page must not show "running" forever
+        ExportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED,
+            message="The export stopped on an internal error; nothing was kept. "
+            "The server log names the error.",
+            finished_at=timezone.now(),
+        )
+        logger.exception("research export %s stopped", run.pk)
+        raise
     exported = _exported_codes(run.project, items, scores, codes)
     with transaction.atomic():
         run.refresh_from_db(fields=["step", "steps_done", "steps_total"])
