@@ -236,7 +236,7 @@ def test_an_unexpected_error_marks_the_run_failed_and_leaves_nothing(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(exports, "write_research_export", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left"):
         exports.run_export(run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
