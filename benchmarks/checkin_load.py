@@ -34,6 +34,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _common import Targets, add_check_flag  # benchmarks/_common.py (sys.path[0])
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -262,7 +264,9 @@ def main() -> int:
         "--pg",
         default=os.environ.get("HB_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
     )
+    add_check_flag(ap)
     args = ap.parse_args()
+    targets = Targets()
     fixed_s = 10.0 if args.quick else args.seconds
     loop_s = 5.0 if args.quick else 15.0
     # Enough check-ins for the fixed phase and a generous closed loop.
@@ -364,6 +368,8 @@ def main() -> int:
             f"trivial view {triv['throughput']:.1f}/s (p50 {triv['p50_ms']:.1f} ms)"
         )
         print(f"ratio submit/trivial throughput: {ratio:.2f} (target >= 0.25)")
+        targets.hit("p99 < 200 ms at the fixed rate", fixed["p99_ms"] < 200)
+        targets.hit("submit throughput >= 25 % of the trivial view's", ratio >= 0.25)
         done = count_evaluated(env)
         print(f"alert evaluations run by the worker so far: {done}")
         if len(prep.items) == 0:
@@ -385,7 +391,7 @@ def main() -> int:
             )
         except Exception as exc:  # the database server may be gone; report, do not mask
             print(f"could not drop {dbname}: {exc}")
-    return 0
+    return targets.exit_code(args.check)
 
 
 if __name__ == "__main__":

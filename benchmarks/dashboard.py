@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import Targets, add_check_flag  # benchmarks/_common.py (sys.path[0])
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -222,6 +224,7 @@ def _measure(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    add_check_flag(parser)
     args = parser.parse_args()
     n_sessions, n_caseload, repeats = (30, 60, 5) if args.quick else (150, 500, 25)
     base_sessions, base_caseload = 10, (15 if args.quick else 50)
@@ -275,7 +278,13 @@ def main() -> int:
     print(f"query counts independent of size: {'yes' if same else 'NO'}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MiB")
-    return 0
+    targets = Targets()
+    dash = [p50 for label, p50, _, _ in rows if label.startswith("dashboard")]
+    load = [p50 for label, p50, _, _ in rows if label.startswith("caseload")]
+    targets.hit("dashboard p50 < 80 ms", max(dash) < 80)
+    targets.hit("caseload p50 < 150 ms", max(load) < 150)
+    targets.hit("query counts independent of size", same)
+    return targets.exit_code(args.check)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
     "harmonybridge.web.research",
+    "harmonybridge.web.demo",
 ]
 
 MIDDLEWARE = [

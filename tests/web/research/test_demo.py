@@ -6,10 +6,9 @@ import pytest
 from django.urls import reverse
 
 from harmonybridge.web.accounts.models import Role, User
-from harmonybridge.web.practice import demo
+from harmonybridge.web.demo import loader as demo
 from harmonybridge.web.practice.models import Client
 from harmonybridge.web.research import consent
-from harmonybridge.web.research.demo import add_demo_research
 from harmonybridge.web.research.models import (
     ExportProject,
     ExportRun,
@@ -26,7 +25,6 @@ def test_demo_practice_has_consent_and_a_project_that_exports(
     settings.HB_RESEARCH_EXPORT_DIR = tmp_path
     demo.load()
     admin = User.objects.get(username="admin")
-    add_demo_research(admin.practice, admin)
     clients = Client.objects.filter(practice=admin.practice)
 
     assert all(consent.is_given(c, Purpose.CARE) for c in clients)
@@ -35,9 +33,8 @@ def test_demo_practice_has_consent_and_a_project_that_exports(
     assert left_out == {"no research consent recorded": clients.count() - len(included)}
     project = ExportProject.objects.get(practice=admin.practice)
 
-    researcher = User.objects.create(
-        username="demo-researcher", role=Role.RESEARCHER, practice=admin.practice
-    )
+    researcher = User.objects.get(username="rosa")
+    assert researcher.role == Role.RESEARCHER
     client.force_login(researcher)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("research:project_run", args=[project.pk]))

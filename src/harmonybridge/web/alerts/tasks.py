@@ -5,36 +5,29 @@ from __future__ import annotations
 from django.db import transaction
 from django_tasks import task
 
+from harmonybridge.web.alerts.rules import evaluate_engagement
+from harmonybridge.web.alerts.signals import engagement_evaluated
+
 
 @task()
 def evaluate_engagement_task(engagement_id: int) -> int:
     """Evaluate and store alerts for one engagement; returns how many new alerts."""
-    from harmonybridge.web.alerts.rules import evaluate_engagement
-
     new = len(evaluate_engagement(engagement_id))
     _warm_dashboard(engagement_id)
     return new
 
 
 def _warm_dashboard(engagement_id: int) -> None:
-    """Compute the dashboard panel now, so the practitioner's first view is a cache hit.
+    """Let the apps above warm their caches (the insights dashboard panel) now.
 
-    Only a queued (worker) evaluation warms it: there the work is off the client's
+    Only a queued (worker) evaluation sends this: there the work is off the client's
     request and the shared database cache carries the panel to the web processes.
     """
     if _runs_immediately():
         return
-    from django.conf import settings
-    from django.utils import translation
-
-    from harmonybridge.web.insights.panel import panel_for
-    from harmonybridge.web.practice.models import Engagement
-
-    engagement = Engagement.objects.filter(pk=engagement_id).first()
-    if engagement is not None:
-        # the panel is cached per language; pages are served in the site's language
-        with translation.override(settings.LANGUAGE_CODE):
-            panel_for(engagement, subscales=False)
+    engagement_evaluated.send(
+        sender=evaluate_engagement_task, engagement_id=engagement_id
+    )
 
 
 def enqueue_evaluation(engagement_id: int) -> None:

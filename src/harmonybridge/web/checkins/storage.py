@@ -12,6 +12,7 @@ from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web import audit
+from harmonybridge.web.checkins import signals
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
 from harmonybridge.web.practice import catalogue
@@ -255,10 +256,9 @@ def save_draft(
 
 
 def _after_commit(engagement_id: int) -> None:
-    """Alert evaluation for the answers being stored (queued atomically with them)."""
-    from harmonybridge.web.alerts.tasks import enqueue_evaluation
-
-    enqueue_evaluation(engagement_id)
+    """Announce the answers being stored; alerts queue their evaluation atomically
+    with them (``alerts.receivers``)."""
+    signals.answers_stored.send(sender=Response, engagement_id=engagement_id)
 
 
 def rescore(response: Response) -> int:

@@ -15,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.safety import raise_notice
-from harmonybridge.web.checkins import storage, tokens
+from harmonybridge.web.checkins import signals, storage, tokens
 from harmonybridge.web.checkins.forms import (
     InstrumentForm,
     field_name,
@@ -174,7 +173,9 @@ def step(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return redirect("checkins:done")
     if storage.safety_fires(inst, answers):
-        raise_notice(saved, inst, answers)
+        signals.safety_item_answered.send(
+            sender=CheckIn, checkin=saved, inst=inst, answers=answers
+        )
     if index + 1 < len(instruments):
         return redirect(reverse("checkins:step") + f"?s={index + 2}")
     return redirect(reverse("checkins:step") + f"?s={index + 1}")
@@ -206,7 +207,12 @@ def draft(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return HttpResponse(status=204)
     if storage.safety_fires(inst, answers):
-        raise_notice(saved, inst, _draft_answers(saved, inst))
+        signals.safety_item_answered.send(
+            sender=CheckIn,
+            checkin=saved,
+            inst=inst,
+            answers=_draft_answers(saved, inst),
+        )
     # once shown, the crisis text stays on the page (an empty response swaps nothing)
     fired = sorted(_fired_items(inst, _draft_answers(saved, inst)))
     if fired:
@@ -271,7 +277,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     )
     storage.submit_checkin(checkin.pk, answers, instruments=instruments)
     if fired is not None:
-        raise_notice(checkin, fired, answers[fired.id])
+        signals.safety_item_answered.send(
+            sender=CheckIn, checkin=checkin, inst=fired, answers=answers[fired.id]
+        )
     return redirect("checkins:done")
 
 
@@ -283,6 +291,11 @@ def done(request: HttpRequest) -> HttpResponse:
         return _invalid(request)
     practice = checkin.session.engagement.practice
     crisis = hasattr(checkin, "safety_notice")
-    return render(
-        request, "checkins/done.html", {"practice": practice, "crisis": crisis}
+    # the client's own progress page (served by insights) when the engagement shows it
+    progress_url = (
+        reverse("insights:my_progress")
+        if checkin.session.engagement.client_sees_scores
+        else ""
     )
+    context = {"practice": practice, "crisis": crisis, "progress_url": progress_url}
+    return render(request, "checkins/done.html", context)

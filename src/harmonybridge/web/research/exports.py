@@ -24,8 +24,8 @@ from harmonybridge.research import (
     write_research_export,
 )
 from harmonybridge.web import audit
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.checkins.models import Answer
-from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.models import Client, EngagementClient
 from harmonybridge.web.research import consent
 from harmonybridge.web.research.models import ExportProject, ExportRun, RunStatus
@@ -170,7 +170,7 @@ def run_export(run_id: int) -> ExportRun:
                 "consent on the client pages first",
             )
         items = _item_frame(engagement_ids, codes)
-        scores = frames.score_frame(engagement_ids=engagement_ids)
+        scores = frames.stored_scores(engagement_ids=engagement_ids)
         scores = scores[scores[schema.CLIENT_ID].isin(codes)]
         summary = write_research_export(
             items,

@@ -1,6 +1,6 @@
 """Pages of research mode: export projects (admin, researcher), sheets and consent (staff).
 
-Access rules live in the single policy (``practice.scoping``); refusals are 404.
+Access rules live in the single policy (``practice.policy``); refusals are 404.
 """
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Client
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
+    clients_for,
     get_client_or_404,
+    get_or_404,
+    may_see,
+    may_use_research_projects,
     require_practice_admin,
-    require_research_exports,
+    research_projects_for,
 )
 from harmonybridge.web.research import consent, exports
 from harmonybridge.web.research.forms import (
@@ -43,20 +47,18 @@ from harmonybridge.web.research.tasks import enqueue_export
 
 
 def _projects(user: Any) -> Any:
-    require_research_exports(user)
-    return ExportProject.objects.filter(practice_id=user.practice_id)
+    return research_projects_for(user, ExportProject.objects.all())
 
 
 def _project_or_404(user: Any, pk: Any) -> ExportProject:
-    try:
-        return _projects(user).get(pk=int(pk))
-    except (ValueError, TypeError, ExportProject.DoesNotExist) as exc:
-        raise Http404 from exc
+    return get_or_404(_projects(user), pk)
 
 
 @require_GET
 @login_required
 def project_list(request: PractitionerRequest) -> HttpResponse:
+    if not may_use_research_projects(request.user):
+        raise Http404
     projects = _projects(request.user)
     return render(
         request,
@@ -206,8 +208,4 @@ def client_consent(request: PractitionerRequest, pk: int) -> HttpResponse:
 
 
 def _can_change(request: HttpRequest, client: Client) -> bool:
-    try:
-        get_client_or_404(request, client.pk, change=True)
-    except Http404:
-        return False
-    return True
+    return may_see(clients_for(request.user, change=True), client)

@@ -19,7 +19,7 @@ from harmonybridge.web.practice.models import (
     EngagementStatus,
     ServiceKind,
 )
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 SORTS: dict[str, Any] = {
     "urgency": _("most urgent first"),

@@ -6,17 +6,17 @@ import csv
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
-from harmonybridge.web.accounts.permissions import can_view_audit
-from harmonybridge.web.audit.forms import AuditFilterForm
 from harmonybridge.web.audit.models import AuditEvent
+from harmonybridge.web.practice.http import PractitionerRequest
+from harmonybridge.web.practice.policy import may_view_audit
+from harmonybridge.web.privacy.audit_forms import AuditFilterForm
 
 PAGE_SIZE = 50
 
@@ -27,10 +27,10 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 @require_GET
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: PractitionerRequest) -> HttpResponse:
     """List the practice's audit events, newest first, filtered by the form."""
-    if not can_view_audit(request.user):
-        raise PermissionDenied
+    if not may_view_audit(request.user):
+        raise Http404  # like every object a user may not see: 404, not 403
     events = AuditEvent.objects.filter(practice_id_ref=request.user.practice_id)
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and form.is_valid():

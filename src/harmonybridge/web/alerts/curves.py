@@ -9,8 +9,8 @@ from django.db import transaction
 
 from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
-from harmonybridge.web.insights.models import CurveSet
-from harmonybridge.web.practice import frames
+from harmonybridge.web.alerts.models import CurveSet
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, EngagementStatus
 
 
@@ -32,21 +32,18 @@ def fit_practice_curves(
     closed = Engagement.objects.filter(
         practice_id=practice_id, status=EngagementStatus.CLOSED
     ).values_list("pk", flat=True)
-    scores = frames.score_frame(engagement_ids=list(closed))
+    scores = frames.stored_scores(engagement_ids=list(closed))
     saved: list[CurveSet] = []
     if scores.empty:
         return saved
     totals = scores[scores[schema.SUBSCALE] == ""]
     for inst_id in sorted(totals[schema.INSTRUMENT].unique()):
-        try:
-            inst = instruments.get(inst_id)
-        except DataValidationError:
-            continue
-        if inst.kind != "outcome":
+        inst = instruments.find(inst_id)
+        if inst is None or inst.kind != "outcome":
             continue
         one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", HarmonyBridgeWarning)
             fit = fit_trajectories(one, instrument=inst_id, min_clients=min_clients)
         if fit.method != "mixedlm":
             notes.append(f"{inst_id}: too few clients for curves ({fit.n_clients})")

@@ -15,8 +15,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 import harmonybridge
+from harmonybridge.datasets import demo_practice
 from harmonybridge.web.accounts.models import Practice, Role, User
-from harmonybridge.web.alerts.models import EmailState, SafetyNotice
+from harmonybridge.web.alerts.context import refresh_alert_reference
+from harmonybridge.web.alerts.curves import fit_practice_curves
+from harmonybridge.web.alerts.models import (
+    AlertStatus,
+    EmailState,
+    SafetyNotice,
+    StoredAlert,
+)
+from harmonybridge.web.alerts.rules import evaluate_engagements
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
 from harmonybridge.web.practice import catalogue
@@ -32,6 +41,7 @@ from harmonybridge.web.practice.models import (
     TherapySession,
 )
 from harmonybridge.web.practice.services import ensure_service_lines
+from harmonybridge.web.research.demo import add_demo_research
 
 PRACTICE_NAME = "HarmonyBridge Family Therapy"
 PASSWORD = "harmony-demo-2026"
@@ -50,6 +60,7 @@ ACCOUNTS = (
     ("admin", "Alex", "Morgan", Role.ADMIN, "Practice manager", None),
     ("maya", "Maya", "Lindqvist", Role.PRACTITIONER, "Life coach", "P01"),
     ("daniel", "Daniel", "Okafor", Role.PRACTITIONER, "Family therapist", "P02"),
+    ("rosa", "Rosa", "Bergström", Role.RESEARCHER, "Researcher", None),
 )
 
 
@@ -76,7 +87,6 @@ def _codes(n: int) -> list[str]:
 
 
 def _simulate(as_of: dt.date) -> Any:
-    from harmonybridge.datasets import demo_practice
 
     return demo_practice(seed=0, as_of=as_of)
 
@@ -94,9 +104,34 @@ def load(as_of: dt.date | None = None) -> DemoResult:
 
 
 def _load(data: Any) -> dict[str, int]:
+    """Insert the synthetic practice: staff, engagements, clients, sessions, answers."""
     practice = Practice.objects.create(name=PRACTICE_NAME, time_zone="Europe/London")
     ensure_service_lines(practice)
     lines = {sl.name: sl for sl in ServiceLine.objects.filter(practice=practice)}
+    users = _staff(data, practice, lines)
+    eng_by_id = _engagements(data, practice, lines, users)
+    client_by_id = _clients(data, practice, eng_by_id)
+    _plans(practice, list(eng_by_id.values()))
+    sess_by_key = _sessions(data, practice, eng_by_id)
+    n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
+    _safety(data, sess_by_key, client_by_id)
+    admin = User.objects.get(practice=practice, role=Role.ADMIN)
+    research = add_demo_research(practice, admin)
+    return {
+        "engagements": len(eng_by_id),
+        "clients": len(client_by_id),
+        "sessions": len(sess_by_key),
+        "responses": n_resp,
+        "answers": n_answers,
+        "scores": n_scores,
+        **research,
+    }
+
+
+def _staff(
+    data: Any, practice: Practice, lines: dict[str, ServiceLine]
+) -> dict[str, User]:
+    """The demo accounts; returns the practitioners by their id in the data set."""
     users: dict[str, User] = {}
     for username, first, last, role, profession, ds_id in ACCOUNTS:
         user = User(
@@ -116,7 +151,16 @@ def _load(data: Any) -> dict[str, int]:
             profile.service_lines.set(
                 [lines[LINE_NAMES[s]] for s in row["service_lines"]]
             )
+    return users
 
+
+def _engagements(
+    data: Any,
+    practice: Practice,
+    lines: dict[str, ServiceLine],
+    users: dict[str, User],
+) -> dict[Any, Engagement]:
+    """The engagements with their goals and lead practitioner, by data-set id."""
     eng_frame = data.engagements.reset_index(drop=True)
     goals = {
         (r.engagement_id, int(r.goal)): r.text
@@ -136,12 +180,17 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r in eng_frame.itertuples(index=False)
     )
-    eng_by_id = dict(zip(eng_frame["engagement_id"], engagements, strict=True))
     Through = Engagement.practitioners.through
     Through.objects.bulk_create(
         Through(engagement_id=e.pk, user_id=e.lead_id) for e in engagements
     )
+    return dict(zip(eng_frame["engagement_id"], engagements, strict=True))
 
+
+def _clients(
+    data: Any, practice: Practice, eng_by_id: dict[Any, Engagement]
+) -> dict[Any, Client]:
+    """The clients and their engagement memberships, by data-set id."""
     clients_frame = data.clients.reset_index(drop=True)
     codes = _codes(len(clients_frame))
     clients = Client.objects.bulk_create(
@@ -160,8 +209,13 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r in clients_frame.itertuples(index=False)
     )
-    _plans(practice, engagements)
+    return client_by_id
 
+
+def _sessions(
+    data: Any, practice: Practice, eng_by_id: dict[Any, Engagement]
+) -> dict[tuple[Any, int], TherapySession]:
+    """The sessions (local office hours), by (data-set engagement id, number)."""
     tz = zoneinfo.ZoneInfo(practice.time_zone)
     sess_frame = data.sessions.reset_index(drop=True)
     hours = 9 + (np.arange(len(sess_frame)) % 8)
@@ -177,19 +231,9 @@ def _load(data: Any) -> dict[str, int]:
         )
         for r, h in zip(sess_frame.itertuples(index=False), hours, strict=True)
     )
-    sess_by_key = {
+    return {
         (r.engagement_id, int(r.session)): s
         for r, s in zip(sess_frame.itertuples(index=False), sessions, strict=True)
-    }
-    n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
-    _safety(data, sess_by_key, client_by_id)
-    return {
-        "engagements": len(engagements),
-        "clients": len(clients),
-        "sessions": len(sessions),
-        "responses": n_resp,
-        "answers": n_answers,
-        "scores": n_scores,
     }
 
 
@@ -243,8 +287,8 @@ def _responses(
                 respondent_client=client,
                 respondent_user=user,
                 respondent_key=Response.key_for_client(client.pk)
-                if client
-                else Response.key_for_user(user.pk),
+                if client is not None
+                else Response.key_for_user(users[r.respondent_id].pk),
                 channel=Channel.LINK if is_client else Channel.WEB,
                 submitted_at=session.starts_at + dt.timedelta(hours=1),
             )
@@ -297,7 +341,7 @@ def _bands(scores: pd.DataFrame) -> np.ndarray:
             continue
         mask = totals & (scores["instrument"] == inst_id).to_numpy()
         for i in np.flatnonzero(mask):
-            x = scores["score"].iat[i]
+            x = float(scores["score"].to_numpy()[i])
             if not np.isnan(x):
                 out[i] = next((b.label for b in bands if b.contains(float(x))), "")
     return out
@@ -336,10 +380,6 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
 
 def _evaluate_active() -> None:
     """Alerts as they would have been raised session by session; older ones were handled."""
-    from harmonybridge.web.alerts.context import refresh_alert_reference
-    from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
-    from harmonybridge.web.alerts.rules import evaluate_engagements
-    from harmonybridge.web.insights.curves import fit_practice_curves
 
     # The rules judge against the practice's own references (closed engagements):
     # curve sets first, then the alert reference that includes them.

@@ -9,7 +9,7 @@ import pandas as pd
 
 from harmonybridge import schema
 from harmonybridge.web.checkins.models import Score
-from harmonybridge.web.practice.models import EngagementClient
+from harmonybridge.web.practice.models import EngagementClient, TherapySession
 
 COLUMNS = [
     schema.CLIENT_ID,
@@ -29,7 +29,7 @@ def practitioner_code(user_id: int) -> str:
     return f"P{user_id}"
 
 
-def score_frame(
+def stored_scores(
     *,
     engagement_ids: Iterable[int] | None = None,
     practice_id: int | None = None,
@@ -127,7 +127,6 @@ def engagement_code(engagement_id: int) -> str:
 def session_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
     """Sessions of some engagements: engagement_id, session, date, attendance, modality,
     session_pk (the row's primary key, for links)."""
-    from harmonybridge.web.practice.models import TherapySession
 
     rows = list(
         TherapySession.objects.filter(engagement_id__in=list(engagement_ids))
@@ -145,39 +144,6 @@ def session_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
             "attendance",
             "modality",
             "session_pk",
-        ],
-    )
-    frame[schema.ENGAGEMENT_ID] = "E" + frame[schema.ENGAGEMENT_ID].astype(str)
-    frame[schema.SESSION] = frame[schema.SESSION].astype("int64")
-    return frame
-
-
-def repair_frame(*, engagement_ids: Iterable[int]) -> pd.DataFrame:
-    """The practitioner's rupture–repair records: id, engagement_id, session, resolved,
-    markers, strategies (notes stay out of frames)."""
-    from harmonybridge.web.repairs.models import RepairRecord
-
-    rows = list(
-        RepairRecord.objects.filter(session__engagement_id__in=list(engagement_ids))
-        .order_by("session__engagement_id", "session__number")
-        .values_list(
-            "id",
-            "session__engagement_id",
-            "session__number",
-            "resolved",
-            "markers",
-            "strategies",
-        )
-    )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            schema.ENGAGEMENT_ID,
-            schema.SESSION,
-            "resolved",
-            "markers",
-            "strategies",
         ],
     )
     frame[schema.ENGAGEMENT_ID] = "E" + frame[schema.ENGAGEMENT_ID].astype(str)

@@ -1,6 +1,6 @@
 """Build one engagement's charts, markers, change summaries and session table from frames.
 
-Everything here takes frames (from ``practice/frames.py``) and plain values and calls
+Everything here takes frames (from ``checkins/frames.py``) and plain values and calls
 public ``harmonybridge`` names; the views load the data with a fixed number of queries.
 """
 
@@ -15,9 +15,9 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from harmonybridge import instruments, schema
-from harmonybridge.errors import DataValidationError
+from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.reports import charts
-from harmonybridge.web.insights import curves as curve_cache
+from harmonybridge.web.alerts import curves as curve_cache
 from harmonybridge.web.insights import language
 
 
@@ -37,13 +37,6 @@ class DashboardData:
     session_rows: list[dict[str, Any]] = field(default_factory=list)
     session_columns: list[dict[str, str]] = field(default_factory=list)
     has_scores: bool = False
-
-
-def _inst(inst_id: str) -> Any:
-    try:
-        return instruments.get(inst_id)
-    except DataValidationError:
-        return None
 
 
 def rc_value(inst: Any) -> float | None:
@@ -103,12 +96,12 @@ def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
     for losses, kind in ((False, "sudden_gain"), (True, "sudden_loss")):
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore", HarmonyBridgeWarning)
                 found = sudden_gains(
                     one,
                     id=schema.RESPONDENT_ID,
                     # criterion 1: at least the instrument's reliable-change value
-                    cutoff=rc_value(_inst(inst_id)),
+                    cutoff=rc_value(instruments.find(inst_id)),
                     instrument=inst_id,
                     losses=losses,
                 )
@@ -139,7 +132,7 @@ def change_rows(
         return []
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", HarmonyBridgeWarning)
             rc = reliable_change(one, id=schema.RESPONDENT_ID, instrument=inst_id)
     except DataValidationError:
         return []
@@ -206,12 +199,14 @@ def build(
     common = session_markers(sessions) + ruptures
     w = language.words(coaching)
     if include_alliance:
-        alliance_ids = [i for i in shown if getattr(_inst(i), "kind", "") == "alliance"]
+        alliance_ids = [
+            i for i in shown if getattr(instruments.find(i), "kind", "") == "alliance"
+        ]
         if alliance_ids:
             title = _("Working alliance, client and %(who)s views") % {
                 "who": w["practitioner"]
             }
-            kw = {
+            kw: dict[str, Any] = {
                 "instruments": tuple(alliance_ids),
                 "subscales": subscales,
                 "markers": common,
@@ -229,7 +224,7 @@ def build(
             )
     if include_outcomes:
         for inst_id in shown:
-            inst = _inst(inst_id)
+            inst = instruments.find(inst_id)
             if inst is None or inst.kind != "outcome":
                 continue
             out.charts.append(

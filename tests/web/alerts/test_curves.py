@@ -10,12 +10,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from harmonybridge.change import TrajectoryFit
-from harmonybridge.web.insights.curves import (
+from harmonybridge.web.alerts.curves import (
     accept_curves,
     curve_sets_for,
     fit_practice_curves,
 )
-from harmonybridge.web.insights.models import CurveSet
+from harmonybridge.web.alerts.models import CurveSet
 from harmonybridge.web.practice.models import EngagementStatus, ServiceKind
 from tests.web import factories
 from tests.web.insights import helpers

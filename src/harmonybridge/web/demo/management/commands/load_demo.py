@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from harmonybridge.web.demo import loader as demo
+
 
 class Command(BaseCommand):
     help = (
@@ -14,7 +16,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from harmonybridge.web.practice import demo
 
         started = time.perf_counter()
         result = demo.load()

@@ -7,6 +7,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from harmonybridge.web.accounts.models import Practice
+from harmonybridge.web.alerts.curves import fit_practice_curves
+
 
 class Command(BaseCommand):
     help = "Fit expected-response curves on each practice's closed engagements and cache them."
@@ -16,8 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--min-clients", type=int, default=300)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from harmonybridge.web.accounts.models import Practice
-        from harmonybridge.web.insights.curves import fit_practice_curves
 
         practices = Practice.objects.all()
         if options.get("practice"):
