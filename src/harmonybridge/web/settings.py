@@ -354,6 +354,10 @@ HB_RESEARCH_EXPORT_DIR = Path(
     env_str("HB_RESEARCH_EXPORT_DIR", str(DATA_DIR / "research-exports"))
 ).resolve()
 
+# PDF reports rendered at once on this host (a slot is a file lock under HB_DATA_DIR);
+# other report requests answer "busy, try again" so check-ins never wait behind them.
+HB_PDF_CONCURRENCY = env_int("HB_PDF_CONCURRENCY", 1)
+
 # --- Check-ins ---------------------------------------------------------------------
 HB_CHECKIN_TOKEN_HOURS = env_int("HB_CHECKIN_TOKEN_HOURS", 72)
 HB_PUBLIC_BASE_URL = env_str(

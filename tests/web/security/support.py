@@ -104,7 +104,20 @@ def make_client_world(
         instrument="phq9",
         message="synthetic alert",
     )
-    from harmonybridge.web.research.models import ExportProject, ExportRun
+    from harmonybridge.web.research.models import (
+        ConsentRecord,
+        ExportProject,
+        ExportRun,
+    )
+
+    # care consent: check-in links may be issued to this client
+    ConsentRecord.objects.create(
+        client=client,
+        purpose="care",
+        decision="given",
+        sheet_version="care",
+        recorded_by=practitioner,
+    )
 
     project = ExportProject.objects.create(
         practice=practice,

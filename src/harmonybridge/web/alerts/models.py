@@ -269,3 +269,21 @@ class AlertStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} alert {self.alert_id}"
+
+
+class PendingEvaluation(models.Model):
+    """An engagement with answers stored since its alerts were last evaluated.
+
+    At most one row per engagement: the first store after an evaluation started creates
+    it and queues one task; later stores only touch it (and lock it until they commit).
+    A task deletes the row when it starts, so its evaluation covers every answer stored
+    before that moment and a store after it queues a new task (``alerts.tasks``).
+    """
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"evaluation pending for engagement {self.engagement_id}"

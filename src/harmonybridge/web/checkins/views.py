@@ -18,6 +18,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.checkins import signals, storage, tokens
 from harmonybridge.web.checkins.forms import (
     InstrumentForm,
+    complete_draft,
     field_name,
     initial_from_draft,
 )
@@ -228,22 +229,33 @@ def draft(request: HttpRequest) -> HttpResponse:
 def _complete_answers(
     checkin: CheckIn, instruments: list[Any], post: QueryDict
 ) -> tuple[dict[str, dict[int, Any]], int | None, InstrumentForm | None]:
-    """Answers of every instrument from this POST or the saved draft, or the first gap."""
+    """Answers of every instrument from this POST or the saved draft, or the first gap.
+
+    Only the instruments this POST carries are validated by a form; a draft holds
+    answers its screen already validated, so it is only checked for completeness (a
+    form is built only to show the gap).
+    """
     out: dict[str, dict[int, Any]] = {}
+    goals = checkin.session.engagement.goals
     for i, inst in enumerate(instruments):
         prefix = f"{inst.id}-"
         if any(k.startswith(prefix) for k in post):
             form = _form(inst, checkin, post)
-        else:
-            draft = (checkin.draft or {}).get(inst.id) or {}
+            if not form.is_valid():
+                return out, i, form
+            out[inst.id] = form.answers()
+            continue
+        draft = (checkin.draft or {}).get(inst.id) or {}
+        answers = complete_draft(inst, draft, goals)
+        if answers is None:
             data = QueryDict(mutable=True)
             for k, v in draft.items():
                 if v is not None:
                     data[f"{prefix}{field_name(int(k))}"] = str(v)
             form = _form(inst, checkin, data)
-        if not form.is_valid():
+            form.is_valid()
             return out, i, form
-        out[inst.id] = form.answers()
+        out[inst.id] = answers
     return out, None, None
 
 
@@ -275,7 +287,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     fired = next(
         (i for i in instruments if storage.safety_fires(i, answers[i.id])), None
     )
-    storage.submit_checkin(checkin.pk, answers, instruments=instruments)
+    storage.submit_checkin(checkin, answers, instruments=instruments)
     if fired is not None:
         signals.safety_item_answered.send(
             sender=CheckIn, checkin=checkin, inst=fired, answers=answers[fired.id]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge.web import audit
+from harmonybridge.web.insights.pdfslots import pdf_slot
 from harmonybridge.web.insights.progress_report import render_pdf, report_context
 from harmonybridge.web.practice.policy import (
     erasable_clients_for,
@@ -23,6 +24,9 @@ from harmonybridge.web.practice.policy import (
 )
 from harmonybridge.web.privacy.forms import EraseForm
 from harmonybridge.web.privacy.services import erase_client, export_client
+
+#: Seconds a client's data export waits for each of its report PDFs.
+EXPORT_WAIT = 300.0
 
 
 @require_GET
@@ -55,10 +59,15 @@ def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]
         context = report_context(engagement, only_client=client)
         if not context["has_data"]:
             continue
-        try:
-            pdf = render_pdf(context, request)
-        except ImportError:  # the PDF extra is not installed: the README says so
-            return []
+        # an export must hold every report: it waits for one of the host's render
+        # slots (``pdfslots``) rather than answering "busy"
+        with pdf_slot(wait=EXPORT_WAIT) as got:
+            if not got:
+                raise RuntimeError("no PDF render slot came free for the data export")
+            try:
+                pdf = render_pdf(context, request)
+            except ImportError:  # the PDF extra is not installed: the README says so
+                return []
         pdfs.append((f"report-engagement-{engagement.pk}.pdf", pdf))
     return pdfs
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
 from harmonybridge.web.insights.forms import ReportForm
+from harmonybridge.web.insights.pdfslots import pdf_slot
 from harmonybridge.web.insights.progress_report import render_pdf, report_context
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.policy import get_engagement_or_404
@@ -45,10 +46,40 @@ def report_html(request: PractitionerRequest, pk: int) -> HttpResponse:
     return render(request, "insights/report.html", context)
 
 
+#: Seconds a report request waits for a render slot before answering "busy". Zero: a
+#: waiting request would hold a web worker, which is what the bound is there to avoid.
+PDF_WAIT = 0.0
+
+
 @require_GET
 @staff_view
 def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
     """The same report as a PDF; a clear page instead when there is no data or no WeasyPrint."""
+    return pdf_response(request, pk, wait=PDF_WAIT)
+
+
+def pdf_response(request: Any, pk: int, *, wait: float) -> HttpResponse:
+    """Build and render the report PDF in one of the host's few slots (``pdfslots``).
+
+    The slot covers the analyses and the rendering, the two heavy parts. When every
+    slot stays busy for ``wait`` seconds the answer is 503 with ``Retry-After``: the
+    web worker is free again at once for check-ins.
+    """
+    engagement = get_engagement_or_404(request, pk)  # a 404 never waits for a slot
+    with pdf_slot(wait) as got:
+        if not got:
+            busy = render(
+                request,
+                "insights/report_busy.html",
+                {"engagement": engagement},
+                status=503,
+            )
+            busy["Retry-After"] = "5"
+            return busy
+        return _render_pdf(request, pk)
+
+
+def _render_pdf(request: Any, pk: int) -> HttpResponse:
     engagement, context = _context(request, pk)
     if not context["has_data"]:  # the "no data yet" page still names the client
         audit.record(
