@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.checkins.signals import link_requested
 from harmonybridge.web.practice.models import Client, TherapySession
 
 #: The purpose is mixed into the hash so a token can never serve another purpose.
@@ -53,22 +53,12 @@ class IssueRefused(Exception):
     """A link may not be issued to this respondent; the message says what to do first."""
 
 
-#: Callables ``guard(respondent) -> message or None`` that a higher app registers
-#: (research mode: care consent), so this app does not import it.
-_ISSUE_GUARDS: list[Callable[[Client], str | None]] = []
-
-
-def add_issue_guard(guard: Callable[[Client], str | None]) -> None:
-    if guard not in _ISSUE_GUARDS:
-        _ISSUE_GUARDS.append(guard)
-
-
 def issue_refusal(respondent: Client) -> str | None:
-    """Why no link may be issued to the respondent (first guard that objects), or None."""
-    for guard in _ISSUE_GUARDS:
-        message = guard(respondent)
+    """Why no link may be issued to the respondent (a ``link_requested`` receiver's
+    message, such as a missing care consent), or None."""
+    for _receiver, message in link_requested.send(sender=Client, respondent=respondent):
         if message:
-            return message
+            return str(message)
     return None
 
 
@@ -86,7 +76,8 @@ def issue(
     the answers saved so far stay. ``extend=False`` (reminders) keeps the expiry: only
     a practitioner who issues a link on purpose gives the client more time.
 
-    Raises :class:`IssueRefused` when a registered guard objects (no care consent).
+    Raises :class:`IssueRefused` when a ``link_requested`` receiver objects (no care
+    consent).
     """
     refusal = issue_refusal(respondent)
     if refusal:

@@ -12,9 +12,11 @@ class ResearchConfig(AppConfig):
     verbose_name = _("Research")
 
     def ready(self) -> None:
-        from harmonybridge.web.checkins import tokens
+        from harmonybridge.web.checkins.signals import link_requested
         from harmonybridge.web.research import consent
 
-        # a check-in link needs the respondent's care consent (the seam keeps
-        # checkins unaware of this app)
-        tokens.add_issue_guard(consent.care_consent_refusal)
+        # a check-in link needs the respondent's care consent (checkins asks through
+        # its signal and never imports this app)
+        link_requested.connect(
+            consent.care_consent_refusal, dispatch_uid="research.care_consent"
+        )

@@ -97,8 +97,9 @@ def current_sheet(practice_id: int) -> InformationSheet | None:
     return InformationSheet.objects.filter(practice_id=practice_id).first()
 
 
-def care_consent_refusal(respondent: Client) -> str | None:
-    """Why no check-in link may be issued to this client, or None (the check-in seam)."""
+def care_consent_refusal(respondent: Client, **_kwargs: Any) -> str | None:
+    """Why no check-in link may be issued to this client, or None (receiver of
+    ``checkins.signals.link_requested``)."""
     if is_given(respondent, Purpose.CARE):
         return None
     return _(
