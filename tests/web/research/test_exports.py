@@ -242,3 +242,22 @@ def test_an_unexpected_error_marks_the_run_failed_and_leaves_nothing(
     assert run.status == RunStatus.FAILED
     assert "nothing was kept" in run.message
     assert list(export_dir.iterdir()) == []
+
+
+def test_progress_partial_polls_while_an_export_runs(client, admin):
+    project = make_project(admin)
+    run = ExportRun.objects.create(
+        project=project, requested_by=admin, status=RunStatus.RUNNING,
+        step="spss", steps_done=2, steps_total=6,
+    )  # fmt: skip
+    client.force_login(admin)
+    url = reverse("research:project", args=[project.pk])
+
+    running = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert running.lstrip().startswith('<div id="runs"')  # the partial only
+    assert 'hx-trigger="every 2s"' in running
+    assert '<progress max="6" value="2">' in running
+
+    ExportRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    finished = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in finished  # polling stops
