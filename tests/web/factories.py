@@ -39,11 +39,31 @@ def make_practitioner(practice: Practice | None = None, **overrides: Any) -> Use
     return user
 
 
-def make_client(practitioner: User | None = None, **overrides: Any) -> Client:
+def make_client(
+    practitioner: User | None = None, *, care_consent: bool = True, **overrides: Any
+) -> Client:
+    """A client; with care consent recorded (check-in links need it) unless told not."""
     practitioner = practitioner or make_practitioner()
     overrides.setdefault("practice", practitioner.practice)
     overrides.setdefault("practitioner", practitioner)
-    return Client.objects.create(**overrides)
+    client = Client.objects.create(**overrides)
+    if care_consent:
+        give_consent(client, "care", practitioner)
+    return client
+
+
+def give_consent(
+    client: Client, purpose: str, recorded_by: User, decision: str = "given"
+) -> Any:
+    from harmonybridge.web.research.models import ConsentRecord
+
+    return ConsentRecord.objects.create(
+        client=client,
+        purpose=purpose,
+        decision=decision,
+        sheet_version="1" if purpose == "research" else "care",
+        recorded_by=recorded_by,
+    )
 
 
 def make_engagement(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harmonybridge.web.checkins.models import Response
+from harmonybridge.web.practice.models import Client
 from tests.web import factories
 from tests.web.browser import save_screenshot
 
@@ -54,6 +55,21 @@ def test_the_whole_loop(live_server, browser, settings):
     page.get_by_role("button", name="Save my rating").click()
     page.wait_for_load_state()
     assert "Your rating is stored." in page.content()
+    # check-in links need the client's care consent: the practitioner records it first
+    session_url = page.url
+    page.get_by_role("button", name="Show check-in links and QR codes").click()
+    page.wait_for_load_state()
+    assert "care consent" in page.content()
+    person = Client.objects.get(practitioner=practitioner)
+    page.goto(f"{live_server.url}/research/clients/{person.pk}/consent")
+    page.select_option("select[name=purpose]", "care")
+    page.get_by_label("given").check()
+    page.get_by_role("button", name="Record").click()
+    page.wait_for_load_state()
+    assert "The client&#x27;s answer is recorded." in page.content() or (
+        "The client's answer is recorded." in page.content()
+    )
+    page.goto(session_url)
     page.get_by_role("button", name="Show check-in links and QR codes").click()
     page.wait_for_load_state()
     save_screenshot(page, "03-checkin-links")

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.research",
     "harmonybridge.web.demo",
 ]
 
@@ -346,6 +347,12 @@ TASKS = {
         )
     }
 }
+
+# --- Research exports: zips outside the database and outside `manage backup`'s copy;
+# deleted 7 days after they are written (`manage purge_research_exports`).
+HB_RESEARCH_EXPORT_DIR = Path(
+    env_str("HB_RESEARCH_EXPORT_DIR", str(DATA_DIR / "research-exports"))
+).resolve()
 
 # PDF reports rendered at once on this host (a slot is a file lock under HB_DATA_DIR);
 # other report requests answer "busy, try again" so check-ins never wait behind them.

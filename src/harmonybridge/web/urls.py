@@ -29,4 +29,5 @@ urlpatterns = [
     path("repairs/", include("harmonybridge.web.repairs.urls")),
     path("audit/", include("harmonybridge.web.privacy.audit_urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
+    path("research/", include("harmonybridge.web.research.urls")),
 ]

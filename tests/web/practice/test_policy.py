@@ -182,3 +182,31 @@ def test_a_malformed_or_missing_id_is_a_404(bad):
     request.user = make_staff(world["practice"], "admin")
     with pytest.raises(Http404):
         policy.get_client_or_404(request, bad)
+
+
+@pytest.mark.parametrize(
+    ("role", "same_practice", "allowed"),
+    [
+        ("admin", True, True),
+        ("researcher", True, True),
+        ("practitioner", True, False),
+        ("supervisor", True, False),
+        ("admin", False, False),
+        ("researcher", False, False),
+    ],
+)
+def test_research_projects_for_admin_and_researchers_of_the_practice(
+    role, same_practice, allowed
+):
+    from harmonybridge.web.research.models import ExportProject
+
+    world = make_client_world()
+    practice = world["practice"] if same_practice else make_practice()
+    user = make_staff(practice, role)
+    visible = policy.research_projects_for(user, ExportProject.objects.all())
+    assert policy.may_see(visible, world["export_project"]) is allowed
+    assert policy.may_use_research_projects(user) is (role in ("admin", "researcher"))
+    anonymous = policy.research_projects_for(
+        AnonymousUser(), ExportProject.objects.all()
+    )
+    assert not anonymous.exists()

@@ -104,6 +104,33 @@ def make_client_world(
         instrument="phq9",
         message="synthetic alert",
     )
+    from harmonybridge.web.research.models import (
+        ConsentRecord,
+        ExportProject,
+        ExportRun,
+    )
+
+    # care consent: check-in links may be issued to this client
+    ConsentRecord.objects.create(
+        client=client,
+        purpose="care",
+        decision="given",
+        sheet_version="care",
+        recorded_by=practitioner,
+    )
+
+    project = ExportProject.objects.create(
+        practice=practice,
+        slug=f"project-{client.pk}",
+        name="Synthetic project",
+        purpose="Route walk",
+        instruments=["phq9"],
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 12, 31),
+        secret_key="00" * 32,
+        created_by=practitioner,
+    )
+    run = ExportRun.objects.create(project=project, requested_by=practitioner)
     # a converged, calibrated curve set the practice admin may accept (fit: placeholder)
     curve_set = CurveSet.objects.create(
         practice=practice,
@@ -117,6 +144,8 @@ def make_client_world(
         "practice": practice,
         "practitioner": practitioner,
         "client": client,
+        "export_project": project,
+        "export_run": run,
         "engagement": engagement,
         "session": session,
         "plan_entry": entry,

@@ -13,6 +13,21 @@ from harmonybridge.web.fieldcrypto import EncryptedTextField
 
 #: (model label, field) -> why plaintext is fine.
 PLAINTEXT_ALLOWED = {
+    ("research.ConsentRecord", "decision"): "enum",
+    ("research.ConsentRecord", "purpose"): "enum",
+    ("research.ConsentRecord", "sheet_version"): "version label of a practice document",
+    ("research.ExportProject", "name"): "research project's name, not a client's",
+    ("research.ExportProject", "purpose"): "research project's purpose, not a client's",
+    ("research.ExportProject", "slug"): "project id (names the export files)",
+    ("research.ExportRun", "file_name"): "<project id>-<run id>.zip",
+    ("research.ExportRun", "message"): "export error message, names no client",
+    ("research.ExportRun", "status"): "enum",
+    ("research.ExportRun", "step"): "export step name",
+    (
+        "research.InformationSheet",
+        "text",
+    ): "practice's information sheet, no client data",
+    ("research.InformationSheet", "version"): "version label of a practice document",
     ("accounts.Practice", "name"): "practice name, not a client's",
     ("accounts.Practice", "time_zone"): "setting",
     ("accounts.Practice", "crisis_text"): "practice-wide crisis wording",

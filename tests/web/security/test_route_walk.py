@@ -31,6 +31,7 @@ from tests.web.security.support import (
 PUBLIC = "public"  # anyone, no client data
 CHECKIN = "checkin"  # clients, by token or the check-in cookie only; no staff data
 STAFF = "staff"  # sign-in required
+RESEARCH = "research"  # sign-in required; no identifiable client (researchers allowed)
 
 #: Route name -> (access, {url kwarg: which object of make_client_world() fills it}).
 ROUTES: dict[str, tuple[str, dict[str, str]]] = {
@@ -112,6 +113,17 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "privacy:export": (STAFF, {"pk": "client"}),
     "privacy:export_bundle": (STAFF, {"pk": "client"}),
     "privacy:erase": (STAFF, {"pk": "client"}),
+    # research mode: export projects (admin, researcher) and consent (client pages)
+    "research:projects": (RESEARCH, {}),
+    "research:project_create": (RESEARCH, {}),
+    "research:project": (RESEARCH, {"pk": "export_project"}),
+    "research:project_run": (RESEARCH, {"pk": "export_project"}),
+    "research:run_download": (
+        RESEARCH,
+        {"pk": "export_project", "run_pk": "export_run"},
+    ),
+    "research:sheets": (RESEARCH, {}),
+    "research:client_consent": (STAFF, {"pk": "client"}),
 }
 
 #: Tables whose rows may change on any request (bookkeeping, never client data).
@@ -195,7 +207,9 @@ POST_ONLY: dict[str, dict[str, str]] = {
     "insights:curve_accept": {},
 }
 
-STAFF_ROUTES = sorted(n for n, (access, _) in ROUTES.items() if access == STAFF)
+STAFF_ROUTES = sorted(
+    n for n, (access, _) in ROUTES.items() if access in (STAFF, RESEARCH)
+)
 OBJECT_ROUTES = sorted(
     n
     for n, (access, kw) in ROUTES.items()
@@ -219,7 +233,7 @@ def test_anonymous_is_sent_to_login(name, method):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "name", sorted(n for n, (a, _) in ROUTES.items() if a != STAFF)
+    "name", sorted(n for n, (a, _) in ROUTES.items() if a in (PUBLIC, CHECKIN))
 )
 def test_public_routes_answer_without_error(name):
     response = Client().get(_url(name))
@@ -276,6 +290,29 @@ def test_object_routes_are_404_for_those_who_may_not_see(name, intruder, setting
     for method in ("get", "post", "put", "patch", "delete"):
         data = payload if method in ("get", "post") else "confirm=yes"
         response = getattr(client, method)(url, data)
+        assert response.status_code in (404, 405), (name, method, response.status_code)
+    assert _table_fingerprint() == before, name
+
+
+RESEARCH_OBJECT_ROUTES = sorted(
+    n for n, (access, kw) in ROUTES.items() if access == RESEARCH and kw
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("intruder", INTRUDERS[:3])
+@pytest.mark.parametrize("name", RESEARCH_OBJECT_ROUTES)
+def test_export_project_routes_are_404_outside_admin_and_researchers(
+    name, intruder, settings
+):
+    """Export projects: another practice, or a practitioner of this one, gets 404."""
+    world = make_client_world()
+    client = Client()
+    client.force_login(_intruder(intruder, world))
+    url = _url(name, world)
+    before = _table_fingerprint()
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
         assert response.status_code in (404, 405), (name, method, response.status_code)
     assert _table_fingerprint() == before, name
 

@@ -15,3 +15,8 @@ answers_stored = Signal()
 #: A client's answer touched a safety item. Keyword arguments: ``checkin``, and the
 #: ``inst`` (instrument) and ``answers`` (item -> value) that fired it.
 safety_item_answered = Signal()
+
+#: A check-in link is about to be issued to a client (keyword argument ``respondent``).
+#: A receiver returns a message saying what to record first (research mode: the
+#: client's care consent), or None; the first message refuses the link.
+link_requested = Signal()

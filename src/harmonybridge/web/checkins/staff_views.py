@@ -143,6 +143,17 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
     """
     session = get_session_or_404(request, pk, change=True)
     send = request.POST.get("send_email") == "1"
+    refusals = [
+        tokens.issue_refusal(m.client)
+        for m in session.engagement.memberships.select_related("client")
+        if not CheckIn.objects.filter(
+            session=session, respondent=m.client, submitted_at__isnull=False
+        ).exists()
+    ]
+    if any(refusals):
+        for message in filter(None, refusals):
+            messages.error(request, message)
+        return redirect(session)
     links = []
     with transaction.atomic():
         for m in session.engagement.memberships.select_related("client"):

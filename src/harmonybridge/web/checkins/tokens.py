@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.checkins.signals import link_requested
 from harmonybridge.web.practice.models import Client, TherapySession
 
 #: The purpose is mixed into the hash so a token can never serve another purpose.
@@ -48,6 +49,19 @@ def expiry_from_now() -> datetime:
     return timezone.now() + _expiry()
 
 
+class IssueRefused(Exception):
+    """A link may not be issued to this respondent; the message says what to do first."""
+
+
+def issue_refusal(respondent: Client) -> str | None:
+    """Why no link may be issued to the respondent (a ``link_requested`` receiver's
+    message, such as a missing care consent), or None."""
+    for _receiver, message in link_requested.send(sender=Client, respondent=respondent):
+        if message:
+            return str(message)
+    return None
+
+
 def issue(
     session: TherapySession,
     respondent: Client,
@@ -61,7 +75,13 @@ def issue(
     every browser that opened it stop working (:func:`current` checks the generation);
     the answers saved so far stay. ``extend=False`` (reminders) keeps the expiry: only
     a practitioner who issues a link on purpose gives the client more time.
+
+    Raises :class:`IssueRefused` when a ``link_requested`` receiver objects (no care
+    consent).
     """
+    refusal = issue_refusal(respondent)
+    if refusal:
+        raise IssueRefused(refusal)
     token, digest = new_token()
     checkin, created = CheckIn.objects.get_or_create(
         session=session,

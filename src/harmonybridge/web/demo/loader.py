@@ -41,6 +41,7 @@ from harmonybridge.web.practice.models import (
     TherapySession,
 )
 from harmonybridge.web.practice.services import ensure_service_lines
+from harmonybridge.web.research.demo import add_demo_research
 
 PRACTICE_NAME = "HarmonyBridge Family Therapy"
 PASSWORD = "harmony-demo-2026"
@@ -59,6 +60,7 @@ ACCOUNTS = (
     ("admin", "Alex", "Morgan", Role.ADMIN, "Practice manager", None),
     ("maya", "Maya", "Lindqvist", Role.PRACTITIONER, "Life coach", "P01"),
     ("daniel", "Daniel", "Okafor", Role.PRACTITIONER, "Family therapist", "P02"),
+    ("rosa", "Rosa", "Bergström", Role.RESEARCHER, "Researcher", None),
 )
 
 
@@ -114,6 +116,8 @@ def _load(data: Any) -> dict[str, int]:
     n_resp, n_answers, n_scores = _responses(data, sess_by_key, client_by_id, users)
     _safety(data, sess_by_key, client_by_id)
     _predictions(practice)
+    admin = User.objects.get(practice=practice, role=Role.ADMIN)
+    research = add_demo_research(practice, admin)
     return {
         "engagements": len(eng_by_id),
         "clients": len(client_by_id),
@@ -121,6 +125,7 @@ def _load(data: Any) -> dict[str, int]:
         "responses": n_resp,
         "answers": n_answers,
         "scores": n_scores,
+        **research,
     }
 
 

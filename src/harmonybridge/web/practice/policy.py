@@ -15,7 +15,7 @@ practice's objects do not exist for them):
   engagement they work in (co-practitioners of a couple or family); may change them.
 * **supervisor**: a practitioner who may also *see* (not change) the engagements of the
   practitioners named in ``user.supervisees``.
-* **researcher**: pseudonymised aggregates only. No page that shows an identifiable
+* **researcher**: pseudonymised aggregates and research export projects only. No page that shows an identifiable
   client (client, engagement, dashboard, session, answers, report, export, audit): every
   queryset below is empty for them, so each of those pages is a 404.  The alliance
   insights page shows them the practice's aggregates with practitioners under pseudonyms
@@ -54,9 +54,11 @@ __all__ = [
     "is_practice_admin",
     "may_see",
     "may_see_identifiable",
+    "may_use_research_projects",
     "may_view_audit",
     "require_identifiable",
     "require_practice_admin",
+    "research_projects_for",
     "sessions_for",
 ]
 
@@ -140,6 +142,26 @@ def erasable_clients_for(user: Any) -> QuerySet[Client]:
 def may_view_audit(user: Any) -> bool:
     """May read the practice's audit log: admin only."""
     return is_practice_admin(user)
+
+
+def may_use_research_projects(user: Any) -> bool:
+    """The practice admin and researchers open and run research export projects."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "practice_id", None) is not None
+        and user.role in (Role.ADMIN, Role.RESEARCHER)
+    )
+
+
+def research_projects_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
+    """Research export projects (any model with ``practice``) this person may open and run:
+    those of their own practice for :func:`may_use_research_projects`, else none. The
+    caller passes the projects' queryset (the research app stands above this one)."""
+    if not may_use_research_projects(user):
+        return queryset.none()
+    return queryset.filter(practice_id=user.practice_id)
 
 
 def may_see(queryset: QuerySet[Any], obj: Any) -> bool:

@@ -33,8 +33,8 @@ class Command(BaseCommand):
         sent = 0
         for checkin in due:
             email = checkin.respondent.email
-            if not email:
-                continue
+            if not email or tokens.issue_refusal(checkin.respondent):
+                continue  # no address, or consent to measurement no longer given
             with transaction.atomic():
                 # A fresh token (only its hash is stored), the same deadline.
                 checkin, token = tokens.issue(
