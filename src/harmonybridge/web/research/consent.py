@@ -76,7 +76,7 @@ def research_split(clients: QuerySet[Client]) -> tuple[list[int], dict[str, int]
     """The ids of the clients whose latest research consent is "given", and counts of the rest."""
     included: list[int] = []
     never = withdrawn = 0
-    for pk, decision in with_latest_decision(clients, Purpose.RESEARCH).values_list(
+    for pk, decision in with_latest_decision(clients, Purpose.RESEARCH).values_list(  # type: ignore[misc]
         "pk", "latest_decision"
     ):
         if decision == Decision.GIVEN:

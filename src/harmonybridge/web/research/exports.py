@@ -178,7 +178,7 @@ def run_export(run_id: int) -> ExportRun:
             core_project(run.project),
             target,
             left_out=left_out,
-            engagement_starts=_engagement_starts(engagement_ids),
+            engagement_starts=_engagement_starts(engagement_ids),  # type: ignore[arg-type]
             progress=progress,
         )
     except ResearchExportError as exc:

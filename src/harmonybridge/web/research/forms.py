@@ -39,7 +39,7 @@ class ConsentForm(forms.Form):
         self.practice_id = practice_id
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         version = (data.get("sheet_version") or "").strip()
         if data.get("purpose") == Purpose.RESEARCH:
             sheets = InformationSheet.objects.filter(practice_id=self.practice_id)
@@ -51,7 +51,8 @@ class ConsentForm(forms.Form):
                     )
                 )
             if not version:
-                version = sheets.first().version
+                first = sheets.first()
+                version = first.version if first is not None else ""
             elif not sheets.filter(version=version).exists():
                 self.add_error(
                     "sheet_version",
@@ -111,7 +112,7 @@ class ExportProjectForm(forms.ModelForm):
     def __init__(self, *args: Any, practice_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.practice_id = practice_id
-        self.fields["instruments"].choices = [
+        self.fields["instruments"].choices = [  # type: ignore[attr-defined]
             (i, instruments.short_title(i)) for i in instruments.ids()
         ]
 
@@ -132,7 +133,7 @@ class ExportProjectForm(forms.ModelForm):
         return k
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", _("The period ends before it starts."))

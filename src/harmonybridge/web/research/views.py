@@ -72,6 +72,7 @@ def project_list(request: PractitionerRequest) -> HttpResponse:
 def project_create(request: PractitionerRequest) -> HttpResponse:
     require_practice_admin(request.user)
     pid = request.user.practice_id
+    assert pid is not None  # require_practice_admin: 404 without a practice
     form = ExportProjectForm(request.POST or None, practice_id=pid)
     if request.method == "POST" and form.is_valid():
         project = form.save(commit=False)
@@ -148,7 +149,10 @@ def run_download(request: PractitionerRequest, pk: int, run_pk: int) -> HttpResp
         request.user, "research.export.download", project, request=request,
         run_id=run.pk,
     )  # fmt: skip
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]
+        path.open("rb"), as_attachment=True, filename=path.name
+    )
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,6 +160,7 @@ def run_download(request: PractitionerRequest, pk: int, run_pk: int) -> HttpResp
 def sheets(request: PractitionerRequest) -> HttpResponse:
     require_practice_admin(request.user)
     pid = request.user.practice_id
+    assert pid is not None  # require_practice_admin: 404 without a practice
     form = InformationSheetForm(request.POST or None, practice_id=pid)
     if request.method == "POST" and form.is_valid():
         sheet = form.save(commit=False)
