@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "harmonybridge.web.accounts",
     "harmonybridge.web.audit",
     "harmonybridge.web.privacy",
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.api",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from harmonybridge.web.accounts import views as account_views
+from harmonybridge.web.api.fhir import fhir
+from harmonybridge.web.api.v1 import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -17,4 +19,7 @@ urlpatterns = [
     path("repairs/", include("harmonybridge.web.repairs.urls")),
     path("audit/", include("harmonybridge.web.audit.urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
+    path("api/tokens/", include("harmonybridge.web.api.urls")),
+    path("api/v1/", api.urls),
+    path("fhir/", fhir.urls),
 ]
