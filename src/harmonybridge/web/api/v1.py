@@ -77,7 +77,14 @@ ERRORS: dict[int, Any] = {
 HIDDEN: dict[int, Any] = {**ERRORS, 404: list[ErrorOut]}
 WRITES: dict[int, Any] = {**HIDDEN, 409: list[ErrorOut]}
 
-api = NinjaAPI(
+class _NamedApi(NinjaAPI):
+    """Operation ids are the view names (``list_clients``), stable for generated clients."""
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        return str(operation.view_func.__name__).rstrip("_")
+
+
+api = _NamedApi(
     title="HarmonyBridge API",
     version="1",
     description=(

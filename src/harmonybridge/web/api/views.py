@@ -43,7 +43,8 @@ class TokenForm(forms.Form):
 
 def passed_mfa(request: Any) -> bool:
     """Whether this session's sign-in included a second factor (allauth's records)."""
-    return any(r.get("method") == "mfa" for r in get_authentication_records(request))
+    records = get_authentication_records(request, request.user)
+    return any(r.get("method") == "mfa" for r in records)
 
 
 @never_cache
