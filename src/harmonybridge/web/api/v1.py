@@ -77,6 +77,7 @@ ERRORS: dict[int, Any] = {
 HIDDEN: dict[int, Any] = {**ERRORS, 404: list[ErrorOut]}
 WRITES: dict[int, Any] = {**HIDDEN, 409: list[ErrorOut]}
 
+
 class _NamedApi(NinjaAPI):
     """Operation ids are the view names (``list_clients``), stable for generated clients."""
 

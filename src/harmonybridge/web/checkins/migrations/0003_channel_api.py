@@ -4,20 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkins', '0002_initial'),
+        ("checkins", "0002_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='checkin',
-            name='channel',
-            field=models.CharField(choices=[('link', 'link'), ('qr', 'QR code'), ('email', 'email'), ('web', "practitioner's session page"), ('import', 'import'), ('api', 'API')], default='link', max_length=10),
+            model_name="checkin",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("link", "link"),
+                    ("qr", "QR code"),
+                    ("email", "email"),
+                    ("web", "practitioner's session page"),
+                    ("import", "import"),
+                    ("api", "API"),
+                ],
+                default="link",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='response',
-            name='channel',
-            field=models.CharField(choices=[('link', 'link'), ('qr', 'QR code'), ('email', 'email'), ('web', "practitioner's session page"), ('import', 'import'), ('api', 'API')], max_length=10),
+            model_name="response",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("link", "link"),
+                    ("qr", "QR code"),
+                    ("email", "email"),
+                    ("web", "practitioner's session page"),
+                    ("import", "import"),
+                    ("api", "API"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
