@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from harmonybridge.web.accounts import views as account_views
-from harmonybridge.web.api.fhir import fhir
-from harmonybridge.web.api.v1 import api
+from harmonybridge.web.api.fhir import fhir_urls
+from harmonybridge.web.api.v1 import api_urls
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -20,6 +20,6 @@ urlpatterns = [
     path("audit/", include("harmonybridge.web.audit.urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
     path("api/tokens/", include("harmonybridge.web.api.urls")),
-    path("api/v1/", api.urls),
-    path("fhir/", fhir.urls),
+    path("api/v1/", api_urls()),
+    path("fhir/", fhir_urls()),
 ]

@@ -39,3 +39,35 @@ def field_of(loc: Any) -> str:
     elif parts and parts[0] in ("query", "path", "header"):
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+def json_method_errors(urls: Any, body: Any) -> Any:
+    """Wrap ninja's URL patterns so that a 405 answers in the API's own error body.
+
+    django-ninja answers a wrong method with plain text; ``body(request, allowed)``
+    gives the JSON to send instead.
+    """
+    from functools import wraps
+
+    from django.http import JsonResponse
+
+    patterns, app_name, namespace = urls
+
+    def wrap(view: Any) -> Any:
+        @wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 405 and not response.get(
+                "Content-Type", ""
+            ).endswith("json"):
+                allowed = response.get("Allow", "")
+                out = JsonResponse(body(request, allowed), status=405, safe=False)
+                out["Allow"] = allowed
+                return out
+            return response
+
+        return wrapper
+
+    for pattern in patterns:
+        pattern.callback = wrap(pattern.callback)
+    return patterns, app_name, namespace

@@ -28,9 +28,9 @@ from harmonybridge import fhir as hbfhir
 from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web.api import access, services
-from harmonybridge.web.api.errors import ApiError
+from harmonybridge.web.api.errors import ApiError, json_method_errors
 from harmonybridge.web.api.models import ApiToken, Scope
-from harmonybridge.web.api.v1 import TokenAuth, _seen
+from harmonybridge.web.api.v1 import MAX_ID, TokenAuth, _seen
 from harmonybridge.web.checkins.models import Response, Score
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import RaterRole
@@ -120,6 +120,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     )
 
 
+def _pk(raw: str) -> int | None:
+    """A database id from a FHIR id or paging key, or None when it cannot be one."""
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+
+
 def _token(request: HttpRequest) -> ApiToken:
     return request.api_token  # type: ignore[attr-defined,no-any-return]
 
@@ -163,7 +168,7 @@ def _after(request: HttpRequest) -> int | None:
     raw = request.GET.get("_after")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if _pk(raw) is None:
         raise FhirError(
             400,
             [
@@ -439,7 +444,7 @@ def search_questionnaire_responses(request: HttpRequest) -> dict:
 @fhir.get("/QuestionnaireResponse/{rid}")
 def read_questionnaire_response(request: HttpRequest, rid: str) -> dict:
     _need(request, Scope.READ)
-    row = _responses(request).filter(pk=int(rid)).first() if rid.isdigit() else None
+    row = _responses(request).filter(pk=_pk(rid)).first() if _pk(rid) else None
     if row is None:
         raise _not_found("QuestionnaireResponse", rid)
     _seen(
@@ -518,8 +523,8 @@ def search_observations(request: HttpRequest) -> dict:
 def read_observation(request: HttpRequest, rid: str) -> dict:
     _need(request, Scope.READ)
     row = (
-        _scores(request).filter(pk=int(rid), value__isnull=False).first()
-        if rid.isdigit()
+        _scores(request).filter(pk=_pk(rid), value__isnull=False).first()
+        if _pk(rid)
         else None
     )
     if row is None:
@@ -610,9 +615,9 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
     session = (
         access.sessions_for(token.user, change=True)
         .select_related("engagement")
-        .filter(pk=int(session_id))
+        .filter(pk=_pk(session_id))
         .first()
-        if session_id.isdigit()
+        if _pk(session_id)
         else None
     )
     if session is None:
@@ -674,3 +679,13 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
     response = fhir.create_response(request, created, status=201)
     response["Location"] = f"{_base(request)}/QuestionnaireResponse/{created['id']}"
     return response
+
+
+def fhir_urls() -> Any:
+    """The FHIR URL patterns (a wrong method answers with an OperationOutcome)."""
+
+    def body(request: HttpRequest, allowed: str) -> dict:
+        message = f"{request.method} is not supported here; allowed: {allowed}."
+        return hbfhir.operation_outcome([hbfhir.Issue(message, code="not-supported")])
+
+    return json_method_errors(fhir.urls, body)

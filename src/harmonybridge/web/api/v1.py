@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -21,17 +22,30 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    StrictInt,
+    StrictStr,
+)
 
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
 from harmonybridge.web.alerts.workflow import apply_step
 from harmonybridge.web.api import access, services
 from harmonybridge.web.api import tokens as api_tokens
-from harmonybridge.web.api.errors import ApiError, ErrorOut, field_of, invalid
+from harmonybridge.web.api.errors import (
+    ApiError,
+    ErrorOut,
+    field_of,
+    invalid,
+    json_method_errors,
+)
 from harmonybridge.web.api.models import ApiToken, IdempotencyRecord, Scope
 from harmonybridge.web.checkins.models import Response
 from harmonybridge.web.practice.models import (
@@ -44,6 +58,40 @@ from harmonybridge.web.practice.models import (
     TherapySession,
 )
 from harmonybridge.web.practice.services import create_engagement
+
+#: The largest id a database row can have (64-bit); larger ids are a 422, not a crash.
+MAX_ID = 2**63 - 1
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
+    """A datetime that can be stored in UTC (naive ones are read as UTC)."""
+    try:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates and times are ISO 8601 text, never numbers (no Unix timestamps)."""
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise ValueError("give an ISO 8601 date or date and time, e.g. 2026-01-05")
+    return value
+
+
+#: An object id in a path, a query or a body.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+StrictId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+When = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+AwareWhen = Annotated[
+    AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_range)
+]
+Day = Annotated[dt.date, BeforeValidator(_iso_text)]
 
 #: How long an idempotency key holds (the issue: 24 hours).
 IDEMPOTENCY_HOURS = 24
@@ -61,10 +109,6 @@ class TokenAuth(HttpBearer):
             return None
         request.api_token = found  # type: ignore[attr-defined]
         return found
-
-
-def _problems(status: int) -> dict[int, Any]:
-    return {status: list[ErrorOut]}
 
 
 #: The 4xx answers every authenticated operation may give.
@@ -183,7 +227,7 @@ def _decode(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = raw.partition(":")
-        if kind != "id" or not value.isdigit():
+        if kind != "id" or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -283,8 +327,10 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Any:
     return Status(201, _client_out(request)(client))
 
 
-@api.get("/clients/{client_id}", response={200: ClientOut, **HIDDEN}, tags=["clients"])
-def get_client(request: HttpRequest, client_id: int) -> Any:
+@api.get(
+    "/clients/{str:client_id}", response={200: ClientOut, **HIDDEN}, tags=["clients"]
+)
+def get_client(request: HttpRequest, client_id: PathId) -> Any:
     _need(request, Scope.READ)
     client = access.get(
         access.clients_for(_token(request).user), client_id, "client_id", "client"
@@ -314,17 +360,17 @@ class EngagementPage(Schema):
 
 class EngagementFilter(PageQuery):
     status: EngagementStatus | None = None
-    started_from: dt.date | None = Field(None, description="start date on or after")
-    started_to: dt.date | None = Field(None, description="start date on or before")
+    started_from: Day | None = Field(None, description="start date on or after")
+    started_to: Day | None = Field(None, description="start date on or before")
 
 
 class EngagementIn(StrictSchema):
-    client_ids: list[StrictInt] = Field(..., min_length=1, max_length=10)
-    service_line_id: StrictInt | None = Field(
+    client_ids: list[StrictId] = Field(..., min_length=1, max_length=10)
+    service_line_id: StrictId | None = Field(
         None,
         description="one of the practice's service lines; the first offered one if left out",
     )
-    start_date: dt.date | None = None
+    start_date: Day | None = None
 
 
 def _engagement_out(e: Engagement) -> dict[str, Any]:
@@ -410,11 +456,11 @@ def create_engagement_(request: HttpRequest, payload: EngagementIn) -> Any:
 
 
 @api.get(
-    "/engagements/{engagement_id}",
+    "/engagements/{str:engagement_id}",
     response={200: EngagementOut, **HIDDEN},
     tags=["engagements"],
 )
-def get_engagement(request: HttpRequest, engagement_id: int) -> Any:
+def get_engagement(request: HttpRequest, engagement_id: PathId) -> Any:
     _need(request, Scope.READ)
     engagement = access.get(
         _engagements(request), engagement_id, "engagement_id", "engagement"
@@ -431,11 +477,11 @@ class PlanEntryOut(Schema):
 
 
 @api.get(
-    "/engagements/{engagement_id}/plan",
+    "/engagements/{str:engagement_id}/plan",
     response={200: list[PlanEntryOut], **HIDDEN},
     tags=["engagements"],
 )
-def get_plan(request: HttpRequest, engagement_id: int) -> Any:
+def get_plan(request: HttpRequest, engagement_id: PathId) -> Any:
     _need(request, Scope.READ)
     engagement = access.get(
         _engagements(request), engagement_id, "engagement_id", "engagement"
@@ -463,14 +509,14 @@ class SessionPage(Schema):
 
 
 class SessionIn(StrictSchema):
-    starts_at: dt.datetime | None = Field(None, description="ISO 8601 with an offset")
+    starts_at: AwareWhen | None = Field(None, description="ISO 8601 with an offset")
     modality: Modality = Modality.IN_PERSON
 
 
 class SessionFilter(PageQuery):
-    engagement_id: int | None = None
-    starts_from: dt.datetime | None = None
-    starts_to: dt.datetime | None = None
+    engagement_id: Id | None = None
+    starts_from: When | None = None
+    starts_to: When | None = None
 
 
 def _session_out(s: TherapySession) -> dict[str, Any]:
@@ -500,20 +546,17 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
 
 
 @api.post(
-    "/engagements/{engagement_id}/sessions",
+    "/engagements/{str:engagement_id}/sessions",
     response={201: SessionOut, **WRITES},
     tags=["sessions"],
 )
-def create_session(request: HttpRequest, engagement_id: int, payload: SessionIn) -> Any:
+def create_session(
+    request: HttpRequest, engagement_id: PathId, payload: SessionIn
+) -> Any:
     token = _need(request, Scope.WRITE)
     engagement = access.get(
         _engagements(request, change=True), engagement_id, "engagement_id", "engagement"
     )
-    if payload.starts_at is not None and payload.starts_at.tzinfo is None:
-        raise invalid(
-            "starts_at",
-            "Give the time with its offset, e.g. 2026-01-05T10:00:00+00:00.",
-        )
     session = services.create_session(
         engagement,
         {
@@ -528,9 +571,11 @@ def create_session(request: HttpRequest, engagement_id: int, payload: SessionIn)
 
 
 @api.get(
-    "/sessions/{session_id}", response={200: SessionOut, **HIDDEN}, tags=["sessions"]
+    "/sessions/{str:session_id}",
+    response={200: SessionOut, **HIDDEN},
+    tags=["sessions"],
 )
-def get_session(request: HttpRequest, session_id: int) -> Any:
+def get_session(request: HttpRequest, session_id: PathId) -> Any:
     _need(request, Scope.READ)
     session = access.get(
         access.sessions_for(_token(request).user), session_id, "session_id", "session"
@@ -543,7 +588,7 @@ def get_session(request: HttpRequest, session_id: int) -> Any:
 
 
 class CheckInIn(StrictSchema):
-    client_id: StrictInt
+    client_id: StrictId
 
 
 class CheckInOut(Schema):
@@ -556,12 +601,12 @@ class CheckInOut(Schema):
 
 
 @api.post(
-    "/sessions/{session_id}/checkins",
+    "/sessions/{str:session_id}/checkins",
     response={201: CheckInOut, **WRITES},
     tags=["check-in links"],
 )
 def create_checkin_link(
-    request: HttpRequest, session_id: int, payload: CheckInIn
+    request: HttpRequest, session_id: PathId, payload: CheckInIn
 ) -> Any:
     from harmonybridge.web.checkins import tokens as checkin_tokens
     from harmonybridge.web.checkins.models import Channel, CheckIn
@@ -603,11 +648,11 @@ def create_checkin_link(
 
 
 @api.post(
-    "/checkins/{checkin_id}/revoke",
+    "/checkins/{str:checkin_id}/revoke",
     response={200: CheckInOut, **WRITES},
     tags=["check-in links"],
 )
-def revoke_checkin_link(request: HttpRequest, checkin_id: int) -> Any:
+def revoke_checkin_link(request: HttpRequest, checkin_id: PathId) -> Any:
     from harmonybridge.web.checkins.models import CheckIn
 
     _need(request, Scope.WRITE)
@@ -668,7 +713,7 @@ class ResponsePage(Schema):
 
 class ResponsesIn(StrictSchema):
     rater_role: Literal["client", "practitioner"]
-    client_id: StrictInt | None = Field(
+    client_id: StrictId | None = Field(
         None, description="the answering client (rater_role client)"
     )
     answers: dict[
@@ -681,11 +726,11 @@ class ResponsesIn(StrictSchema):
 
 
 class ResponseFilter(PageQuery):
-    session_id: int | None = None
-    engagement_id: int | None = None
-    instrument_id: str | None = Field(None, max_length=40)
-    submitted_from: dt.datetime | None = None
-    submitted_to: dt.datetime | None = None
+    session_id: Id | None = None
+    engagement_id: Id | None = None
+    instrument_id: str | None = Field(None, max_length=40, pattern=r"^[a-z0-9_]+$")
+    submitted_from: When | None = None
+    submitted_to: When | None = None
 
 
 def _response_out(r: Response) -> dict[str, Any]:
@@ -792,7 +837,7 @@ def idempotent(
 
 
 @api.post(
-    "/sessions/{session_id}/responses",
+    "/sessions/{str:session_id}/responses",
     response={201: list[ResponseOut], **WRITES},
     tags=["responses"],
     openapi_extra={
@@ -808,7 +853,7 @@ def idempotent(
     },
 )
 def submit_responses(
-    request: HttpRequest, session_id: int, payload: ResponsesIn
+    request: HttpRequest, session_id: PathId, payload: ResponsesIn
 ) -> Any:
     token = _need(request, Scope.WRITE)
     session = access.get(
@@ -884,9 +929,9 @@ class AlertPage(Schema):
 
 class AlertFilter(PageQuery):
     status: AlertStatus | None = None
-    engagement_id: int | None = None
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
+    engagement_id: Id | None = None
+    created_from: When | None = None
+    created_to: When | None = None
 
 
 class AlertStepIn(StrictSchema):
@@ -933,8 +978,8 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> Any:
     return result
 
 
-@api.get("/alerts/{alert_id}", response={200: AlertOut, **HIDDEN}, tags=["alerts"])
-def get_alert(request: HttpRequest, alert_id: int) -> Any:
+@api.get("/alerts/{str:alert_id}", response={200: AlertOut, **HIDDEN}, tags=["alerts"])
+def get_alert(request: HttpRequest, alert_id: PathId) -> Any:
     _need(request, Scope.READ)
     alert = access.get(_alerts(_token(request).user), alert_id, "alert_id", "alert")
     _seen(request, "alert.view", alert)
@@ -962,18 +1007,22 @@ def _step(request: HttpRequest, alert_id: int, action: str, note: str) -> Any:
 
 
 @api.post(
-    "/alerts/{alert_id}/acknowledge",
+    "/alerts/{str:alert_id}/acknowledge",
     response={200: AlertOut, **WRITES},
     tags=["alerts"],
 )
-def acknowledge_alert(request: HttpRequest, alert_id: int, payload: AlertStepIn) -> Any:
+def acknowledge_alert(
+    request: HttpRequest, alert_id: PathId, payload: AlertStepIn
+) -> Any:
     return _step(request, alert_id, "acknowledge", payload.note)
 
 
 @api.post(
-    "/alerts/{alert_id}/resolve", response={200: AlertOut, **WRITES}, tags=["alerts"]
+    "/alerts/{str:alert_id}/resolve",
+    response={200: AlertOut, **WRITES},
+    tags=["alerts"],
 )
-def resolve_alert(request: HttpRequest, alert_id: int, payload: AlertStepIn) -> Any:
+def resolve_alert(request: HttpRequest, alert_id: PathId, payload: AlertStepIn) -> Any:
     return _step(request, alert_id, "resolve", payload.note)
 
 
@@ -998,3 +1047,13 @@ def list_service_lines(request: HttpRequest) -> Any:
     return list(
         ServiceLine.objects.filter(practice_id=token.user.practice_id).order_by("pk")
     )
+
+
+def api_urls() -> Any:
+    """The API's URL patterns (a wrong method answers in the error body too)."""
+
+    def body(request: HttpRequest, allowed: str) -> list[dict[str, str]]:
+        message = f"{request.method} is not allowed here; allowed: {allowed}."
+        return [{"field": "method", "message": message, "code": "method_not_allowed"}]
+
+    return json_method_errors(api.urls, body)
