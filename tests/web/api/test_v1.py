@@ -259,3 +259,42 @@ def test_docs_page_is_served_from_our_static_files_under_csp(client):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "script-src 'self'" in r["Content-Security-Policy"]
+
+
+def test_a_safety_item_answered_raises_a_notice_the_api_can_acknowledge(api, therapy):
+    client_id = therapy.engagement.clients.first().pk
+    api.post(
+        f"/api/v1/sessions/{therapy.pk}/responses",
+        {"rater_role": "client", "client_id": client_id, "answers": {"phq9": PHQ9}},
+    )  # PHQ-9 item 9 answered 1 ("several days") is the safety item
+    notices = api.get("/api/v1/safety-notices?unacknowledged=true").json()["items"]
+    assert len(notices) == 1
+    assert notices[0]["acknowledged_by_me"] is False
+    r = api.post(f"/api/v1/safety-notices/{notices[0]['id']}/acknowledge", {})
+    assert r.json()["acknowledged_by_me"] is True
+    assert api.get("/api/v1/safety-notices?unacknowledged=true").json()["items"] == []
+
+
+def test_rupture_records_are_listed_without_notes(api, session, practitioner):
+    from harmonybridge.web.repairs.models import RepairRecord
+
+    RepairRecord.objects.create(
+        session=session, markers=["withdrawal"], resolved="partly", note="private words"
+    )
+    items = api.get("/api/v1/rupture-records").json()["items"]
+    assert items[0]["markers"] == ["withdrawal"]
+    assert "private words" not in json.dumps(items)
+
+
+def test_path_ids_that_are_not_numbers_are_422_naming_the_field(api):
+    r = api.get("/api/v1/clients/abc")
+    assert r.status_code == 422
+    assert r.json()[0]["field"] == "client_id"
+    r = api.get(f"/api/v1/clients/{2**70}")
+    assert r.status_code == 422
+
+
+def test_a_wrong_method_answers_in_the_error_shape(api):
+    r = api.get("/api/v1/alerts/1/acknowledge")
+    assert r.status_code == 405
+    _is_error_list(r.json(), "method")

@@ -35,7 +35,8 @@ from pydantic import (
 )
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
+from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
+from harmonybridge.web.alerts.safety import acknowledge as acknowledge_notice
 from harmonybridge.web.alerts.workflow import apply_step
 from harmonybridge.web.api import access, services
 from harmonybridge.web.api import tokens as api_tokens
@@ -58,6 +59,7 @@ from harmonybridge.web.practice.models import (
     TherapySession,
 )
 from harmonybridge.web.practice.services import create_engagement
+from harmonybridge.web.repairs.models import RepairRecord
 
 #: The largest id a database row can have (64-bit); larger ids are a 422, not a crash.
 MAX_ID = 2**63 - 1
@@ -1024,6 +1026,132 @@ def acknowledge_alert(
 )
 def resolve_alert(request: HttpRequest, alert_id: PathId, payload: AlertStepIn) -> Any:
     return _step(request, alert_id, "resolve", payload.note)
+
+
+# --- safety notices -----------------------------------------------------------------
+
+
+class SafetyNoticeOut(Schema):
+    id: int
+    engagement_id: int
+    session_id: int
+    created_at: dt.datetime
+    acknowledged_by_me: bool
+
+
+class SafetyNoticePage(Schema):
+    items: list[SafetyNoticeOut]
+    next_cursor: str | None
+
+
+class SafetyNoticeFilter(PageQuery):
+    unacknowledged: bool = Field(
+        False, description="only those you have not acknowledged"
+    )
+
+
+def _notices(user: Any) -> QuerySet[SafetyNotice]:
+    return SafetyNotice.objects.filter(
+        engagement__in=access.engagements_for(user).values("pk")
+    )
+
+
+def _notice_out(user: Any) -> Callable[[SafetyNotice], dict[str, Any]]:
+    def out(n: SafetyNotice) -> dict[str, Any]:
+        return {
+            "id": n.pk,
+            "engagement_id": n.engagement_id,
+            "session_id": n.session_id,
+            "created_at": n.created_at,
+            "acknowledged_by_me": any(
+                a.user_id == user.pk for a in n.acknowledgements.all()
+            ),
+        }
+
+    return out
+
+
+@api.get("/safety-notices", response={200: SafetyNoticePage, **ERRORS}, tags=["safety"])
+def list_safety_notices(
+    request: HttpRequest, filters: Query[SafetyNoticeFilter]
+) -> Any:
+    user = _need(request, Scope.READ).user
+    qs = _notices(user).prefetch_related("acknowledgements")
+    if filters.unacknowledged:
+        qs = qs.exclude(acknowledgements__user=user)
+    result = _page(qs, filters, _notice_out(user))
+    _seen(request, "safety_notices.list", None, rows=len(result["items"]))
+    return result
+
+
+@api.post(
+    "/safety-notices/{str:notice_id}/acknowledge",
+    response={200: SafetyNoticeOut, **HIDDEN},
+    tags=["safety"],
+)
+def acknowledge_safety_notice(request: HttpRequest, notice_id: PathId) -> Any:
+    user = _need(request, Scope.WRITE).user
+    notice = access.get(_notices(user), notice_id, "notice_id", "safety notice")
+    acknowledge_notice(notice, user, request)
+    _seen(request, "safety_notice.acknowledge", notice)
+    return _notice_out(user)(
+        _notices(user).prefetch_related("acknowledgements").get(pk=notice.pk)
+    )
+
+
+# --- rupture records ------------------------------------------------------------------
+
+
+class RuptureRecordOut(Schema):
+    id: int
+    session_id: int
+    engagement_id: int
+    markers: list[str]
+    strategies: list[str]
+    resolved: str
+    created_at: dt.datetime
+
+
+class RuptureRecordPage(Schema):
+    items: list[RuptureRecordOut]
+    next_cursor: str | None
+
+
+class RuptureRecordFilter(PageQuery):
+    engagement_id: Id | None = None
+
+
+def _record_out(r: RepairRecord) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "session_id": r.session_id,
+        "engagement_id": r.session.engagement_id,
+        "markers": list(r.markers),
+        "strategies": list(r.strategies),
+        "resolved": r.resolved,
+        "created_at": r.created_at,
+    }
+
+
+@api.get(
+    "/rupture-records", response={200: RuptureRecordPage, **ERRORS}, tags=["ruptures"]
+)
+def list_rupture_records(
+    request: HttpRequest, filters: Query[RuptureRecordFilter]
+) -> Any:
+    """The practitioner's rupture records (markers, strategies, resolved); notes are not
+    served."""
+    user = _need(request, Scope.READ).user
+    qs = (
+        RepairRecord.objects.filter(session__in=access.sessions_for(user).values("pk"))
+        .select_related("session")
+        .defer("note")
+    )
+    if filters.engagement_id is not None:
+        qs = qs.filter(session__engagement_id=filters.engagement_id)
+    result = _page(qs, filters, _record_out)
+    _seen(request, "rupture_records.list", None, rows=len(result["items"]))
+    return result
 
 
 # --- service lines ------------------------------------------------------------------
