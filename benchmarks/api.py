@@ -129,7 +129,7 @@ def main() -> None:
     from django.test.testcases import LiveServerThread
 
     from harmonybridge.web.api import access, services, tokens
-    from harmonybridge.web.api.v1 import _response_out
+    from harmonybridge.web.api.v1 import _ENGAGEMENT_SECRETS, _response_out
     from harmonybridge.web.checkins.models import Response
     from harmonybridge.web.practice.models import Client, RaterRole
 
@@ -154,6 +154,7 @@ def main() -> None:
         session = (
             access.sessions_for(user, change=True)
             .select_related("engagement")
+            .defer(*(f"engagement__{f}" for f in _ENGAGEMENT_SECRETS))
             .get(pk=session_id)
         )
         client = Client.objects.get(pk=client_id)

@@ -34,7 +34,6 @@ def validated_answers(
     due = {inst.id: inst for inst in storage.due_instruments(session, rater_role)}
     if not given:
         raise invalid("answers", "Give the answers of at least one instrument.")
-    goals = session.engagement.goals
     instruments, out = [], {}
     for instrument_id, items in given.items():
         inst = due.get(instrument_id)
@@ -55,7 +54,8 @@ def validated_answers(
                 )
             if value is not None:
                 data[f"{inst.id}-{field_name(int(item))}"] = str(value)
-        form = InstrumentForm(inst, data, goals=goals if inst.kind == "goals" else ())
+        goals = session.engagement.goals if inst.kind == "goals" else ()
+        form = InstrumentForm(inst, data, goals=goals)
         if not form.is_valid():
             for name, errors in form.errors.items():
                 where = (
@@ -108,7 +108,8 @@ def submit_client_answers(
             "already_submitted",
         )
     if fired:
-        raise_notice(CheckIn.objects.select_related("session").get(pk=checkin.pk))
+        checkin.session = session
+        raise_notice(checkin)
     return stored.responses
 
 

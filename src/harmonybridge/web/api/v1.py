@@ -48,7 +48,7 @@ from harmonybridge.web.api.errors import (
     json_method_errors,
 )
 from harmonybridge.web.api.models import ApiToken, IdempotencyRecord, Scope
-from harmonybridge.web.checkins.models import Response
+from harmonybridge.web.checkins.models import Answer, Response, Score
 from harmonybridge.web.practice.models import (
     Client,
     Engagement,
@@ -859,23 +859,23 @@ def submit_responses(
 ) -> Any:
     token = _need(request, Scope.WRITE)
     session = access.get(
-        access.sessions_for(token.user, change=True).select_related("engagement"),
+        access.sessions_for(token.user, change=True)
+        .select_related("engagement")
+        .defer(*(f"engagement__{f}" for f in _ENGAGEMENT_SECRETS)),
         session_id,
         "session_id",
         "session",
     )
 
     def run() -> tuple[int, Any]:
-        return 201, [
-            _response_out(r) for r in _submit(request, token, session, payload)
-        ]
+        return 201, _submit(request, token, session, payload)
 
     return Status(*idempotent(request, payload, run))
 
 
 def _submit(
     request: HttpRequest, token: ApiToken, session: TherapySession, payload: ResponsesIn
-) -> list[Response]:
+) -> list[dict[str, Any]]:
     role = payload.rater_role
     if role == RaterRole.CLIENT:
         if payload.client_id is None:
@@ -899,11 +899,39 @@ def _submit(
             session, token.user, instruments, answers, request
         )
     _seen(request, "responses.submit", session, rater=role, responses=len(stored))
-    return list(
-        Response.objects.filter(pk__in=[r.pk for r in stored]).prefetch_related(
-            "answers", "scores"
-        )
-    )
+    return _stored_out(stored)
+
+
+def _stored_out(stored: list[Response]) -> list[dict[str, Any]]:
+    """The just-stored responses with their answers and scores: two value queries."""
+    ids = [r.pk for r in stored]
+    answers: dict[int, dict[str, float | None]] = {pk: {} for pk in ids}
+    for response_id, item, value in Answer.objects.filter(
+        response_id__in=ids
+    ).values_list("response_id", "item", "value"):
+        answers[response_id][str(item)] = value
+    scores: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    for response_id, subscale, value, band in (
+        Score.objects.filter(response_id__in=ids)
+        .order_by("response_id", "subscale")
+        .values_list("response_id", "subscale", "value", "band")
+    ):
+        scores[response_id].append({"subscale": subscale, "value": value, "band": band})
+    return [
+        {
+            "id": r.pk,
+            "session_id": r.session_id,
+            "instrument_id": r.instrument_id,
+            "instrument_version": r.instrument_version,
+            "rater_role": r.rater_role,
+            "client_id": r.respondent_client_id,
+            "channel": r.channel,
+            "submitted_at": r.submitted_at,
+            "answers": answers[r.pk],
+            "scores": scores[r.pk],
+        }
+        for r in stored
+    ]
 
 
 # --- alerts -------------------------------------------------------------------------
