@@ -1,8 +1,8 @@
 """Benchmark: submit responses through the JSON API and read them back page by page, against
 calling the same service functions in-process, in the same run.
 
-The API path is a real HTTP server (Django's threaded live server on loopback, one
-keep-alive httpx client): token check, JSON parsing and validation, the access policy,
+The API path is a real HTTP server (one Django WSGI server thread on loopback, like one
+gunicorn sync worker, one keep-alive httpx client): token check, JSON parsing and validation, the access policy,
 the audit event, ``checkins.storage.submit_checkin`` and the JSON answer. The in-process
 path calls the same functions the endpoint calls (``services.validated_answers``,
 ``services.submit_client_answers``, the policy's queryset, the same serialiser) without
@@ -23,10 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _setup(n: int):  # returns Django objects
+def _setup(n: int, database_url: str | None):  # returns Django objects
     import tempfile
 
     os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     # the production task backend: alert evaluation is queued with the answers (a worker
     # runs it), as in a deployment, so both paths time the submission itself
     os.environ["DJANGO_SETTINGS_MODULE"] = "harmonybridge.web.settings"
@@ -39,7 +41,7 @@ def _setup(n: int):  # returns Django objects
     import django
 
     django.setup()
-    for name in ("httpx", "django_tasks", "django.request"):
+    for name in ("httpx", "django_tasks", "django.request", "django.server"):
         logging.getLogger(name).setLevel(logging.ERROR)
     from django.db import connection, transaction
     from django.test.utils import setup_test_environment
@@ -120,13 +122,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--quick", action="store_true", help="500 submissions per path")
+    ap.add_argument(
+        "--database-url",
+        help="e.g. postgres://postgres@127.0.0.1:5432/hb_bench (a test_ database is "
+        "created beside it); default: a throwaway SQLite file",
+    )
     args = ap.parse_args()
     n = 500 if args.quick else args.n
-    user, api_pairs, local_pairs = _setup(n)
+    user, api_pairs, local_pairs = _setup(n, args.database_url)
+
+    import threading
 
     import httpx
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
+    from django.core.servers.basehttp import (
+        WSGIRequestHandler,
+        WSGIServer,
+        get_internal_wsgi_application,
+    )
 
     from harmonybridge.web.api import access, services, tokens
     from harmonybridge.web.api.v1 import _ENGAGEMENT_SECRETS, _response_out
@@ -134,12 +146,13 @@ def main() -> None:
     from harmonybridge.web.practice.models import Client, RaterRole
 
     _t, plain = tokens.issue(user, "bench", ["read", "write"], 1)
-    server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
+    # one server thread, as one gunicorn sync worker: its database connection is kept
+    # between requests (CONN_MAX_AGE of the settings), keep-alive HTTP on loopback
+    server = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler, ipv6=False)
+    server.set_app(get_internal_wsgi_application())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     http = httpx.Client(
-        base_url=f"http://127.0.0.1:{server.port}",
+        base_url=f"http://127.0.0.1:{server.server_address[1]}",
         headers={"Authorization": f"Bearer {plain}"},
         timeout=60,
     )
@@ -219,7 +232,7 @@ def main() -> None:
 
     print(f"API / in-process, submit: {api_submit / local_submit:.2f}x (target < 2x)")
     print(f"API / in-process, read:   {api_read / local_read:.2f}x (target < 2x)")
-    server.terminate()
+    server.shutdown()
 
 
 if __name__ == "__main__":
