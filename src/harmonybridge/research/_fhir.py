@@ -95,6 +95,9 @@ def _response_chunks(frame: pd.DataFrame, rows: int) -> list[tuple[int, int]]:
 def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject,
                rows: int) -> dict[str, int]:  # fmt: skip
     """Write ``fhir/Patient.ndjson``, ``QuestionnaireResponse`` and ``Observation``; return counts."""
+    # a resource is ~10x the bytes of its CSV row and a chunk is held up to four
+    # times (lines, joined, encoded, being compressed): smaller chunks here
+    rows = max(1, rows // 5)
     counts = {}
     clients = pd.unique(pd.concat([prepared.items[schema.CLIENT_ID].astype(str),
                                    prepared.scores[schema.CLIENT_ID].astype(str)]))  # fmt: skip
@@ -106,7 +109,8 @@ def write_fhir(zf: zipfile.ZipFile, prepared: Prepared, project: ResearchProject
         fh.write(lines)
         counts["Patient"] = len(lines)
     counts["QuestionnaireResponse"] = 0
-    answered = prepared.items[prepared.items[schema.VALUE].notna()]
+    answers = prepared.items[schema.VALUE].notna()
+    answered = prepared.items if answers.all() else prepared.items[answers]
     with _Lines(zf, "fhir/QuestionnaireResponse.ndjson") as fh:
         for start, stop in _response_chunks(answered, rows):
             part = answered.iloc[start:stop]

@@ -189,19 +189,29 @@ def _joint_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndar
 
 def _response_ids(scores: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
     """Return each score's response_id, from the items of the same questionnaire."""
-    key = [schema.ENGAGEMENT_ID, schema.RESPONDENT_ID, schema.INSTRUMENT]
-    left, right = {}, {}
-    for col in key:
-        right[col], left[col] = _joint_codes(items[col], scores[col])
-    right[schema.SESSION] = items[schema.SESSION].to_numpy(np.int64)
-    left[schema.SESSION] = scores[schema.SESSION].to_numpy(np.int64)
-    right[schema.RESPONSE_ID] = np.arange(len(items))
-    ids = pd.DataFrame(right).drop_duplicates([*key, schema.SESSION])
-    joined = pd.DataFrame(left).merge(ids, how="left", on=[*key, schema.SESSION],
-                                      validate="many_to_one")  # fmt: skip
-    row = joined[schema.RESPONSE_ID].to_numpy()
-    found = ~np.isnan(row)
-    taken = items[schema.RESPONSE_ID].iloc[np.where(found, row, 0).astype(np.int64)]
+    # one int64 key per row, mixed radix over the codes of the four key columns
+    right = np.zeros(len(items), dtype=np.int64)
+    left = np.zeros(len(scores), dtype=np.int64)
+    span = 1
+    for col in (
+        schema.ENGAGEMENT_ID,
+        schema.RESPONDENT_ID,
+        schema.INSTRUMENT,
+        schema.SESSION,
+    ):
+        r, lft = _joint_codes(items[col], scores[col])
+        size = int(max(r.max(initial=0), lft.max(initial=0))) + 2  # -1 (missing) -> 0
+        span *= size
+        if span >= 2**62:
+            raise _fail(
+                "invalid_data", "too many distinct keys to join scores to responses"
+            )
+        right, left = right * size + (r + 1), left * size + (lft + 1)
+    keys, first = np.unique(right, return_index=True)  # first item row of each response
+    pos = np.minimum(np.searchsorted(keys, left), max(len(keys) - 1, 0))
+    found = keys[pos] == left if len(keys) else np.zeros(len(left), dtype=bool)
+    row = first[pos] if len(keys) else np.zeros(len(left), dtype=np.int64)
+    taken = items[schema.RESPONSE_ID].iloc[np.where(found, row, 0)]
     taken = taken.reset_index(drop=True)
     if pd.api.types.is_integer_dtype(taken):
         taken = taken.astype(
@@ -264,11 +274,12 @@ def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProj
         elif col in (schema.RATER_ROLE, schema.INSTRUMENT, schema.SUBSCALE):
             data[col] = pd.Categorical(frame[col].fillna("").astype(str))
         elif col in (schema.SESSION, schema.ITEM):
-            data[col] = frame[col].astype(np.int64).to_numpy()
+            data[col] = _small_int(frame[col].to_numpy(np.int64))
         elif col == schema.VALUE:
             value = frame[col].astype(float)
             whole = bool(((value % 1 == 0) | value.isna()).all())
-            data[col] = value.astype("Int64") if whole else value.to_numpy()
+            small = whole and bool((value.abs() < 2**31).all())
+            data[col] = value.astype("Int32") if small else value.to_numpy()
         else:
             data[col] = frame[col].astype(float).to_numpy()
     out = pd.DataFrame(data)
@@ -277,6 +288,15 @@ def _pseudonymised(frame: pd.DataFrame, starts: pd.Series, project: ResearchProj
                                    else out[c]) for c in (last, schema.INSTRUMENT, schema.RESPONDENT_ID,
                                                           schema.SESSION, schema.ENGAGEMENT_ID)])  # fmt: skip
     return out.iloc[order].reset_index(drop=True)
+
+
+def _small_int(values: np.ndarray) -> np.ndarray:
+    """The narrowest of int16/int32/int64 that holds ``values`` (memory per row)."""
+    for dtype in (np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if not len(values) or (values.min() >= info.min and values.max() <= info.max):
+            return values.astype(dtype)
+    return values
 
 
 def _count(out: Prepared, pooled: frozenset[str]) -> None:

@@ -22,7 +22,8 @@ CONTENTS = (
     ("scores.parquet", "the same rows as scores.csv (Apache Parquet)"),
     (
         "wide.sav",
-        "SPSS file, one row per respondent x session, with variable and value labels",
+        "SPSS file, one row per respondent x session, with variable and value labels; "
+        "a missing value is -999, declared user-missing",
     ),
     ("data_dictionary.csv", "REDCap-style data dictionary of the wide.sav variables"),
     (

@@ -131,8 +131,11 @@ def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
     _fill(matrix, inverse[: len(items)], items, schema.ITEM, position)
     _fill(matrix, inverse[len(items) :], scores, schema.SUBSCALE, position)
     matrix[np.isnan(matrix)] = SAV_MISSING
-    out |= {v.name: matrix[:, j] for j, v in enumerate(wide_vars)}
-    return pd.DataFrame(out)
+    # the value block stays the one matrix (no copy); key columns are inserted beside it
+    frame = pd.DataFrame(matrix, columns=[v.name for v in wide_vars], copy=False)
+    for position_, col in enumerate(KEY_COLUMNS):
+        frame.insert(position_, col, out[col])
+    return frame
 
 
 def _fill(matrix: np.ndarray, rows: np.ndarray, frame: pd.DataFrame, part: str,

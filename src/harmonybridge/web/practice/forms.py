@@ -179,7 +179,7 @@ class PlanEntryForm(forms.ModelForm):
 class PracticeSettingsForm(forms.ModelForm):
     class Meta:
         model = Practice
-        fields = ["name", "time_zone", "crisis_text"]  # noqa: RUF012
+        fields = ["name", "time_zone", "crisis_text", "safety_contact_email"]  # noqa: RUF012
         widgets = {"crisis_text": forms.Textarea(attrs={"rows": 4})}  # noqa: RUF012
         help_texts = {  # noqa: RUF012
             "time_zone": _(
