@@ -261,18 +261,34 @@ def test_docs_page_is_served_from_our_static_files_under_csp(client):
     assert "script-src 'self'" in r["Content-Security-Policy"]
 
 
-def test_a_safety_item_answered_raises_a_notice_the_api_can_acknowledge(api, therapy):
+def test_a_safety_answer_makes_a_safety_card_the_api_can_close(api, therapy):
     client_id = therapy.engagement.clients.first().pk
     api.post(
         f"/api/v1/sessions/{therapy.pk}/responses",
         {"rater_role": "client", "client_id": client_id, "answers": {"phq9": PHQ9}},
     )  # PHQ-9 item 9 answered 1 ("several days") is the safety item
-    notices = api.get("/api/v1/safety-notices?unacknowledged=true").json()["items"]
-    assert len(notices) == 1
-    assert notices[0]["acknowledged_by_me"] is False
-    r = api.post(f"/api/v1/safety-notices/{notices[0]['id']}/acknowledge", {})
-    assert r.json()["acknowledged_by_me"] is True
-    assert api.get("/api/v1/safety-notices?unacknowledged=true").json()["items"] == []
+    (card,) = api.get("/api/v1/safety-cards").json()
+    assert card["client_id"] == client_id
+    notice = card["notices"][0]
+    assert (notice["instrument"], notice["item_number"], notice["answer"]) == (
+        "phq9",
+        9,
+        1,
+    )
+    r = api.post(
+        f"/api/v1/safety-notices/{notice['id']}/action", {"action": "nonsense"}
+    )
+    assert r.status_code == 422
+    assert r.json()[0]["field"] == "action"
+    r = api.post(
+        f"/api/v1/safety-notices/{notice['id']}/action", {"action": "contacted"}
+    )
+    assert r.json() == {"closed": 1}
+    assert api.get("/api/v1/safety-cards").json() == []
+    r = api.post(
+        f"/api/v1/safety-notices/{notice['id']}/action", {"action": "contacted"}
+    )
+    assert r.status_code == 404
 
 
 def test_rupture_records_are_listed_without_notes(api, session, practitioner):

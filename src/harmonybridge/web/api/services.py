@@ -98,7 +98,9 @@ def submit_client_answers(
         )
     if checkin.channel != Channel.API:
         CheckIn.objects.filter(pk=checkin.pk).update(channel=Channel.API)
-    fired = any(storage.safety_fires(i, answers[i.id]) for i in instruments)
+    fired = next(
+        (i for i in instruments if storage.safety_fires(i, answers[i.id])), None
+    )
     stored = storage.submit_checkin(checkin.pk, answers, instruments=instruments)
     if not stored.created:
         raise ApiError(
@@ -107,9 +109,9 @@ def submit_client_answers(
             "This client's check-in for this session is already submitted.",
             "already_submitted",
         )
-    if fired:
+    if fired is not None:
         checkin.session = session
-        raise_notice(checkin)
+        raise_notice(checkin, fired, answers[fired.id])
     return stored.responses
 
 

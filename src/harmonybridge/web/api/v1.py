@@ -35,8 +35,13 @@ from pydantic import (
 )
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
-from harmonybridge.web.alerts.safety import acknowledge as acknowledge_notice
+from harmonybridge.web.alerts import safety
+from harmonybridge.web.alerts.models import (
+    AlertStatus,
+    SafetyAction,
+    SafetyNotice,
+    StoredAlert,
+)
 from harmonybridge.web.alerts.workflow import apply_step
 from harmonybridge.web.api import access, services
 from harmonybridge.web.api import tokens as api_tokens
@@ -1056,75 +1061,93 @@ def resolve_alert(request: HttpRequest, alert_id: PathId, payload: AlertStepIn) 
     return _step(request, alert_id, "resolve", payload.note)
 
 
-# --- safety notices -----------------------------------------------------------------
+# --- safety cards ---------------------------------------------------------------------
 
 
 class SafetyNoticeOut(Schema):
     id: int
     engagement_id: int
     session_id: int
+    client_id: int | None
+    instrument: str
+    item_number: int | None
+    answer: float | None
     created_at: dt.datetime
-    acknowledged_by_me: bool
 
 
-class SafetyNoticePage(Schema):
-    items: list[SafetyNoticeOut]
-    next_cursor: str | None
-
-
-class SafetyNoticeFilter(PageQuery):
-    unacknowledged: bool = Field(
-        False, description="only those you have not acknowledged"
+class SafetyCardOut(Schema):
+    client_id: int | None
+    engagement_id: int
+    notices: list[SafetyNoticeOut] = Field(
+        ..., description="open notices, newest first"
     )
 
 
-def _notices(user: Any) -> QuerySet[SafetyNotice]:
-    return SafetyNotice.objects.filter(
-        engagement__in=access.engagements_for(user).values("pk")
-    )
+class SafetyActionIn(StrictSchema):
+    action: SafetyAction
+    note: StrictStr = Field("", max_length=500)
 
 
-def _notice_out(user: Any) -> Callable[[SafetyNotice], dict[str, Any]]:
-    def out(n: SafetyNotice) -> dict[str, Any]:
-        return {
-            "id": n.pk,
-            "engagement_id": n.engagement_id,
-            "session_id": n.session_id,
-            "created_at": n.created_at,
-            "acknowledged_by_me": any(
-                a.user_id == user.pk for a in n.acknowledgements.all()
-            ),
-        }
-
-    return out
+class SafetyActionOut(Schema):
+    closed: int
 
 
-@api.get("/safety-notices", response={200: SafetyNoticePage, **ERRORS}, tags=["safety"])
-def list_safety_notices(
-    request: HttpRequest, filters: Query[SafetyNoticeFilter]
-) -> Any:
+def _notice_out(n: SafetyNotice) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "engagement_id": n.engagement_id,
+        "session_id": n.session_id,
+        "client_id": n.client_id,
+        "instrument": n.instrument,
+        "item_number": n.item_number,
+        "answer": n.answer,
+        "created_at": n.created_at,
+    }
+
+
+@api.get(
+    "/safety-cards", response={200: list[SafetyCardOut], **ERRORS}, tags=["safety"]
+)
+def list_safety_cards(request: HttpRequest) -> Any:
+    """One card per client with open safety notices (the safety card of the pages)."""
     user = _need(request, Scope.READ).user
-    qs = _notices(user).prefetch_related("acknowledgements")
-    if filters.unacknowledged:
-        qs = qs.exclude(acknowledgements__user=user)
-    result = _page(qs, filters, _notice_out(user))
-    _seen(request, "safety_notices.list", None, rows=len(result["items"]))
-    return result
+    cards = safety.cards_for(user)
+    _seen(request, "safety_cards.list", None, rows=len(cards))
+    return [
+        {
+            "client_id": card.latest.client_id,
+            "engagement_id": card.latest.engagement_id,
+            "notices": [_notice_out(n) for n in card.notices],
+        }
+        for card in cards
+    ]
 
 
 @api.post(
-    "/safety-notices/{str:notice_id}/acknowledge",
-    response={200: SafetyNoticeOut, **HIDDEN},
+    "/safety-notices/{str:notice_id}/action",
+    response={200: SafetyActionOut, **WRITES},
     tags=["safety"],
 )
-def acknowledge_safety_notice(request: HttpRequest, notice_id: PathId) -> Any:
+def record_safety_action(
+    request: HttpRequest, notice_id: PathId, payload: SafetyActionIn
+) -> Any:
+    """Record what was done: closes the client's open notices you may change."""
     user = _need(request, Scope.WRITE).user
-    notice = access.get(_notices(user), notice_id, "notice_id", "safety notice")
-    acknowledge_notice(notice, user, request)
-    _seen(request, "safety_notice.acknowledge", notice)
-    return _notice_out(user)(
-        _notices(user).prefetch_related("acknowledgements").get(pk=notice.pk)
+    changeable = access.engagements_for(user, change=True).values("pk")
+    notice = access.get(
+        SafetyNotice.objects.open().filter(engagement__in=changeable),
+        notice_id,
+        "notice_id",
+        "open safety notice",
     )
+    card = next((c for c in safety.cards_for(user) if notice in c.notices), None)
+    if card is None:  # pragma: no cover - an open, visible notice is on a card
+        raise ApiError(409, "notice_id", "This safety notice is closed.", "closed")
+    allowed = set(changeable.values_list("pk", flat=True))
+    mine = [n for n in card.notices if n.engagement_id in allowed]
+    closed = safety.record_action(mine, user, payload.action, payload.note, request)
+    _seen(request, "safety.action", notice, closed=closed)
+    return {"closed": closed}
 
 
 # --- rupture records ------------------------------------------------------------------
