@@ -45,8 +45,9 @@ format: install
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-typecheck: install
-	$(BIN)/mypy src/harmonybridge --exclude 'src/harmonybridge/web/'
+typecheck: install ## mypy with django-stubs on the whole package; the core also --strict
+	HB_MODE=test PYTHONPATH=. $(BIN)/mypy src/harmonybridge
+	$(BIN)/mypy --strict src/harmonybridge --exclude 'src/harmonybridge/web/'
 
 migrations-check: install
 	env -u DATABASE_URL HB_MODE=test PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(HB) manage makemigrations --check --dry-run

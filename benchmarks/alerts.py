@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from _common import Targets, add_check_flag  # benchmarks/_common.py (sys.path[0])
 from harmonybridge.alerts import AlertContext, evaluate_alerts, evaluate_alerts_frame
 
 
@@ -63,12 +64,13 @@ def _long(
     )
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument(
         "--outcome", action="store_true", help="add a PHQ-9 series per engagement"
     )
+    add_check_flag(ap)
     args = ap.parse_args()
     n, t, n_loop = (2_000, 20, 50) if args.quick else (100_000, 20, 200)
     data = simulate(n, t, outcome=args.outcome)
@@ -98,7 +100,10 @@ def main() -> None:
     print("(wall time exceeds CPU time when other processes share the cores)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:,.0f} MB")
+    targets = Targets()
+    targets.hit("frame faster per engagement than the loop", per_loop > per_frame)
+    return targets.exit_code(args.check)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -19,6 +19,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
+from _common import Targets, add_check_flag  # benchmarks/_common.py (sys.path[0])
 from harmonybridge.instruments import get, score_frame
 
 MIX = ("phq9", "gad7", "who5", "swls", "fs")
@@ -67,14 +68,16 @@ def best_times(funcs, repeat: int) -> list[float]:
     return [min(t) for t in times]
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 questionnaires")
     parser.add_argument(
         "--repeat", type=int, default=3, help="timed runs (best is kept)"
     )
     parser.add_argument("--n", type=int, default=None, help="number of questionnaires")
+    add_check_flag(parser)
     args = parser.parse_args()
+    targets = Targets()
     n = args.n or (20_000 if args.quick else 1_000_000)
 
     t0 = time.perf_counter()
@@ -107,7 +110,11 @@ def main() -> None:
         f"no total {int(scores['total'].isna().sum()):,}; "
         f"safety flags {int(scores['safety'].sum()):,}"
     )
+    # targets of issue 1 (the scoring engine)
+    targets.hit("score_frame <= 3x the naive groupby sum", full / naive <= 3)
+    targets.hit("peak resident memory < 3 GB", rss < 3)
+    return targets.exit_code(args.check)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -23,3 +23,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # SQLite tests use a file database (one per process) so threaded tests see real locking.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/hb-test-{os.getpid()}.sqlite3"}
+# Parallel test processes share HB_DATA_DIR and so the PDF render slots; only the slot
+# tests (tests/web/insights/test_pdf_slots.py, with their own directory) test the bound.
+HB_PDF_CONCURRENCY = 64

@@ -6,12 +6,14 @@ import argparse
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
+from harmonybridge._csv import read_csv
 from harmonybridge.errors import DataValidationError
+
+if TYPE_CHECKING:  # the parser is built without pandas; the handler imports it
+    import pandas as pd
 
 _TEXT_COLUMNS = (
     schema.CLIENT_ID,
@@ -94,9 +96,7 @@ def register(subparsers: Any) -> None:
 
 def read_scores(path: str) -> pd.DataFrame:
     """Read a canonical score CSV, or score an item-level CSV into one."""
-    frame = pd.read_csv(
-        path, dtype=dict.fromkeys(_TEXT_COLUMNS, str), keep_default_na=True
-    )
+    frame = read_csv(path, text=_TEXT_COLUMNS)
     if schema.SCORE in frame.columns or not {schema.ITEM, schema.VALUE} <= set(
         frame.columns
     ):

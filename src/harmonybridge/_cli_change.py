@@ -7,18 +7,14 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
-from harmonybridge.change import (
-    reliable_change,
-    sudden_gain_intervals,
-    sudden_gains,
-    sudden_gains_byperson,
-)
+from harmonybridge._csv import read_csv
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
+
+if TYPE_CHECKING:  # the parser is built without pandas; handlers import what they use
+    import pandas as pd
 
 
 def register(subparsers: Any) -> None:
@@ -140,18 +136,6 @@ def _register_reliable_change(subparsers: Any) -> None:
     p.set_defaults(func=_reliable_change)
 
 
-def _read(path: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = (
-            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        )
-        raise DataValidationError(
-            f"{path} is not a readable CSV file: {first}"
-        ) from exc
-
-
 def _key(arg: str) -> str | list[str]:
     keys = [k.strip() for k in arg.split(",") if k.strip()]
     return keys[0] if len(keys) == 1 else keys
@@ -161,7 +145,9 @@ def _session_value(text: str | None, column: pd.Series, flag: str) -> Any:
     """A session given on the command line, as the type of the session column."""
     if text is None:
         return None
-    if pd.api.types.is_numeric_dtype(column):
+    from pandas.api.types import is_numeric_dtype
+
+    if is_numeric_dtype(column):
         try:
             number = float(text)
         except ValueError:
@@ -199,7 +185,13 @@ def _write(frame: pd.DataFrame, out: str | None) -> int:
 
 
 def _sudden_gains(args: argparse.Namespace) -> int:
-    data = _read(args.file)
+    from harmonybridge.change import (
+        sudden_gain_intervals,
+        sudden_gains,
+        sudden_gains_byperson,
+    )
+
+    data = read_csv(args.file)
     if args.time not in data.columns:
         raise DataValidationError(f"{args.file} has no column {args.time!r} (--time)")
     options: dict[str, Any] = {
@@ -231,7 +223,9 @@ def _sudden_gains(args: argparse.Namespace) -> int:
 
 
 def _reliable_change(args: argparse.Namespace) -> int:
-    data = _read(args.file)
+    from harmonybridge.change import reliable_change
+
+    data = read_csv(args.file)
     with _one_line_warnings():
         result = reliable_change(
             data,

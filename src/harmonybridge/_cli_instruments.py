@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
+from harmonybridge._csv import read_csv
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import (
-    Instrument,
-    all_instruments,
-    get,
-    load_wording,
-    score_frame,
-)
+
+if TYPE_CHECKING:  # the parser is built without pandas; handlers import what they use
+    import pandas as pd
+
+    from harmonybridge.instruments import Instrument
 
 NOT_VALIDATED = "not a validated instrument"
 
@@ -73,6 +70,8 @@ def _wording_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _instrument(args: argparse.Namespace) -> Instrument:
+    from harmonybridge.instruments import get, load_wording
+
     inst = get(args.id)
     if getattr(args, "wording", None):
         inst = inst.with_wording(load_wording(args.wording))
@@ -80,6 +79,8 @@ def _instrument(args: argparse.Namespace) -> Instrument:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from harmonybridge.instruments import all_instruments
+
     rows: list[dict[str, Any]] = [
         {
             "id": i.id,
@@ -189,14 +190,7 @@ def _fhir(args: argparse.Namespace) -> int:
 
 
 def _read_items(path: str, instrument: str) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(
-            f"{path} is empty; expected a CSV with a header"
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise DataValidationError(f"{path} is not a readable CSV: {exc}") from None
+    frame = read_csv(path)
     if schema.INSTRUMENT in frame.columns:
         other = frame.loc[frame[schema.INSTRUMENT] != instrument, schema.INSTRUMENT]
         if len(other):
@@ -210,6 +204,8 @@ def _read_items(path: str, instrument: str) -> pd.DataFrame:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from harmonybridge.instruments import score_frame
+
     inst = _instrument(args)  # unknown id -> one-line error listing the known ids
     scores = score_frame(_read_items(args.file, args.id), instruments={inst.id: inst})
     if args.out:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import get, score_frame
-from harmonybridge.research import load_project, write_research_export
+
+if TYPE_CHECKING:  # the parser is built without pandas; handlers import what they use
+    import pandas as pd
 
 _KEYS = (schema.CLIENT_ID, schema.ENGAGEMENT_ID, schema.PRACTITIONER_ID, schema.SESSION,
          schema.DATE, schema.RATER_ROLE, schema.RESPONDENT_ID, schema.INSTRUMENT,
@@ -51,6 +50,10 @@ def _left_out(pairs: list[str]) -> dict[str, int]:
 
 def long_scores(items: pd.DataFrame) -> pd.DataFrame:
     """Score item-level long data into the canonical score-level long frame."""
+    import pandas as pd
+
+    from harmonybridge.instruments import get, score_frame
+
     wide = score_frame(items)
     keys = [c for c in _KEYS if c in wide.columns]
     parts = []
@@ -65,6 +68,10 @@ def long_scores(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _export(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from harmonybridge.research import load_project, write_research_export
+
     project = load_project(args.project)
     left_out = _left_out(args.left_out)
     items = pd.read_csv(args.items)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
-from harmonybridge.change import detect_ruptures
+from harmonybridge._csv import read_csv
 from harmonybridge.errors import DataValidationError
+
+if TYPE_CHECKING:  # the parser is built without pandas; the handler imports it
+    import pandas as pd
 
 
 def register(subparsers: Any) -> None:
@@ -116,15 +117,15 @@ def register(subparsers: Any) -> None:
 
 
 def _read(path: str, text_cols: list[str], subscale: str) -> pd.DataFrame:
-    head = pd.read_csv(path, nrows=0).columns
-    dtype = {c: str for c in text_cols if c in head}
-    df = pd.read_csv(path, dtype=dtype)
+    df = read_csv(path, text=text_cols)
     if subscale in df.columns:
         df[subscale] = df[subscale].fillna("")
     return df
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from harmonybridge.change import detect_ruptures
+
     keys = [k.strip() for k in args.id.split(",") if k.strip()]
     if not keys:
         raise DataValidationError("--id needs at least one column name")

@@ -7,10 +7,14 @@ other columns, defaulting to these.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harmonybridge.errors import DataValidationError
+
+if (
+    TYPE_CHECKING
+):  # pandas is imported where a frame is checked, not by the CLI's parser
+    import pandas as pd
 
 CLIENT_ID = "client_id"
 ENGAGEMENT_ID = "engagement_id"
@@ -104,6 +108,8 @@ def validate_long(
         Naming the missing column, the first non-numeric value or the first
         duplicated key, and saying what is allowed.
     """
+    import pandas as pd
+
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"{name} must be a pandas DataFrame in long format, got {type(data).__name__}"

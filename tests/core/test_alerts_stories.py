@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from harmonybridge import datasets
 from harmonybridge.alerts import AlertContext, evaluate_alerts, evaluate_alerts_frame
 from harmonybridge.change import detect_ruptures
-
-datasets = pytest.importorskip("harmonybridge.datasets")
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harmonybridge import instruments
 from harmonybridge.datasets import (
     STORY_KINDS,
     demo_practice,
@@ -261,9 +262,6 @@ def test_scores_equal_hand_scoring_of_items(practice):
 
 
 def test_scores_equal_the_instrument_registry_scoring(practice):
-    instruments = pytest.importorskip("harmonybridge.instruments")
-    if not hasattr(instruments, "score_frame"):
-        pytest.skip("instrument registry not available yet")
     scored = instruments.score_frame(practice.items)
     subs = [c for c in scored.columns if c not in practice.items.columns]
     subs = [
@@ -281,7 +279,6 @@ def test_scores_equal_the_instrument_registry_scoring(practice):
 
 
 def test_items_use_values_the_registry_allows(practice):
-    instruments = pytest.importorskip("harmonybridge.instruments")
     for name, block in practice.items.groupby("instrument"):
         inst = instruments.get(name)
         allowed = {it.number: set(inst.scales[it.scale].values) for it in inst.items}

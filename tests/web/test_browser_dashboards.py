@@ -19,8 +19,8 @@ def practice(transactional_db, monkeypatch):
     """The demo loader with a smaller simulated practice (60 clients, every story)."""
     from harmonybridge.datasets import simulate_practice
     from harmonybridge.web.accounts.models import User
-    from harmonybridge.web.insights.curves import accept_curves, fit_practice_curves
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.alerts.curves import accept_curves, fit_practice_curves
+    from harmonybridge.web.demo import loader as demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
     monkeypatch.setattr(demo, "_simulate", lambda as_of: data)
@@ -158,8 +158,8 @@ def test_admin_reviews_and_accepts_curves(
 ):
     """The practice admin sees each curve set's calibration and accepts it (issue 11)."""
     from harmonybridge.datasets import simulate_practice
-    from harmonybridge.web.insights.curves import fit_practice_curves
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.alerts.curves import fit_practice_curves
+    from harmonybridge.web.demo import loader as demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
     monkeypatch.setattr(demo, "_simulate", lambda as_of: data)

@@ -47,7 +47,7 @@ def rupture_parts(
     sr = ctx.rule("rupture.self_report")
     events = []
     ref = ctx.pooled_sd or None
-    common = {
+    common: dict[str, Any] = {
         "mode": "prospective",
         "sd_source": "within_else_pooled",
         "reference_sd": ref,
@@ -62,7 +62,7 @@ def rupture_parts(
             part = rows[mask[alliance.index.get_indexer(rows.index)]]
             if len(part):
                 p = _rupture_params(ctx, role, str(inst))
-                events.append(detect_ruptures(part, **common, **p))  # type: ignore[arg-type]
+                events.append(detect_ruptures(part, **common, **p))
     if not events:
         return []
     ev = at_current(pd.concat(events, ignore_index=True), current, "onset_session")

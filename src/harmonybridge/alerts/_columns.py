@@ -41,4 +41,5 @@ def at_current(
     """Keep the rows of each engagement's current session (all rows when ``current`` is None)."""
     if current is None or rows.empty:
         return rows
-    return rows[rows[col].to_numpy() == rows[E].map(current).to_numpy()]
+    result: pd.DataFrame = rows[rows[col].to_numpy() == rows[E].map(current).to_numpy()]
+    return result

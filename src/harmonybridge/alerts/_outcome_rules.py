@@ -186,4 +186,5 @@ def _not_on_track(o: pd.DataFrame, ctx: AlertContext, params: Any) -> pd.DataFra
         return o.iloc[:0]
     res = pd.concat(out, ignore_index=True)
     role = o.drop_duplicates([E, P, INS])[[E, P, INS, R]]
-    return res.merge(role, on=[E, P, INS], how="left")
+    result: pd.DataFrame = res.merge(role, on=[E, P, INS], how="left")
+    return result

@@ -27,10 +27,8 @@ from harmonybridge.alerts._columns import (
 from harmonybridge.alerts._outcome_rules import outcome_parts
 from harmonybridge.alerts.context import Alert, AlertContext
 from harmonybridge.alerts.messages import MESSAGES
-from harmonybridge.change.ruptures import (
-    RUPTURE_SUBSCALES,
-    check_unique,
-)
+from harmonybridge.change._rupture_wide import check_unique
+from harmonybridge.change.ruptures import RUPTURE_SUBSCALES
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
 __all__ = [
@@ -46,13 +44,12 @@ def instrument_table(ids: Iterable[object]) -> pd.DataFrame:
 
     Unknown ids get ``kind`` missing and are ignored by the rules.
     """
-    from harmonybridge.instruments import get
+    from harmonybridge.instruments import find
 
     rows = []
     for i in ids:
-        try:
-            inst = get(str(i))
-        except DataValidationError:
+        inst = find(str(i))
+        if inst is None:
             rows.append({INS: i, "kind": None})
             continue
         rows.append(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from harmonybridge import schema
-from harmonybridge.change.ruptures import check_unique
+from harmonybridge.change._rupture_wide import check_unique
 from harmonybridge.errors import DataValidationError
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from harmonybridge.change._rupture_params import RuptureParams
 from harmonybridge.change._rupture_wide import _assemble, _to_wide
 
 #: Derived subscale names carrying the self-reported rupture items (the instrument
@@ -22,7 +23,7 @@ def _self_report_events(
     time: str,
     score: str,
     subscale: str,
-    p: dict[str, object],
+    p: RuptureParams,
 ) -> pd.DataFrame:
     """Events from the rupture question: one per session reporting tension."""
     wide_rows = (
@@ -33,9 +34,9 @@ def _self_report_events(
     )
     w = _to_wide(wide_rows, gkeys, time, list(RUPTURE_SUBSCALES))
     pres, inten, res = w.values
-    tmin = float(p["self_report_tension_min"])  # type: ignore[arg-type]
-    rmin = float(p["self_report_resolved_min"])  # type: ignore[arg-type]
-    window = int(p["repair_window"])  # type: ignore[call-overload]
+    tmin = p.self_report_tension_min
+    rmin = p.self_report_resolved_min
+    window = p.repair_window
     with np.errstate(invalid="ignore"):
         tension = ((pres == 1) & (np.isnan(inten) | (inten >= tmin))) | (
             np.isnan(pres) & (inten >= tmin)

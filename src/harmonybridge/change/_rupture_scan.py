@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harmonybridge.change._rupture_params import RuptureParams
 from harmonybridge.change._rupture_wide import _assemble, _to_wide
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
@@ -86,12 +87,12 @@ def _scan(
     thr: np.ndarray,
     eligible: np.ndarray,
     n_obs: np.ndarray,
-    p: dict[str, object],
+    p: RuptureParams,
 ) -> dict[str, np.ndarray]:
     """Step through positions (not series) as a state machine over all series at once."""
     g, t = a.shape
-    window, ext_l = int(p["repair_window"]), int(p["extended_window"])  # type: ignore[call-overload]
-    tol = float(p["repair_tolerance"])  # type: ignore[arg-type]
+    window, ext_l = p.repair_window, p.extended_window
+    tol = p.repair_tolerance
     active = np.zeros(g, bool)
     ext = np.zeros(g, bool)
     onset = np.zeros(g, np.int64)
@@ -182,7 +183,7 @@ def _statistical_events(
     time: str,
     score: str,
     rater: str | None,
-    p: dict[str, object],
+    p: RuptureParams,
     kind: str,
     k: int,
     min_history: int,
@@ -194,7 +195,7 @@ def _statistical_events(
 ) -> pd.DataFrame:
     w = _to_wide(stat, gkeys, time, [score], rows)
     a = w.values
-    mode, src = str(p["mode"]), str(p["sd_source"])
+    mode, src = p.mode, p.sd_source
     mean, within, n_prior = _prior_stats(a, mode)
     base = _baseline(a, kind, k, mode, mean)
     if isinstance(reference_sd, pd.DataFrame):
@@ -209,7 +210,7 @@ def _statistical_events(
         )
     roles = w.keys[rater].to_numpy() if rater else None
     pooled = _reference_sd(reference_sd, roles, len(w.n_obs))
-    mult = float(p["k_sd"])  # type: ignore[arg-type]
+    mult = p.k_sd
     if src == "sem":
         if sd_between is None or reliability is None:
             raise DataValidationError(
@@ -227,7 +228,7 @@ def _statistical_events(
             if pooled is None
             else np.array(np.broadcast_to(pooled[:, None], a.shape))
         )
-        sdref = np.where(n_prior >= int(p["min_sd_history"]), within, col)  # type: ignore[call-overload]
+        sdref = np.where(n_prior >= p.min_sd_history, within, col)
     else:
         if pooled is None:
             if src == "pooled":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 SUDDENGAINS = "suddengains"
 TANG_DERUBEIS = "tang-derubeis"
@@ -86,8 +86,10 @@ def _critical_values(p: Params, df: np.ndarray) -> np.ndarray:
     if not p.adjust:
         return np.full(df.shape, p.critical_value, dtype="float64")
     table = np.full(5, np.nan)
-    table[2:] = stats.t.ppf(1.0 - p.alpha / 2.0, np.arange(2, 5))
-    return table[np.clip(df, 0, 4)]
+    # Student t quantile: scipy.stats.t.ppf is this function (scipy.special is lighter)
+    table[2:] = special.stdtrit(np.arange(2, 5), 1.0 - p.alpha / 2.0)
+    result: np.ndarray = table[np.clip(df, 0, 4)]
+    return result
 
 
 def _crit3(x: np.ndarray, p: Params) -> tuple[np.ndarray, ...]:
@@ -196,5 +198,5 @@ def reversals(
     best = suffix[np.arange(len(z)), start]
     with np.errstate(invalid="ignore"):
         if p.engine == SUDDENGAINS:
-            return (best > p.sign * value).astype("int64")
-        return (best >= p.sign * value - 1e-9).astype("int64")
+            return np.asarray((best > p.sign * value).astype("int64"))
+        return np.asarray((best >= p.sign * value - 1e-9).astype("int64"))

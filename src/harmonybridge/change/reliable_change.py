@@ -188,7 +188,7 @@ def change_criterion(
 
 @dataclass(frozen=True)
 class _Params:
-    sd: float | None
+    sd: float | str | None  # a number, "pre" (the pre scores' SD) or None
     sd_source: str | None
     reliability: float | None
     reliability_source: str | None

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.change._rupture_params import RuptureParams
 from harmonybridge.change._rupture_report import RUPTURE_SUBSCALES, _self_report_events
 from harmonybridge.change._rupture_scan import _statistical_events
 from harmonybridge.change._rupture_wide import _TYPES, _key_codes, check_unique
@@ -22,7 +23,7 @@ __all__ = [
     "rupture_summary",
 ]
 
-_PRESETS: dict[str, dict[str, object]] = {
+_PRESETS: dict[str, dict[str, str | float]] = {
     # The published rules and nothing else (no step floor), as compared by Gumz et al.
     # (2012); see docs/references.md.
     # Stiles et al. (2004): retrospective, person mean, within-person SD, 2 SD.
@@ -42,7 +43,7 @@ _PRESETS: dict[str, dict[str, object]] = {
         "min_abs_drop": 0.0,
     },
 }
-_DEFAULTS: dict[str, object] = {
+_DEFAULTS: dict[str, str | float] = {
     "mode": "prospective",
     "baseline": "rolling_mean",
     "sd_source": "max",
@@ -122,7 +123,9 @@ def pooled_within_sd(
     return {k: _pool(p) for k, p in per.groupby(by, sort=True)}
 
 
-def _resolve(preset: str | None, given: dict[str, object]) -> dict[str, object]:
+def _resolve(
+    preset: str | None, given: dict[str, str | float | None]
+) -> dict[str, str | float]:
     if preset is not None and preset not in _PRESETS:
         raise DataValidationError(
             f"preset must be None, 'stiles2004' or 'strauss2006', got {preset!r}"
@@ -307,7 +310,7 @@ def detect_ruptures(
     [{'onset_session': 4, 'repair_session': 5, 'type': 'V'}]
     """
     keys = schema.as_key_list(id)
-    p = _resolve(
+    chosen = _resolve(
         preset,
         {
             "mode": mode,
@@ -317,20 +320,26 @@ def detect_ruptures(
             "min_abs_drop": min_abs_drop,
         },
     )
-    min_abs_drop = float(p["min_abs_drop"] if min_abs_drop is None else min_abs_drop)  # type: ignore[arg-type]
-    p.update(
-        repair_window=repair_window,
-        extended_window=extended_window,
-        repair_tolerance=repair_tolerance,
-        self_report_tension_min=self_report_tension_min,
-        self_report_resolved_min=self_report_resolved_min,
-        min_sd_history=min_sd_history,
+    min_abs_drop = float(
+        chosen["min_abs_drop"] if min_abs_drop is None else min_abs_drop
     )
     _check_options(
-        p, min_history, baseline_k, min_abs_drop, extended_window, repair_window
+        chosen, min_history, baseline_k, min_abs_drop, extended_window, repair_window
     )
-    kind, k = _parse_baseline(p["baseline"], baseline_k)
-    if p["mode"] == "prospective" and kind == "person_mean_excl_t":
+    p = RuptureParams(
+        mode=str(chosen["mode"]),
+        baseline=str(chosen["baseline"]),
+        sd_source=str(chosen["sd_source"]),
+        k_sd=float(chosen["k_sd"]),
+        repair_window=int(repair_window),
+        extended_window=int(extended_window),
+        repair_tolerance=float(repair_tolerance),
+        self_report_tension_min=float(self_report_tension_min),
+        self_report_resolved_min=float(self_report_resolved_min),
+        min_sd_history=int(min_sd_history),
+    )
+    kind, k = _parse_baseline(p.baseline, baseline_k)
+    if p.mode == "prospective" and kind == "person_mean_excl_t":
         raise DataValidationError(
             "baseline 'person_mean_excl_t' uses later sessions; use mode='retrospective'"
         )
@@ -395,7 +404,7 @@ def detect_ruptures(
 
 
 def _check_options(
-    p: dict[str, object],
+    p: dict[str, str | float],
     min_history: int,
     baseline_k: int,
     min_abs_drop: float,
@@ -418,7 +427,7 @@ def _check_options(
     ):
         if int(v) != v or v < lo:
             raise DataValidationError(f"{name} must be an integer ≥ {lo}, got {v!r}")
-    if not float(p["k_sd"]) > 0 or min_abs_drop < 0:  # type: ignore[arg-type]
+    if not float(p["k_sd"]) > 0 or min_abs_drop < 0:
         raise DataValidationError("k_sd must be > 0 and min_abs_drop ≥ 0")
 
 

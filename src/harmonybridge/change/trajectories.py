@@ -501,7 +501,8 @@ def _functional(fit: TrajectoryFit, x: np.ndarray) -> np.ndarray:
         "at_or_below": x <= c,
         "below": x < c,
     }[fit.clinical_when]
-    return ~clinical & ~np.isnan(x)
+    result: np.ndarray = ~clinical & ~np.isnan(x)
+    return result
 
 
 def calibrate_bands(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def session_grid(rng: np.random.Generator, plan: Plan) -> Grid:
 
 def latent_state(
     rng: np.random.Generator, plan: Plan, grid: Grid
-) -> tuple[Latent, list]:
+) -> tuple[Latent, list[Any]]:
     """Draw every latent trajectory, background events and the planted stories."""
     n_slots, cl_eng = grid.n_slots, grid.cl_eng
     n_c = len(cl_eng)
@@ -149,7 +150,7 @@ def _round_items(
     hi: int,
 ) -> np.ndarray:
     noise = rng.standard_normal((len(mean), len(offsets))) * sd[:, None]
-    return np.rint(mean[:, None] + offsets[None, :] + noise).clip(lo, hi)
+    return np.asarray(np.rint(mean[:, None] + offsets[None, :] + noise).clip(lo, hi))
 
 
 def draw_items(
@@ -169,9 +170,9 @@ def draw_items(
     if instrument == "hb_checkin":
         level = lat.alliance_client[rows, cols]
         alliance = _round_items(rng, level, _ALLIANCE_OFFSETS, 0.35 * scale, 1, 5)
-        return np.column_stack([alliance, lat.rupture_client[rows, cols]])
+        return np.asarray(np.column_stack([alliance, lat.rupture_client[rows, cols]]))
     if instrument == "goal_progress":
-        return np.rint(lat.goals[rows, cols])
+        return np.asarray(np.rint(lat.goals[rows, cols]))
     if instrument in ("phq9", "gad7"):
         total = getattr(lat, instrument)[rows, cols]
         offsets = _OFFSETS[instrument]
@@ -278,7 +279,7 @@ def take(
 
 def _key_columns(
     plan: Plan, grid: Grid, names: Names, resp: Responses, idx: np.ndarray
-) -> dict:
+) -> dict[str, Any]:
     eng = resp.eng[idx]
     slot = resp.slot[idx]
     client = resp.client[idx]
@@ -304,7 +305,9 @@ def _dates(plan: Plan, day: np.ndarray) -> np.ndarray:
     return (plan.as_of + day.astype("timedelta64[D]")).astype("datetime64[ns]")
 
 
-def score_frame(plan: Plan, grid: Grid, names: Names, resp: Responses) -> pd.DataFrame:
+def simulated_scores(
+    plan: Plan, grid: Grid, names: Names, resp: Responses
+) -> pd.DataFrame:
     """Return the canonical score frame (total and subscale rows per response)."""
     idx_parts, sub_parts, score_parts, order_parts = [], [], [], []
     all_subs = tuple(

@@ -78,7 +78,8 @@ class Latent:
 
 
 def _log_session(n_slots: int) -> np.ndarray:
-    return np.log(np.arange(1, n_slots + 1, dtype=float))
+    result: np.ndarray = np.log(np.arange(1, n_slots + 1, dtype=float))
+    return result
 
 
 def alliance(
@@ -277,7 +278,8 @@ def wellbeing(
     w0 = rng.standard_normal(n_c)
     u_prac = rng.normal(0.0, 0.07, len(plan.practitioner_ids))[plan.prac[cl_eng]]
     slope = 0.3 - 0.08 * w0 + 0.12 * z_alliance + u_prac + rng.normal(0, 0.15, n_c)
-    return w0[:, None] + slope[:, None] * lnt
+    result: np.ndarray = w0[:, None] + slope[:, None] * lnt
+    return result
 
 
 def goal_ratings(

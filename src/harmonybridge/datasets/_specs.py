@@ -111,4 +111,5 @@ def score_matrix(instrument: str, values: np.ndarray) -> np.ndarray:
     total = values.sum(axis=1)
     if instrument == "who5":
         total = total * 4.0
-    return total[:, None]
+    result: np.ndarray = total[:, None]
+    return result

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from harmonybridge.datasets._latent import Latent, Plan
@@ -50,7 +53,10 @@ def _calm(rng: np.random.Generator, lat: Latent, e: int, clients: np.ndarray) ->
 
 def _goal_curves(lnt: np.ndarray) -> np.ndarray:
     goal = np.arange(3)[None, :]  # each goal moves at its own pace
-    return (2.8 - 0.6 * goal + (2.3 - 0.4 * goal) * lnt[:, None]).clip(0, 10)
+    result: np.ndarray = (2.8 - 0.6 * goal + (2.3 - 0.4 * goal) * lnt[:, None]).clip(
+        0, 10
+    )
+    return result
 
 
 def plant(
@@ -222,7 +228,7 @@ def _checkin_missing(rng, lat, e, clients, length, therapy):  # type: ignore[no-
     }
 
 
-_PLANTERS = {
+_PLANTERS: dict[str, Callable[..., Any]] = {
     "repaired_rupture": _repaired,
     "unrepaired_rupture": _unrepaired,
     "not_on_track": _not_on_track,

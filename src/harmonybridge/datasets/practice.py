@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from harmonybridge.datasets import _engine, _text
-from harmonybridge.datasets._latent import Plan
+from harmonybridge.datasets._latent import Latent, Plan
 from harmonybridge.datasets._plan import COACH, THERAPIST, Block, StorySpec, build_plan
 from harmonybridge.datasets._specs import SERVICE_LINES
 from harmonybridge.datasets._stories import MIN_STORY_SESSIONS, STORY_KINDS
@@ -312,7 +312,7 @@ def _simulate(
         engagements=_engagement_frame(plan, grid, names),
         clients=_client_frame(text_rng, plan, grid, names),
         sessions=_engine.session_frame(plan, grid, names),
-        scores=_engine.score_frame(plan, grid, names, resp),
+        scores=_engine.simulated_scores(plan, grid, names, resp),
         items=_engine.item_frame(plan, grid, names, resp),
         goals=_goal_frame(text_rng, plan, lat, grid, names),
         stories=_story_frame(story_rows, plan, grid, names),
@@ -388,7 +388,11 @@ def _client_frame(
 
 
 def _goal_frame(
-    rng: np.random.Generator, plan: Plan, lat, grid: _engine.Grid, names: _engine.Names
+    rng: np.random.Generator,
+    plan: Plan,
+    lat: Latent,
+    grid: _engine.Grid,
+    names: _engine.Names,
 ) -> pd.DataFrame:
     n_goals = (~np.isnan(lat.goals[grid.first_client, 0, :])).sum(axis=1)
     pools = [_text.GOALS[line] for line in SERVICE_LINES]
@@ -416,7 +420,7 @@ def _story_frame(
             "practitioner_id": names.practitioner[plan.prac[r["engagement"]]],
             "service_line": SERVICE_LINES[plan.line[r["engagement"]]],
             "instrument": r["instrument"],
-            "session": int(r["slot"]) + 1,  # type: ignore[call-overload]
+            "session": int(r["slot"]) + 1,
             "description": r["description"],
         }
         for r in rows

@@ -166,12 +166,15 @@ def _draw(
             else lat.alliance_practitioner
         )
         noisy = level[r, c] + rng.normal(0, 0.2, len(r))
-        return (np.rint(noisy * 3) / 3).clip(1, 5)
+        result: np.ndarray = (np.rint(noisy * 3) / 3).clip(1, 5)
+        return result
     if instrument == "who5":
         well = lat.wellbeing[r, c] + rng.normal(0, 0.3, len(r))
-        return np.rint((50 + 15 * well) / 4).clip(0, 25) * 4
+        result = np.rint((50 + 15 * well) / 4).clip(0, 25) * 4
+        return result
     total = getattr(lat, instrument)[r, c] + rng.normal(0, 1.0, len(r))
-    return np.rint(total).clip(0, 27 if instrument == "phq9" else 21)
+    result = np.rint(total).clip(0, 27 if instrument == "phq9" else 21)
+    return result
 
 
 def _frame(

@@ -40,6 +40,7 @@ from harmonybridge.instruments._frame import score_frame
 from harmonybridge.instruments._loader import (
     all_instruments,
     build_instrument,
+    find,
     get,
     ids,
     load_definition,
@@ -78,6 +79,7 @@ __all__ = [
     "Wording",
     "all_instruments",
     "build_instrument",
+    "find",
     "get",
     "ids",
     "load_definition",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ def _item_numbers(items: pd.DataFrame) -> np.ndarray:
 
 
 def _check_items(
-    items: pd.DataFrame, inst_codes: np.ndarray, insts: list, item: np.ndarray
+    items: pd.DataFrame, inst_codes: np.ndarray, insts: list[Any], item: np.ndarray
 ) -> None:
     counts = [len(i.items) if i is not None else 0 for i in insts]
     small = item.dtype.kind in "iu" and max(counts) <= np.iinfo(item.dtype).max
@@ -111,7 +112,7 @@ def _check_items(
 
 
 def _check_values(
-    inst: Instrument, block: np.ndarray, rows: np.ndarray, ctx: dict
+    inst: Instrument, block: np.ndarray, rows: np.ndarray, ctx: dict[str, Any]
 ) -> None:
     """Reject a value off its item's scale (non-integer, below min or above max)."""
     lo = np.array([[inst.scales[it.scale].min] for it in inst.items], dtype=float)
@@ -181,17 +182,17 @@ _OPS = {">": np.greater, ">=": np.greater_equal, "==": np.equal,
 
 def _compare(x: np.ndarray, op: str, v: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return _OPS[op](x, v)
+        return np.asarray(_OPS[op](x, v))
 
 
-def _column(out: dict, name: str) -> np.ndarray:
+def _column(out: dict[str, Any], name: str) -> np.ndarray:
     if name not in out:
         out[name] = np.full(len(out["total"]), np.nan)
-    return out[name]
+    return np.asarray(out[name])  # the stored array itself (asarray does not copy)
 
 
 def _score_block(
-    inst: Instrument, raw: np.ndarray, out: dict, rows: np.ndarray
+    inst: Instrument, raw: np.ndarray, out: dict[str, Any], rows: np.ndarray
 ) -> None:
     """Score the responses ``rows`` of one instrument (``raw`` is a private copy)."""
     for it in inst.items:
@@ -235,7 +236,9 @@ def _cut(cutoff: Cutoff) -> tuple[str, float]:
     return ops[cutoff.clinical_when], cutoff.value
 
 
-def _bands(inst: Instrument, total: np.ndarray, out: dict, rows: np.ndarray) -> None:
+def _bands(
+    inst: Instrument, total: np.ndarray, out: dict[str, Any], rows: np.ndarray
+) -> None:
     labels: list[str] = out["band_labels"]
     codes = np.full(len(rows), -1, dtype=np.int64)
     for band in inst.bands:
@@ -342,7 +345,7 @@ def _score(
     _check_items(items, inst_codes, insts, item)
     resp_inst = _response_instruments(items, codes, inst_codes, first_row, n_resp)
     matrix = _scatter(items, codes, item, value, insts, n_resp, first_row)
-    out: dict = {
+    out: dict[str, Any] = {
         "total": np.full(n_resp, np.nan),
         "n_missing": np.zeros(n_resp, dtype=np.int64),
         "prorated": np.zeros(n_resp, dtype=bool),
@@ -388,7 +391,7 @@ def _response_instruments(
             f"response_id {_cell(items, schema.RESPONSE_ID, row)!r} has answers for more "
             "than one instrument; each response_id is one completed questionnaire"
         )
-    return resp_inst
+    return np.asarray(resp_inst)
 
 
 def _scatter(
@@ -396,7 +399,7 @@ def _scatter(
     codes: np.ndarray,
     item: np.ndarray,
     value: np.ndarray,
-    insts: list,
+    insts: list[Any],
     n_resp: int,
     first_row: np.ndarray | None,
 ) -> np.ndarray:
@@ -428,17 +431,17 @@ def _scatter(
 
 def _assemble(
     uniques: pd.Index,
-    out: dict,
-    insts: list,
+    out: dict[str, Any],
+    insts: list[Any],
     resp_inst: np.ndarray,
-    carried: dict,
+    carried: dict[str, Any],
     n: int,
 ) -> pd.DataFrame:
     ids = [i.id for i in insts if i is not None]
     cat_codes = np.array(
         [ids.index(i.id) if i is not None else -1 for i in insts] or [-1]
     )
-    data: dict = {schema.RESPONSE_ID: uniques.to_numpy()}
+    data: dict[str, Any] = {schema.RESPONSE_ID: uniques.to_numpy()}
     data.update({c: s.to_numpy() for c, s in carried.items()})
     data[schema.INSTRUMENT] = pd.Categorical.from_codes(
         cat_codes[resp_inst] if n else np.zeros(0, np.int64),

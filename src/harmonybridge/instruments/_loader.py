@@ -69,9 +69,24 @@ def short_title(instrument_id: str) -> str:
     Stored data may name an instrument this version no longer ships; pages and
     messages then show its id rather than failing.
     """
-    reg = _registry()
-    inst = reg.get(instrument_id) if isinstance(instrument_id, str) else None
+    inst = find(instrument_id)
     return inst.short_title if inst is not None else str(instrument_id)
+
+
+def find(instrument_id: object) -> Instrument | None:
+    """Return the shipped instrument ``instrument_id``, or None when there is none.
+
+    The one lookup for callers that go on without an unknown instrument (stored data
+    may name one this version no longer ships); ``get`` raises instead.
+
+    >>> find("phq9").short_title
+    'PHQ-9'
+    >>> find("no_such_instrument") is None
+    True
+    """
+    if not isinstance(instrument_id, str):
+        return None
+    return _registry().get(instrument_id)
 
 
 def get(instrument_id: str) -> Instrument:

@@ -133,7 +133,8 @@ class Cutoff:
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return None
         compare = {"at_or_above": ">=", "above": ">", "at_or_below": "<=", "below": "<"}
-        return _OPS[compare[self.clinical_when]](x, self.value)
+        result: bool | None = _OPS[compare[self.clinical_when]](x, self.value)
+        return result
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ class SafetyRule:
         """Return whether answer ``x`` triggers the rule (never for a missing answer)."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return False
-        return _OPS[self.op](x, self.value)
+        result: bool = _OPS[self.op](x, self.value)
+        return result
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,8 @@ class Instrument:
         data["subscales"] = list(self.subscales)
         data["requires_wording"] = self.requires_wording
         data.pop("source_path", None)
-        return data
+        result: dict[str, Any] = data
+        return result
 
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with ``changes`` applied (dataclasses.replace)."""

@@ -170,7 +170,12 @@ _ITEM_KEYS = {
 
 
 def _item(
-    ctx: _Ctx, k: int, raw: Any, lic: Licence, langs: tuple[str, ...], scales: dict
+    ctx: _Ctx,
+    k: int,
+    raw: Any,
+    lic: Licence,
+    langs: tuple[str, ...],
+    scales: dict[str, Any],
 ) -> Item:
     path = f"items[{k}]"
     if not isinstance(raw, dict):
@@ -212,7 +217,7 @@ def _item(
     )  # fmt: skip
 
 
-def _check_items(ctx: _Ctx, items: tuple[Item, ...], scales: dict) -> None:
+def _check_items(ctx: _Ctx, items: tuple[Item, ...], scales: dict[str, Any]) -> None:
     numbers = [i.number for i in items]
     if numbers != list(range(1, len(items) + 1)):
         raise ctx.fail(
@@ -266,7 +271,9 @@ def _rule(
     )  # fmt: skip
 
 
-def _scoring(ctx: _Ctx, raw: dict, items: tuple[Item, ...]) -> tuple[ScoreRule, dict]:
+def _scoring(
+    ctx: _Ctx, raw: dict[str, Any], items: tuple[Item, ...]
+) -> tuple[ScoreRule, dict[str, Any]]:
     ctx.only(raw, {"total", "subscales"}, "scoring")
     scored = tuple(i.number for i in items if i.scored)
     total = _rule(
@@ -285,7 +292,7 @@ def _scoring(ctx: _Ctx, raw: dict, items: tuple[Item, ...]) -> tuple[ScoreRule, 
     return total, subs
 
 
-def _bands(ctx: _Ctx, raw: list) -> tuple[Band, ...]:
+def _bands(ctx: _Ctx, raw: list[Any]) -> tuple[Band, ...]:
     bands: list[Band] = []
     for k, b in enumerate(raw):
         path = f"bands[{k}]"
@@ -331,7 +338,7 @@ def _norm(ctx: _Ctx, raw: Any, path: str) -> Norm:
 
 
 def _safety(
-    ctx: _Ctx, raw: list, items: tuple[Item, ...], scales: dict
+    ctx: _Ctx, raw: list[Any], items: tuple[Item, ...], scales: dict[str, Any]
 ) -> tuple[SafetyRule, ...]:
     rules = []
     for k, r in enumerate(raw):
@@ -350,7 +357,7 @@ def _safety(
     return tuple(rules)
 
 
-def _flags(ctx: _Ctx, raw: list, items: tuple[Item, ...]) -> tuple[InfoFlag, ...]:
+def _flags(ctx: _Ctx, raw: list[Any], items: tuple[Item, ...]) -> tuple[InfoFlag, ...]:
     out = []
     for k, r in enumerate(raw):
         path = f"flags[{k}]"
@@ -371,7 +378,7 @@ def _flags(ctx: _Ctx, raw: list, items: tuple[Item, ...]) -> tuple[InfoFlag, ...
     return tuple(out)
 
 
-def _cutoff(ctx: _Ctx, raw: dict | None) -> Cutoff | None:
+def _cutoff(ctx: _Ctx, raw: dict[str, Any] | None) -> Cutoff | None:
     if raw is None:
         return None
     ctx.only(raw, {"value", "clinical_when", "source", "verified"}, "cutoff")

@@ -49,7 +49,8 @@ class Wording:
 def _read(path: Path) -> dict[str, Any]:
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(path.read_text(encoding="utf-8"))
+            result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return result
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

@@ -11,9 +11,8 @@ import pandas as pd
 
 from harmonybridge import __version__, schema
 from harmonybridge.change import predict_bands
-from harmonybridge.errors import DataValidationError
 from harmonybridge.formatting import fmt_score
-from harmonybridge.instruments import get
+from harmonybridge.instruments import find, get
 from harmonybridge.reports import charts
 
 if TYPE_CHECKING:
@@ -169,16 +168,13 @@ def _band(analysis: Analysis, data: pd.DataFrame, name: str) -> pd.DataFrame | N
 
 
 def _kind(name: str) -> str:
-    try:
-        return str(get(name).kind)
-    except DataValidationError:
-        return "outcome"
+    inst = find(name)
+    return str(inst.kind) if inst is not None else "outcome"
 
 
 def _outcome_kwargs(name: str) -> dict[str, object]:
-    try:
-        inst = get(name)
-    except DataValidationError:
+    inst = find(name)
+    if inst is None:
         return {}
     # Deferred: the public module imports this one.
     from harmonybridge.reports.html import _rc_size

@@ -67,7 +67,9 @@ def questionnaire_url(inst: Instrument) -> str:
     return f"{INSTRUMENT_SYSTEM}:{inst.id}"
 
 
-def _answer_coding(inst: Instrument, scale_id: str, value: int, language: str) -> dict:
+def _answer_coding(
+    inst: Instrument, scale_id: str, value: int, language: str
+) -> dict[str, Any]:
     scale = inst.scales[scale_id]
     k = value - scale.min
     label = dict(scale.option_labels(language)).get(value, str(value))
@@ -85,14 +87,14 @@ def _answer_coding(inst: Instrument, scale_id: str, value: int, language: str) -
     return coding
 
 
-def _item_code(inst: Instrument, number: int) -> dict:
+def _item_code(inst: Instrument, number: int) -> dict[str, Any]:
     it = inst.item(number)
     if it.loinc is not None:
         return {"system": it.loinc.system, "code": it.loinc.code}
     return {"system": ITEM_SYSTEM, "code": f"{inst.id}.{number}"}
 
 
-def _question(inst: Instrument, number: int, language: str) -> dict:
+def _question(inst: Instrument, number: int, language: str) -> dict[str, Any]:
     it = inst.item(number)
     entry: dict[str, Any] = {"linkId": str(number), "code": [_item_code(inst, number)]}
     text = it.text.get(language) or it.free_text_label
@@ -116,7 +118,7 @@ def _question(inst: Instrument, number: int, language: str) -> dict:
     return entry
 
 
-def score_coding(inst: Instrument, subscale: str = "") -> dict:
+def score_coding(inst: Instrument, subscale: str = "") -> dict[str, Any]:
     """Return the coding of a score: LOINC for a total that has one, else a local code.
 
     ``subscale`` is ``""`` for the total; otherwise a subscale or derived score
@@ -127,7 +129,7 @@ def score_coding(inst: Instrument, subscale: str = "") -> dict:
     return {"system": ITEM_SYSTEM, "code": f"{inst.id}.{subscale or 'total'}"}
 
 
-def _score_items(inst: Instrument) -> list[dict]:
+def _score_items(inst: Instrument) -> list[dict[str, Any]]:
     items = []
     if inst.total.method != "none":
         items.append({"linkId": "total", "code": [score_coding(inst)], "text": "Total score",
@@ -141,7 +143,7 @@ def _score_items(inst: Instrument) -> list[dict]:
     return items
 
 
-def _validated(model: Any, data: dict) -> dict:
+def _validated(model: Any, data: dict[str, Any]) -> dict[str, Any]:
     try:
         obj = model.model_validate(data)
     except (
@@ -152,10 +154,11 @@ def _validated(model: Any, data: dict) -> dict:
         raise DataValidationError(
             f"{data['resourceType']} does not validate: {where}: {first['msg']}"
         ) from exc
-    return json.loads(obj.model_dump_json(exclude_none=True))
+    result: dict[str, Any] = json.loads(obj.model_dump_json(exclude_none=True))
+    return result
 
 
-def questionnaire(inst: Instrument, language: str = "en") -> dict:
+def questionnaire(inst: Instrument, language: str = "en") -> dict[str, Any]:
     """Return the instrument as a FHIR R4 ``Questionnaire`` (JSON-ready dict).
 
     Parameters
@@ -234,7 +237,7 @@ def questionnaire_response(
     authored: str | dt.datetime | dt.date | None = None,
     status: str | None = None,
     language: str = "en",
-) -> dict:
+) -> dict[str, Any]:
     """Return the answers (and scores) as a FHIR R4 ``QuestionnaireResponse`` dict.
 
     Parameters
@@ -268,7 +271,7 @@ def questionnaire_response(
         raise DataValidationError(
             f"status {status!r} is not allowed; use one of {', '.join(RESPONSE_STATUSES)}"
         )
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for number, value in values.items():
         if value is None:
             continue
@@ -295,8 +298,8 @@ def questionnaire_response(
     return _validated(QuestionnaireResponse, data)
 
 
-def _flatten(items: list[dict] | None) -> list[dict]:
-    out: list[dict] = []
+def _flatten(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for item in items or []:
         out.append(item)
         out.extend(_flatten(item.get("item")))
@@ -315,11 +318,14 @@ def _answer_matches(answer: Mapping[str, Any], condition: Mapping[str, Any]) -> 
         got = answer.get(value_key)
         if key == "answerCoding":
             return got is not None and _coding_key(got) == _coding_key(wanted)
-        return got == wanted
+        result: bool = got == wanted
+        return result
     return False
 
 
-def _enabled(question: Mapping[str, Any], answers: Mapping[str, list[dict]]) -> bool:
+def _enabled(
+    question: Mapping[str, Any], answers: Mapping[str, list[dict[str, Any]]]
+) -> bool:
     conditions = question.get("enableWhen")
     if not conditions:
         return True
@@ -395,7 +401,7 @@ def validate_response(
     if ref is not None and url is not None and ref.split("|")[0] != url:
         problems.append(f"questionnaire {ref!r} is not {url!r}")
     questions = {q["linkId"]: q for q in _flatten(questionnaire.get("item"))}
-    answers: dict[str, list[dict]] = {}
+    answers: dict[str, list[dict[str, Any]]] = {}
     for item in _flatten(response.get("item")):
         link = str(item.get("linkId"))
         if link not in questions:
@@ -462,6 +468,6 @@ def answers_from_response(
     return values
 
 
-def _bare(inst: Instrument) -> dict:
+def _bare(inst: Instrument) -> dict[str, Any]:
     """The Questionnaire in the instrument's first language (codes do not depend on it)."""
     return questionnaire(inst, inst.languages[0])

@@ -23,7 +23,7 @@ from harmonybridge.change import (
     sudden_gains,
 )
 from harmonybridge.errors import DataValidationError
-from harmonybridge.instruments import Instrument, get
+from harmonybridge.instruments import Instrument, find
 from harmonybridge.reports._alliance_html import alliance_section
 from harmonybridge.reports._html_render import (
     _CSS,
@@ -106,13 +106,12 @@ def _prepare(scores: object) -> pd.DataFrame:
 
 
 def _instrument(name: str, notes: list[str]) -> Instrument | None:
-    try:
-        return get(name)
-    except DataValidationError:
+    inst = find(name)
+    if inst is None:
         notes.append(
             f"Instrument {name!r} is not in the registry: drawn only, not analysed."
         )
-        return None
+    return inst
 
 
 def _rc_size(inst: Instrument) -> float | None:

@@ -40,7 +40,8 @@ def _times(days: pd.Series, epoch: dt.datetime) -> np.ndarray:
 
 def _authors(frame: pd.DataFrame) -> np.ndarray:
     role = frame[schema.RATER_ROLE].map(_AUTHOR).to_numpy(dtype=object)
-    return role + frame[schema.RESPONDENT_ID].to_numpy(dtype=object)
+    result: np.ndarray = role + frame[schema.RESPONDENT_ID].to_numpy(dtype=object)
+    return result
 
 
 class _Lines:

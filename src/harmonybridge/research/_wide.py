@@ -105,9 +105,10 @@ def wide_frame(prepared: Prepared, wide_vars: list[Variable]) -> pd.DataFrame:
             .cat.codes
         )
         n_resp = len(common[schema.RESPONDENT_ID]) + 1
-        return (
+        result: np.ndarray = (
             eng.to_numpy(np.int64) * 10_000 + frame[schema.SESSION].to_numpy(np.int64)
         ) * n_resp + resp.to_numpy(np.int64)
+        return result
 
     k_items, k_scores = keys(items), keys(scores)
     all_keys = np.concatenate([k_items, k_scores])

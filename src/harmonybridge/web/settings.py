@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.alerts",
     "harmonybridge.web.insights",
     "harmonybridge.web.repairs",
+    "harmonybridge.web.demo",
     "harmonybridge.web.api",
 ]
 
@@ -347,6 +348,10 @@ TASKS = {
         )
     }
 }
+
+# PDF reports rendered at once on this host (a slot is a file lock under HB_DATA_DIR);
+# other report requests answer "busy, try again" so check-ins never wait behind them.
+HB_PDF_CONCURRENCY = env_int("HB_PDF_CONCURRENCY", 1)
 
 # --- Check-ins ---------------------------------------------------------------------
 HB_CHECKIN_TOKEN_HOURS = env_int("HB_CHECKIN_TOKEN_HOURS", 72)

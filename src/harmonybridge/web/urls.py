@@ -7,17 +7,29 @@ from django.urls import include, path
 from harmonybridge.web.accounts import views as account_views
 from harmonybridge.web.api.fhir import fhir_urls
 from harmonybridge.web.api.v1 import api_urls
+from harmonybridge.web.checkins import staff_urls as checkin_staff_urls
+from harmonybridge.web.insights import urls as insights_urls
+from harmonybridge.web.practice import urls as practice_urls
+
+# The practitioner's screens under /practice/ come from three layers (docs/decisions):
+# the practice's own, the session screens of checkins, the client page of insights.
+# They share the ``practice`` namespace so their URLs and names stay as they were.
+practice_screens = (
+    practice_urls.urlpatterns
+    + checkin_staff_urls.urlpatterns
+    + insights_urls.practice_screens
+)
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
-    path("practice/", include("harmonybridge.web.practice.urls")),
+    path("practice/", include((practice_screens, practice_urls.app_name))),
     path("c/", include("harmonybridge.web.checkins.urls")),
     path("alerts/", include("harmonybridge.web.alerts.urls")),
     path("insights/", include("harmonybridge.web.insights.urls")),
     path("repairs/", include("harmonybridge.web.repairs.urls")),
-    path("audit/", include("harmonybridge.web.audit.urls")),
+    path("audit/", include("harmonybridge.web.privacy.audit_urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
     path("api/tokens/", include("harmonybridge.web.api.urls")),
     path("api/v1/", api_urls()),

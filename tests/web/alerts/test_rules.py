@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from harmonybridge.web.alerts import rules
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.checkins import storage
-from harmonybridge.web.practice import catalogue, frames
+from harmonybridge.web.checkins import frames, storage
+from harmonybridge.web.practice import catalogue
 from tests.web import factories
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_alerts_from_the_engine_are_stored_once(
 
 def test_score_frame_is_canonical(practitioner, session):
     _rate(practitioner, session)
-    frame = frames.score_frame(engagement_ids=[session.engagement_id])
+    frame = frames.stored_scores(engagement_ids=[session.engagement_id])
     assert list(frame.columns) == frames.COLUMNS
     keys = ["engagement_id", "session", "respondent_id", "instrument", "subscale"]
     assert not frame.duplicated(keys).any()

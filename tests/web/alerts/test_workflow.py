@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
+from harmonybridge.web.alerts.models import AlertStatus, AlertStep, StoredAlert
 from harmonybridge.web.audit.models import AuditEvent
-from harmonybridge.web.insights.models import AlertStep
 from tests.web import factories
 
 
@@ -75,7 +74,7 @@ def test_full_path_keeps_history_and_the_note_is_encrypted(owner_client, alert):
     from django.db import connection
 
     with connection.cursor() as c:
-        c.execute("SELECT note FROM insights_alertstep WHERE id = %s", [steps[2].pk])
+        c.execute("SELECT note FROM alerts_alertstep WHERE id = %s", [steps[2].pk])
         stored = c.fetchone()[0]
     assert "alliance back up" not in stored
     assert list(raw)

@@ -42,7 +42,7 @@ def test_one_reminder_with_a_fresh_link(practitioner):
 
 
 def test_load_demo_twice_is_harmless(monkeypatch):
-    from harmonybridge.web.practice import demo
+    from harmonybridge.web.demo import loader as demo
 
     calls = []
 

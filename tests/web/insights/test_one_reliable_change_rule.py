@@ -20,7 +20,7 @@ from harmonybridge.alerts import AlertContext, evaluate_alerts
 from harmonybridge.change import reliable_change
 from harmonybridge.change.trajectories import TrajectoryFit, classify_progress
 from harmonybridge.reports.html import analyze_scores
-from harmonybridge.web.insights.dashboard import change_rows
+from harmonybridge.web.insights.figures import change_rows
 
 # (instrument, pre, post, category by hand from the published value and cut-off)
 CASES = [

@@ -71,7 +71,6 @@ def test_chosen_alliance_and_notes_are_included(owner_client, therapy):
 
 
 def test_pdf_renders(owner_client, therapy):
-    pytest.importorskip("weasyprint")
     r = owner_client.get(u("report_pdf", therapy))
     assert r.status_code == 200
     assert r["Content-Type"] == "application/pdf"

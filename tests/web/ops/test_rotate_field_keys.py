@@ -32,12 +32,9 @@ def _clear_cache():
 
 @pytest.fixture
 def client_model():
-    from django.apps import apps
+    from harmonybridge.web.practice.models import Client
 
-    try:
-        return apps.get_model("practice", "Client")
-    except LookupError:
-        pytest.skip("the practice app is not installed yet")
+    return Client
 
 
 def _make_client(model, **values):

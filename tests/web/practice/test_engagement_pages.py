@@ -186,3 +186,27 @@ def test_engagement_htmx_fragment_is_the_plan(owner_client, engagement):
         headers={"HX-Request": "true"},
     )
     assert response.text.lstrip().startswith('<section class="card" id="plan"')
+
+
+def test_backfill_gives_every_engagement_without_a_plan_an_empty_one():
+    """The data migration that replaced the engagement page's create-on-GET."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from harmonybridge.web.practice.models import MeasurementPlan
+
+    with_plan = factories.make_engagement()
+    without = factories.make_engagement()
+    MeasurementPlan.objects.filter(engagement=without).delete()
+    entries_before = PlanEntry.objects.filter(plan__engagement=with_plan).count()
+    migration = import_module(
+        "harmonybridge.web.practice.migrations.0002_backfill_measurement_plans"
+    )
+    migration.backfill_plans(apps, None)
+    assert MeasurementPlan.objects.filter(engagement=without).exists()
+    assert not PlanEntry.objects.filter(plan__engagement=without).exists()
+    assert (
+        PlanEntry.objects.filter(plan__engagement=with_plan).count() == entries_before
+    )
+    assert MeasurementPlan.objects.count() == 2

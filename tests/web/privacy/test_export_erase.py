@@ -203,7 +203,7 @@ def _add_notes(world):
             repair.objects.create(session=world["session"], note=MARK_TEXT + "-repair")
         )
     if registry.is_installed("harmonybridge.web.insights"):
-        step = registry.get_model("insights", "AlertStep")
+        step = registry.get_model("alerts", "AlertStep")
         notes.append(
             step.objects.create(
                 alert=world["stored_alert"],
@@ -376,7 +376,7 @@ def test_a_family_members_export_holds_nobody_elses_scores(monkeypatch):
     import zipfile
 
     from harmonybridge import schema
-    from harmonybridge.web.insights.views import report
+    from harmonybridge.web.insights import progress_report as report
     from harmonybridge.web.practice.models import Client, EngagementClient
 
     world = make_client_world()

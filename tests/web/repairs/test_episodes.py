@@ -225,7 +225,7 @@ def test_no_repair_marker_while_the_alliance_is_still_falling_issue_11():
     # Now a reported tension is repaired only by a resolution rating >= 4 (or the
     # scores coming back within 1 SD of the baseline, which they do not).
     from harmonybridge.change import detect_ruptures
-    from harmonybridge.web.insights.dashboard import episode_markers
+    from harmonybridge.web.insights.figures import episode_markers
 
     nan = float("nan")
     series = {

@@ -53,7 +53,7 @@ def make_client_world(
 
     from django.utils import timezone
 
-    from harmonybridge.web.alerts.models import SafetyNotice, StoredAlert
+    from harmonybridge.web.alerts.models import CurveSet, SafetyNotice, StoredAlert
     from harmonybridge.web.checkins.models import CheckIn
     from harmonybridge.web.practice.models import (
         Client,
@@ -104,7 +104,16 @@ def make_client_world(
         instrument="phq9",
         message="synthetic alert",
     )
+    # a converged, calibrated curve set the practice admin may accept (fit: placeholder)
+    curve_set = CurveSet.objects.create(
+        practice=practice,
+        instrument="phq9",
+        fit={},
+        converged=True,
+        calibration=[{"band": "synthetic"}],
+    )
     return {
+        "curve_set": curve_set,
         "practice": practice,
         "practitioner": practitioner,
         "client": client,

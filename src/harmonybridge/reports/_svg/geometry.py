@@ -31,8 +31,8 @@ def nice_step(span: float, max_ticks: int) -> float:
     base = 10 ** math.floor(math.log10(span / max(max_ticks, 1)))
     for m in (1, 2, 2.5, 5, 10):
         if span / (m * base) <= max_ticks:
-            return m * base
-    return 10 * base
+            return float(m * base)
+    return float(10 * base)
 
 
 def session_ticks(first: int, last: int, max_ticks: int) -> list[int]:

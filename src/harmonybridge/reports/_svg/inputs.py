@@ -128,7 +128,9 @@ def describe(
     extra: Sequence[str],
     decimals: int = 1,
 ) -> str:
-    f = lambda v: fmt(v, decimals)  # noqa: E731 - local formatter
+    def f(v: Any) -> str:
+        return str(fmt(v, decimals))
+
     sessions = sorted({s for x in series for s, _ in x.points})
     parts = [
         f"{title}: sessions {sessions[0]} to {sessions[-1]}."

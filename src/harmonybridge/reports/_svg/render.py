@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from harmonybridge.reports._svg.geometry import (
@@ -296,7 +297,7 @@ def _markers(lay: Layout, spec: Spec, lane: int) -> list[str]:
     return out
 
 
-def _legend(lay: Layout, spec: Spec, rows: list, top: float) -> list[str]:
+def _legend(lay: Layout, spec: Spec, rows: list[Any], top: float) -> list[str]:
     out = []
     for r, row in enumerate(rows):
         y = top + 18 * r + 8

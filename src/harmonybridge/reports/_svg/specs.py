@@ -10,6 +10,7 @@ import pandas as pd
 
 from harmonybridge import schema
 from harmonybridge.errors import DataValidationError
+from harmonybridge.instruments import find
 from harmonybridge.reports._svg import inputs as _in
 from harmonybridge.reports._svg.model import (
     DASHES,
@@ -253,12 +254,10 @@ def outcome_spec(
 
 
 def _direction(instrument: str) -> str:
-    try:
-        from harmonybridge.instruments import get
-
-        better = get(instrument).higher_is_better
-    except DataValidationError:
+    inst = find(instrument)
+    if inst is None:
         return ""
+    better = inst.higher_is_better
     return "Higher scores are better." if better else "Lower scores are better."
 
 

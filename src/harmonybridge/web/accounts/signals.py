@@ -14,6 +14,7 @@ from django.dispatch import receiver
 
 from harmonybridge.web import audit
 from harmonybridge.web.accounts.middleware import mark_authenticated
+from harmonybridge.web.audit.recording import record_login_failure
 
 
 @receiver(user_logged_in, dispatch_uid="hb_user_logged_in")
@@ -35,7 +36,6 @@ def on_login_failed(
 ) -> None:
     # The typed username is kept only when it names a real account (as the actor);
     # anything else typed into the box could be a password and is not stored.
-    from harmonybridge.web.audit.recording import record_login_failure
 
     username = (credentials or {}).get("username") or ""
     user = (

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 
@@ -14,10 +13,7 @@ from django.views.decorators.http import require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send a signed-in person to their caseload."""
-    try:
-        return redirect(reverse("insights:caseload"))
-    except NoReverseMatch:
-        return HttpResponse("HarmonyBridge is running.", content_type="text/plain")
+    return redirect("insights:caseload")
 
 
 @require_GET

@@ -10,3 +10,7 @@ class AlertsConfig(AppConfig):
     name = "harmonybridge.web.alerts"
     label = "alerts"
     verbose_name = _("Alerts")
+
+    def ready(self) -> None:
+        # connects the receivers of the lower apps' signals (layer order: docs/decisions)
+        from harmonybridge.web.alerts import receivers  # noqa: F401

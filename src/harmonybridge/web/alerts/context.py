@@ -10,8 +10,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from harmonybridge import __version__
+from harmonybridge.alerts import AlertContext
+from harmonybridge.errors import HarmonyBridgeWarning
+from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import AlertReference
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, EngagementStatus
 
 __all__ = ["build_context", "practice_context", "refresh_alert_reference"]
@@ -21,12 +25,12 @@ __all__ = ["build_context", "practice_context", "refresh_alert_reference"]
 _PARSED: dict[int, tuple[Any, Any]] = {}
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities as null: JSON (and PostgreSQL's jsonb) has no NaN."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -35,7 +39,6 @@ def _json_safe(value: Any) -> Any:
 
 
 def _library_version() -> str:
-    from harmonybridge import __version__
 
     return str(__version__)
 
@@ -45,11 +48,8 @@ def build_context(practice_id: int) -> tuple[Any, int] | None:
 
     The reference set is fixed history, never the data being screened: active
     engagements never enter it. Curve sets are the practice's cached ones
-    (``insights.curves.curve_sets_for``), not refitted here.
+    (``alerts.curves.curve_sets_for``), not refitted here.
     """
-    from harmonybridge.alerts import AlertContext
-    from harmonybridge.errors import HarmonyBridgeWarning
-    from harmonybridge.web.insights.curves import curve_sets_for
 
     closed = list(
         Engagement.objects.filter(
@@ -58,7 +58,7 @@ def build_context(practice_id: int) -> tuple[Any, int] | None:
     )
     if not closed:
         return None
-    reference = frames.score_frame(engagement_ids=closed)
+    reference = frames.stored_scores(engagement_ids=closed)
     if reference.empty:
         return None
     with warnings.catch_warnings():
@@ -83,7 +83,7 @@ def refresh_alert_reference(practice_id: int) -> AlertReference | None:
         ref, _ = AlertReference.objects.update_or_create(
             practice_id=practice_id,
             defaults={
-                "context": _json_safe(stored),
+                "context": json_safe(stored),
                 "fitted_at": timezone.now(),
                 "library_version": _library_version(),
                 "n_engagements": n,
@@ -99,7 +99,6 @@ def practice_context(practice_id: int | None) -> Any:
     Reads the stored row (one query); never fits anything, so a check-in save
     stays cheap. Refit with the ``refresh_alert_reference`` command.
     """
-    from harmonybridge.alerts import AlertContext
 
     if practice_id is None:
         return AlertContext()

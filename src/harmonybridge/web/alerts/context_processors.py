@@ -6,6 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from harmonybridge.web.alerts.models import SafetyAction
+from harmonybridge.web.alerts.safety import cards_for
+
 
 def safety_notices(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -15,7 +18,5 @@ def safety_notices(request: HttpRequest) -> dict[str, Any]:
         or not getattr(user, "practice_id", None)
     ):
         return {}
-    from harmonybridge.web.alerts.models import SafetyAction
-    from harmonybridge.web.alerts.safety import cards_for
 
     return {"safety_cards": cards_for(user), "safety_actions": SafetyAction.choices}

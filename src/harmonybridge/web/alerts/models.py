@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge.web.accounts.models import Practice
 from harmonybridge.web.fieldcrypto import EncryptedTextField
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
@@ -188,3 +189,101 @@ class AlertReference(models.Model):
 
     def __str__(self) -> str:
         return f"alert reference of practice {self.practice_id} ({self.fitted_at:%Y-%m-%d})"
+
+
+class CurveSet(models.Model):
+    """One instrument's expected-response curves fitted on the practice's closed work."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="curve_sets"
+    )
+    instrument = models.CharField(max_length=40)
+    fit = models.JSONField(help_text="TrajectoryFit.to_dict()")
+    n_clients = models.PositiveIntegerField(default=0)
+    converged = models.BooleanField(
+        default=False, help_text="Only converged fits are ever stored or used."
+    )
+    calibration = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="calibrate_bands rows on the practice's closed engagements "
+        "(eventual reliable deterioration), with share_flagged",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument"]  # noqa: RUF012
+        constraints = [  # noqa: RUF012
+            models.UniqueConstraint(
+                fields=["practice", "instrument"], name="curve_set_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"curves {self.instrument} ({self.n_clients} clients)"
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the practice admin accepted these curves for alerts."""
+        return self.accepted_at is not None
+
+
+class AlertStepKind(models.TextChoices):
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    DISCUSSED = "discussed", _("discussed with the client")
+    RESOLVED = "resolved", _("resolved")
+
+
+class AlertStep(models.Model):
+    """One step of the alert workflow; appended, never changed, so history stays."""
+
+    alert = models.ForeignKey(
+        StoredAlert, on_delete=models.CASCADE, related_name="steps"
+    )
+    action = models.CharField(max_length=20, choices=AlertStepKind.choices)
+    note = EncryptedTextField(_("note"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]  # noqa: RUF012
+        constraints = [  # noqa: RUF012
+            models.UniqueConstraint(fields=["alert", "action"], name="alert_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} alert {self.alert_id}"
+
+
+class PendingEvaluation(models.Model):
+    """An engagement with answers stored since its alerts were last evaluated.
+
+    At most one row per engagement: the first store after an evaluation started creates
+    it and queues one task; later stores only touch it (and lock it until they commit).
+    A task deletes the row when it starts, so its evaluation covers every answer stored
+    before that moment and a store after it queues a new task (``alerts.tasks``).
+    """
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"evaluation pending for engagement {self.engagement_id}"

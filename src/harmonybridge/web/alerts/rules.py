@@ -9,8 +9,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from harmonybridge import schema
+from harmonybridge.alerts import evaluate_alerts_frame
+from harmonybridge.web.alerts.context import json_safe, practice_context
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
@@ -25,24 +27,13 @@ def call_engine(
     pooled SDs and curve sets from its closed engagements); ``AlertContext()`` when
     it has none yet.
     """
-    from harmonybridge.alerts import evaluate_alerts_frame
-    from harmonybridge.web.alerts.context import practice_context
 
     context = practice_context(practice_id)
     frame = evaluate_alerts_frame(history, context=context, at=at)
-    return [SimpleNamespace(**row) for row in frame.to_dict("records")]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return _jsonable(value.item())
-    return value
+    return [
+        SimpleNamespace(**{str(k): v for k, v in row.items()})
+        for row in frame.to_dict("records")
+    ]
 
 
 def _missing(value: Any) -> bool:
@@ -68,7 +59,7 @@ def evaluate_engagements(
     engagements = {e.pk: e for e in Engagement.objects.filter(pk__in=engagement_ids)}
     if not engagements:
         return []
-    history = frames.score_frame(engagement_ids=list(engagements))
+    history = frames.stored_scores(engagement_ids=list(engagements))
     if history.empty:
         return []
     by_code = {frames.engagement_code(pk): e for pk, e in engagements.items()}
@@ -101,14 +92,16 @@ def evaluate_engagements(
                     respondent_id=_text(alert.respondent_id),
                     instrument=_text(alert.instrument),
                     defaults={
-                        "session": sessions.get((engagement.pk, number)),
+                        "session": None
+                        if number is None
+                        else sessions.get((engagement.pk, number)),
                         "rule_version": str(alert.rule_version),
                         "severity": alert.severity,
                         "rater_role": _text(alert.rater_role),
-                        "params": _jsonable(dict(alert.params)),
-                        "evidence": _jsonable(dict(alert.evidence)),
+                        "params": json_safe(dict(alert.params)),
+                        "evidence": json_safe(dict(alert.evidence)),
                         "message": alert.message,
-                        "suggestions": _jsonable(list(alert.suggestions)),
+                        "suggestions": json_safe(list(alert.suggestions)),
                     },
                 )
         except IntegrityError:

@@ -28,7 +28,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import EmailState, SafetyNotice
 from harmonybridge.web.checkins.models import CheckIn
 from harmonybridge.web.practice import catalogue
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 #: Attempts at sending one notice's email before it is marked as failed.
 MAX_EMAIL_ATTEMPTS = 5

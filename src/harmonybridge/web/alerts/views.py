@@ -18,7 +18,7 @@ from harmonybridge.web.alerts.models import (
     SafetyNotice,
 )
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 
 class SafetyActionForm(forms.Form):

@@ -1,7 +1,7 @@
 """Alert workflow: acknowledge, discuss with the client, resolve with a short note.
 
 Steps only move forward (open → acknowledged → discussed → resolved; steps may be
-skipped), each step is appended to the alert's history (``insights.AlertStep``) and
+skipped), each step is appended to the alert's history (``alerts.AlertStep``) and
 audited, and nothing is ever deleted. Acting on an alert a second time changes
 nothing and says so.
 """
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
+from harmonybridge.web.alerts.models import AlertStatus, AlertStep, StoredAlert
 
 #: URL action word -> the status it leads to.
 ACTIONS: dict[str, str] = {
@@ -71,12 +71,11 @@ def apply_step(
     alert_id: int, action: str, user: Any, note: str, request: Any = None
 ) -> StepResult:
     """Move the alert forward once; a step already taken (or passed) changes nothing."""
-    from harmonybridge.web.insights.models import AlertStep
 
     target = ACTIONS[action]
     with transaction.atomic():
         alert = StoredAlert.objects.select_for_update().get(pk=alert_id)
-        if _RANK[alert.status] >= _RANK[target]:
+        if _RANK[AlertStatus(alert.status)] >= _RANK[AlertStatus(target)]:
             return StepResult(alert, False, _already(alert))
         try:
             with transaction.atomic():

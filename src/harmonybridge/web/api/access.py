@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import Http404
 
 from harmonybridge.web.api.errors import not_found
-from harmonybridge.web.practice import scoping as policy
+from harmonybridge.web.practice import policy
 
 M = TypeVar("M", bound=Model)
 
@@ -23,11 +22,7 @@ sessions_for = policy.sessions_for
 
 def may_use_api(user: Any) -> bool:
     """Whether the person may see identifiable data at all (researchers may not)."""
-    try:
-        policy.require_identifiable(user)
-    except Http404:
-        return False
-    return True
+    return policy.may_see_identifiable(user)
 
 
 def get(queryset: QuerySet[M], pk: int, field: str, what: str) -> M:

@@ -46,7 +46,7 @@ def clients_shown(target: Any) -> list[str]:
     if target is None:
         return []
     own = _client_code(target)
-    respondent = getattr(target, "respondent", None)
+    respondent: Any = getattr(target, "respondent", None)
     if own or (respondent is not None and hasattr(respondent, "code")):
         return [own or str(respondent.code)]
     engagement = _engagement_of(target)

@@ -97,17 +97,12 @@ class InstrumentForm(forms.Form):
 
     def answers(self) -> dict[int, int | None]:
         """Item number -> value, with conditional items dropped when their condition fails."""
-        out: dict[int, int | None] = {}
         data = self.cleaned_data
+        given: dict[int, int | None] = {}
         for it in self.items:
             value = data.get(field_name(it.number))
-            out[it.number] = None if value in (None, "") else int(value)
-        for it in self.items:
-            if it.condition is not None:
-                cond_item, cond_value = it.condition
-                if out.get(cond_item) != cond_value:
-                    out[it.number] = None
-        return out
+            given[it.number] = None if value in (None, "") else int(value)
+        return _apply_conditions(self.items, given)
 
     def fieldsets(self) -> list[dict[str, Any]]:
         """Per item: the bound field, its legend and whether it is conditional."""
@@ -118,6 +113,37 @@ class InstrumentForm(forms.Form):
                 {"field": bf, "item": it, "conditional": it.condition is not None}
             )
         return rows
+
+
+def _apply_conditions(
+    items: list[Any], given: dict[int, int | None]
+) -> dict[int, int | None]:
+    out = dict(given)
+    for it in items:
+        if it.condition is not None:
+            cond_item, cond_value = it.condition
+            if out.get(cond_item) != cond_value:
+                out[it.number] = None
+    return out
+
+
+def complete_draft(
+    inst: Any, draft: Mapping[str, Any], goals: Sequence[str] = ()
+) -> dict[int, int | None] | None:
+    """The answers a saved draft holds, or None when a required item is unanswered.
+
+    Drafts hold only values a form of this instrument accepted (``save_draft`` is
+    called with ``InstrumentForm.answers()``), so they are not validated again; this
+    applies the same completeness and condition rules as :meth:`InstrumentForm.answers`.
+    """
+    items = shown_items(inst, goals)
+    given: dict[int, int | None] = {}
+    for it in items:
+        value = draft.get(str(it.number))
+        if value is None and it.required and it.condition is None:
+            return None
+        given[it.number] = None if value is None else int(value)
+    return _apply_conditions(items, given)
 
 
 def initial_from_draft(draft: Mapping[str, Any]) -> dict[str, str]:

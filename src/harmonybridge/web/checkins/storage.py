@@ -8,26 +8,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web import audit
+from harmonybridge.web.checkins import signals
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
 from harmonybridge.web.practice import catalogue
-from harmonybridge.web.practice.models import PlanEntry, RaterRole, TherapySession
+from harmonybridge.web.practice.models import (
+    InstrumentWording,
+    PlanEntry,
+    RaterRole,
+    TherapySession,
+)
 
 
 def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
     """Usable instruments the plan asks of this rater at this session, in plan order."""
     engagement = session.engagement
+    # One query however many instruments: the practice's wording rides along.
     entries = PlanEntry.objects.filter(
         plan__engagement=engagement, rater_role=rater_role
+    ).annotate(
+        stored_wording=Subquery(
+            InstrumentWording.objects.filter(
+                practice_id=engagement.practice_id,
+                instrument_id=OuterRef("instrument_id"),
+            ).values("wording")[:1]
+        )
     )
     out = []
     for entry in entries:
         if entry.is_due(session.number):
-            inst = catalogue.instrument_for(engagement.practice, entry.instrument_id)
+            inst = catalogue.with_stored_wording(
+                entry.instrument_id, entry.stored_wording
+            )
             if inst is not None:
                 out.append(inst)
     return out
@@ -127,29 +144,34 @@ def _store(
 
 
 def submit_checkin(
-    checkin_id: int,
+    checkin: CheckIn | int,
     answers: Mapping[str, Mapping[int, Any]],
     *,
     instruments: list[Any] | None = None,
 ) -> Stored:
     """Store every instrument of a check-in once; a second submit stores nothing.
 
-    ``answers`` maps instrument id to complete, validated answers. The check-in row
-    is locked first, so concurrent submits queue and the later ones find it done;
-    the unique constraint on responses is the last line of defence.
+    ``answers`` maps instrument id to complete, validated answers. The first statement
+    marks the check-in submitted (``UPDATE ... WHERE submitted_at IS NULL``), which also
+    locks its row: concurrent submits wait there and then find it done. The unique
+    constraint on responses is the last line of defence. ``checkin`` may be the row the
+    request already loaded (with its session), which saves reading it again.
     """
     try:
         with transaction.atomic():
-            checkin = (
-                # Lock the check-in row only (not the session, engagement or practice
-                # rows a join would also lock on PostgreSQL).
-                CheckIn.objects.select_for_update(of=("self",))
-                .select_related("session__engagement", "respondent")
-                .defer(*_ENCRYPTED)
-                .get(pk=checkin_id)
-            )
-            if checkin.submitted_at is not None:
+            if not isinstance(checkin, CheckIn):
+                checkin = (
+                    CheckIn.objects.select_related("session__engagement", "respondent")
+                    .defer(*_ENCRYPTED)
+                    .get(pk=checkin)
+                )
+            now = timezone.now()
+            claimed = CheckIn.objects.filter(
+                pk=checkin.pk, submitted_at__isnull=True
+            ).update(submitted_at=now, draft={}, updated_at=now)
+            if not claimed:
                 return Stored(created=False)
+            checkin.submitted_at, checkin.draft = now, {}
             session = checkin.session
             filled = [
                 (inst, answers[inst.id])
@@ -169,9 +191,6 @@ def submit_checkin(
                 checkin=checkin,
                 client_id=checkin.respondent_id,
             )
-            checkin.submitted_at = timezone.now()
-            checkin.draft = {}
-            checkin.save(update_fields=["submitted_at", "draft", "updated_at"])
             audit.record(
                 None,
                 "checkin.submit",
@@ -255,10 +274,9 @@ def save_draft(
 
 
 def _after_commit(engagement_id: int) -> None:
-    """Alert evaluation for the answers being stored (queued atomically with them)."""
-    from harmonybridge.web.alerts.tasks import enqueue_evaluation
-
-    enqueue_evaluation(engagement_id)
+    """Announce the answers being stored; alerts queue their evaluation atomically
+    with them (``alerts.receivers``)."""
+    signals.answers_stored.send(sender=Response, engagement_id=engagement_id)
 
 
 def rescore(response: Response) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from harmonybridge.web.checkins.models import CheckIn
@@ -143,7 +144,6 @@ def current(request_session: dict, *, allow_submitted: bool = False) -> CheckIn 
 
 
 def build_link(token: str) -> str:
-    from django.urls import reverse
 
     base = getattr(settings, "HB_PUBLIC_BASE_URL", "").rstrip("/")
     return base + reverse("checkins:start", args=[token])

@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.safety import raise_notice
-from harmonybridge.web.checkins import storage, tokens
+from harmonybridge.web.checkins import signals, storage, tokens
 from harmonybridge.web.checkins.forms import (
     InstrumentForm,
+    complete_draft,
     field_name,
     initial_from_draft,
 )
@@ -174,7 +174,9 @@ def step(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return redirect("checkins:done")
     if storage.safety_fires(inst, answers):
-        raise_notice(saved, inst, answers)
+        signals.safety_item_answered.send(
+            sender=CheckIn, checkin=saved, inst=inst, answers=answers
+        )
     if index + 1 < len(instruments):
         return redirect(reverse("checkins:step") + f"?s={index + 2}")
     return redirect(reverse("checkins:step") + f"?s={index + 1}")
@@ -206,7 +208,12 @@ def draft(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return HttpResponse(status=204)
     if storage.safety_fires(inst, answers):
-        raise_notice(saved, inst, _draft_answers(saved, inst))
+        signals.safety_item_answered.send(
+            sender=CheckIn,
+            checkin=saved,
+            inst=inst,
+            answers=_draft_answers(saved, inst),
+        )
     # once shown, the crisis text stays on the page (an empty response swaps nothing)
     fired = sorted(_fired_items(inst, _draft_answers(saved, inst)))
     if fired:
@@ -222,22 +229,33 @@ def draft(request: HttpRequest) -> HttpResponse:
 def _complete_answers(
     checkin: CheckIn, instruments: list[Any], post: QueryDict
 ) -> tuple[dict[str, dict[int, Any]], int | None, InstrumentForm | None]:
-    """Answers of every instrument from this POST or the saved draft, or the first gap."""
+    """Answers of every instrument from this POST or the saved draft, or the first gap.
+
+    Only the instruments this POST carries are validated by a form; a draft holds
+    answers its screen already validated, so it is only checked for completeness (a
+    form is built only to show the gap).
+    """
     out: dict[str, dict[int, Any]] = {}
+    goals = checkin.session.engagement.goals
     for i, inst in enumerate(instruments):
         prefix = f"{inst.id}-"
         if any(k.startswith(prefix) for k in post):
             form = _form(inst, checkin, post)
-        else:
-            draft = (checkin.draft or {}).get(inst.id) or {}
+            if not form.is_valid():
+                return out, i, form
+            out[inst.id] = form.answers()
+            continue
+        draft = (checkin.draft or {}).get(inst.id) or {}
+        answers = complete_draft(inst, draft, goals)
+        if answers is None:
             data = QueryDict(mutable=True)
             for k, v in draft.items():
                 if v is not None:
                     data[f"{prefix}{field_name(int(k))}"] = str(v)
             form = _form(inst, checkin, data)
-        if not form.is_valid():
+            form.is_valid()
             return out, i, form
-        out[inst.id] = form.answers()
+        out[inst.id] = answers
     return out, None, None
 
 
@@ -269,9 +287,11 @@ def submit(request: HttpRequest) -> HttpResponse:
     fired = next(
         (i for i in instruments if storage.safety_fires(i, answers[i.id])), None
     )
-    storage.submit_checkin(checkin.pk, answers, instruments=instruments)
+    storage.submit_checkin(checkin, answers, instruments=instruments)
     if fired is not None:
-        raise_notice(checkin, fired, answers[fired.id])
+        signals.safety_item_answered.send(
+            sender=CheckIn, checkin=checkin, inst=fired, answers=answers[fired.id]
+        )
     return redirect("checkins:done")
 
 
@@ -283,6 +303,11 @@ def done(request: HttpRequest) -> HttpResponse:
         return _invalid(request)
     practice = checkin.session.engagement.practice
     crisis = hasattr(checkin, "safety_notice")
-    return render(
-        request, "checkins/done.html", {"practice": practice, "crisis": crisis}
+    # the client's own progress page (served by insights) when the engagement shows it
+    progress_url = (
+        reverse("insights:my_progress")
+        if checkin.session.engagement.client_sees_scores
+        else ""
     )
+    context = {"practice": practice, "crisis": crisis, "progress_url": progress_url}
+    return render(request, "checkins/done.html", context)

@@ -10,3 +10,7 @@ class InsightsConfig(AppConfig):
     name = "harmonybridge.web.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        # connects the receivers of the lower apps' signals (layer order: docs/decisions)
+        from harmonybridge.web.insights import receivers  # noqa: F401

@@ -7,7 +7,6 @@ instruments unless the engagement's plan chose them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -52,9 +51,8 @@ def words(coaching: bool) -> dict[str, str]:
 
 def is_clinical(instrument_id: str) -> bool:
     """A symptom measure: an outcome instrument where higher is worse (PHQ-9, GAD-7)."""
-    try:
-        inst = instruments.get(instrument_id)
-    except Exception:
+    inst = instruments.find(instrument_id)
+    if inst is None:
         return False
     return inst.kind == "outcome" and not inst.higher_is_better
 
@@ -71,9 +69,8 @@ def shown_instruments(
 
 def instrument_title(instrument_id: str, coaching: bool) -> str:
     """The instrument's short title (``PHQ-9``), with "coach" for coaching pages."""
-    try:
-        inst: Any = instruments.get(instrument_id)
-    except Exception:
+    inst = instruments.find(instrument_id)
+    if inst is None:
         return instrument_id
     title = str(getattr(inst, "short_title", "") or inst.title)
     if coaching:
@@ -102,9 +99,8 @@ def band_label(instrument_id: str, score: float | None, coaching: bool) -> str:
     clinical cut-off, whose labels speak of diagnoses)."""
     if score is None or score != score:
         return ""
-    try:
-        inst = instruments.get(instrument_id)
-    except Exception:
+    inst = instruments.find(instrument_id)
+    if inst is None:
         return ""
     if coaching and inst.cutoff is not None:
         return ""

@@ -17,10 +17,10 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import translation
 
+from harmonybridge.web.alerts.models import CurveSet
 from harmonybridge.web.checkins.models import Score
-from harmonybridge.web.insights import dashboard as build
+from harmonybridge.web.insights import figures as build
 from harmonybridge.web.insights import tables
-from harmonybridge.web.insights.models import CurveSet
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.ops.cache import engagement_key
 from harmonybridge.web.practice.models import (
@@ -96,7 +96,7 @@ def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
             columns,
             rows,
             lambda pk: reverse("insights:answers", args=[pk]),
-            dict(Attendance.choices),
+            {value: str(label) for value, label in Attendance.choices},
         ),
         "last_session": None
         if last is None

@@ -7,9 +7,11 @@ from django.urls import path
 from harmonybridge.web.insights.views import (
     alerts,
     caseload,
+    client_page,
     client_view,
     curves,
     dashboard,
+    engagement_page,
     engagements,
     guide,
     report,
@@ -37,4 +39,11 @@ urlpatterns = [
     path("engagements/<int:pk>/report.pdf", report.report_pdf, name="report_pdf"),
     path("sessions/<int:pk>/answers", dashboard.session_answers, name="answers"),
     path("my-progress", client_view.my_progress, name="my_progress"),
+]
+
+#: Served in the ``practice`` namespace by ``web/urls.py`` (``practice:client``,
+#: ``practice:engagement``).
+practice_screens = [
+    path("clients/<int:pk>/", client_page.client_detail, name="client"),
+    path("engagements/<int:pk>/", engagement_page.engagement_detail, name="engagement"),
 ]

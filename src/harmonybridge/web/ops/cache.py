@@ -58,7 +58,7 @@ class EncryptedDatabaseCache(DatabaseCache):
     def _base_set(
         self, mode: str, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT
     ) -> bool:
-        return super()._base_set(mode, key, self._seal(value), timeout)
+        return super()._base_set(mode, key, self._seal(value), timeout)  # type: ignore[misc]  # Django private API
 
     def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict:
         out = {}
@@ -76,7 +76,7 @@ class EncryptedDatabaseCache(DatabaseCache):
         )
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
-        table = connection.ops.quote_name(self._table)
+        table = connection.ops.quote_name(self._table)  # type: ignore[attr-defined]  # set by DatabaseCache
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE cache_key LIKE %s ESCAPE '\\'", [pattern]

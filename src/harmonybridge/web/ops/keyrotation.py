@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Model
 
 from harmonybridge.web.fieldcrypto import PREFIX, EncryptedTextField, rotate
 
@@ -17,15 +18,15 @@ class RotationResult:
     rows: int
 
 
-def encrypted_columns() -> list[tuple[type, str, str]]:
+def encrypted_columns() -> list[tuple[type[Model], str, str]]:
     """Return (model, table, column) for every EncryptedTextField of every installed model."""
-    found = []
+    found: list[tuple[type[Model], str, str]] = []
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
         for field in model._meta.concrete_fields:
             if isinstance(field, EncryptedTextField):
-                found.append((model, model._meta.db_table, field.column))
+                found.append((model, model._meta.db_table, str(field.column)))
     return found
 
 
@@ -38,7 +39,7 @@ def rotate_all(*, batch: int = 500) -> list[RotationResult]:
     results = []
     qn = connection.ops.quote_name
     for model, table, column in encrypted_columns():
-        pk = qn(model._meta.pk.column)
+        pk = qn(str(model._meta.pk.column))
         rows = 0
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(

@@ -178,7 +178,7 @@ def restore(
         source = database.with_name(database.name + ".decrypted")
         try:
             source.write_bytes(decrypt(backup_file.read_bytes()))
-        except Exception as exc:
+        except Exception as exc:  # boundary: any failure to decrypt is one clear error
             source.unlink(missing_ok=True)
             raise BackupError(
                 "cannot decrypt the backup with the keys in HB_FIELD_KEYS"

@@ -61,10 +61,21 @@ def instrument_for(practice: Practice | None, instrument_id: str) -> Any | None:
     stored = InstrumentWording.objects.filter(
         practice=practice, instrument_id=instrument_id
     ).first()
-    if stored is None:
+    return with_stored_wording(instrument_id, stored.wording if stored else None)
+
+
+def with_stored_wording(instrument_id: str, wording: Any) -> Any | None:
+    """The instrument with wording already loaded from the database (None: not usable).
+
+    For callers that fetched several practices' wordings in one query.
+    """
+    inst = instruments.get(instrument_id)
+    if inst.has_wording:
+        return inst
+    if wording is None:
         return None
     try:
-        return validate_wording(instrument_id, stored.wording)
+        return validate_wording(instrument_id, wording)
     except DataValidationError:
         return None
 

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web import inputlimits
 from harmonybridge.web.accounts.models import Practice, Role, User
@@ -91,13 +92,18 @@ class EngagementForm(forms.ModelForm):
             "way_of_working": _("How you agreed to work together (Bordin's tasks)."),
         }
 
+    def _choices_field(self, name: str) -> forms.ModelChoiceField[Any]:
+        field = self.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)  # the model form's relation
+        return field
+
     def __init__(self, *args: Any, user: Any, clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service_line"].queryset = ServiceLine.objects.filter(
+        self._choices_field("service_line").queryset = ServiceLine.objects.filter(
             practice_id=user.practice_id, active=True
         )
-        self.fields["clients"].queryset = clients
-        self.fields["co_practitioners"].queryset = User.objects.filter(
+        self._choices_field("clients").queryset = clients
+        self._choices_field("co_practitioners").queryset = User.objects.filter(
             practice_id=user.practice_id,
             is_active=True,
             role__in=[Role.PRACTITIONER, Role.SUPERVISOR, Role.ADMIN],
@@ -147,7 +153,9 @@ class PlanEntryForm(forms.ModelForm):
         self.fields["instrument_id"] = forms.ChoiceField(
             label=_("Instrument"), choices=catalogue.choosable_instruments(practice)
         )
-        self.fields["every_n"].min_value = 1
+        every_n = self.fields["every_n"]
+        assert isinstance(every_n, forms.IntegerField)
+        every_n.min_value = 1
 
     def clean_every_n(self) -> int:
         value = self.cleaned_data["every_n"]
@@ -219,9 +227,10 @@ class WordingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from harmonybridge import instruments
 
-        self.fields["instrument_id"].choices = [
+        field = self.fields["instrument_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
             (i.id, i.title) for i in instruments.all_instruments() if i.requires_wording
         ]
 

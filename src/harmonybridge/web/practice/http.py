@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
 from harmonybridge.web.accounts.models import User
-from harmonybridge.web.practice.scoping import require_identifiable
+from harmonybridge.web.practice.policy import require_identifiable
 
 
 class PractitionerRequest(HttpRequest):

@@ -173,10 +173,10 @@ class Engagement(models.Model):
     goal_3 = EncryptedTextField(_("third agreed goal"), blank=True)
     way_of_working = EncryptedTextField(_("agreed way of working"), blank=True)
     client_sees_scores = models.BooleanField(
-        _("client may see own scores (later)"), default=False
+        _("client may see own scores"), default=False
     )
     client_sees_goals = models.BooleanField(
-        _("client may see agreed goals (later)"), default=False
+        _("client may see agreed goals"), default=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

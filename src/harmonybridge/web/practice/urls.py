@@ -1,4 +1,5 @@
-"""URLs of the practice app (namespace ``practice``)."""
+"""URLs of the practice app (namespace ``practice``; ``web/urls.py`` adds the client page
+from insights and the session screens from checkins to the same namespace)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ app_name = "practice"
 
 urlpatterns = [
     path("clients/new", views.client_create, name="client_create"),
-    path("clients/<int:pk>/", views.client_detail, name="client"),
     path("clients/<int:pk>/edit", views.client_edit, name="client_edit"),
     path(
         "clients/<int:client_pk>/engagements/new",
         views.engagement_create,
         name="engagement_create",
     ),
-    path("engagements/<int:pk>/", views.engagement_detail, name="engagement"),
     path("engagements/<int:pk>/edit", views.engagement_edit, name="engagement_edit"),
     path("engagements/<int:pk>/plan/add", views.plan_entry_add, name="plan_add"),
     path(
@@ -28,9 +27,6 @@ urlpatterns = [
     path(
         "engagements/<int:pk>/sessions/new", views.session_create, name="session_create"
     ),
-    path("sessions/<int:pk>/", views.session_detail, name="session"),
-    path("sessions/<int:pk>/rate", views.session_rate, name="session_rate"),
-    path("sessions/<int:pk>/checkin-links", views.checkin_links, name="checkin_links"),
     path("admin/", views.practice_admin, name="admin"),
     path("admin/service-lines", views.add_service_line, name="add_service_line"),
     path("admin/people", views.add_person, name="add_person"),

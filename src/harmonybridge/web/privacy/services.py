@@ -21,8 +21,10 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from harmonybridge.web import audit
+from harmonybridge.web.audit.models import AuditEvent
 from harmonybridge.web.ops.cache import engagement_prefix
 from harmonybridge.web.ops.cache import forget as forget_cached
+from harmonybridge.web.practice.models import Client
 
 FORMAT = "harmonybridge-client-export"
 VERSION = 1
@@ -35,10 +37,6 @@ _SECRET_FIELDS = {"token_hash", "password", "secret"}
 _RESPONDENT_FIELDS = {"respondent_id", "respondent_key"}
 
 
-def _client_model() -> type[models.Model]:
-    return apps.get_model("practice", "Client")
-
-
 def _identifiers(client: Any) -> set[str]:
     return {str(client.code), f"c{client.pk}"}
 
@@ -46,8 +44,7 @@ def _identifiers(client: Any) -> set[str]:
 def _co_members(client: Any) -> tuple[set[int], set[str]]:
     """Ids and identifiers of the other clients in this client's engagements."""
     others = (
-        _client_model()
-        .objects.filter(engagements__in=client.engagements.all())
+        Client.objects.filter(engagements__in=client.engagements.all())
         .exclude(pk=client.pk)
         .distinct()
     )
@@ -61,7 +58,7 @@ def _co_members(client: Any) -> tuple[set[int], set[str]]:
 def _names_another_client(
     obj: Any, client: Any, other_ids: set[int], other_idents: set[str]
 ) -> bool:
-    client_model = _client_model()
+    client_model = Client
     for field in obj._meta.concrete_fields:
         if field.is_relation and field.related_model is client_model:
             value = getattr(obj, field.attname)
@@ -129,6 +126,7 @@ def collect(client: Any, *, include_shared: bool = True) -> dict[str, dict[Any, 
                 f
                 for f in model._meta.concrete_fields
                 if f.is_relation
+                and f.related_model is not None
                 and f.related_model._meta.label_lower == "practice.engagement"
             ),
             None,
@@ -145,7 +143,8 @@ def collect(client: Any, *, include_shared: bool = True) -> dict[str, dict[Any, 
     return found
 
 
-def _jsonable(value: Any) -> Any:
+def _field_value_for_export(value: Any) -> Any:
+    """A model field's value as JSON can hold it (dates ISO, decimals and UUIDs as text)."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -161,7 +160,7 @@ def _row(obj: Any) -> dict[str, Any]:
         if field.name in _SECRET_FIELDS:
             continue
         key = field.attname if field.is_relation else field.name
-        row[key] = _jsonable(getattr(obj, field.attname))
+        row[key] = _field_value_for_export(getattr(obj, field.attname))
     return row
 
 
@@ -172,7 +171,6 @@ def export_client(client: Any) -> dict[str, Any]:
         label: [_row(obj) for _, obj in sorted(rows.items(), key=lambda kv: str(kv[0]))]
         for label, rows in sorted(found.items())
     }
-    audit_model = apps.get_model("audit", "AuditEvent")
     access_log = [
         {
             "when": e.created_at.isoformat(),
@@ -180,7 +178,7 @@ def export_client(client: Any) -> dict[str, Any]:
             "action": e.action,
             "object": f"{e.target_type} {e.target_id}".strip(),
         }
-        for e in audit_model.objects.about_client(client.code).order_by(
+        for e in AuditEvent.objects.about_client(client.code).order_by(
             "created_at", "id"
         )
     ]
@@ -202,7 +200,7 @@ def _force_delete(objs: list[Any], depth: int = 0) -> None:
         raise RuntimeError(
             "erasure does not converge; a model protects a client row in a cycle"
         )
-    by_model: dict[type, list[Any]] = {}
+    by_model: dict[type[models.Model], list[Any]] = {}
     for obj in objs:
         by_model.setdefault(type(obj), []).append(obj.pk)
     for model, pks in by_model.items():
@@ -213,7 +211,9 @@ def _force_delete(objs: list[Any], depth: int = 0) -> None:
                 break
             except (ProtectedError, RestrictedError) as exc:
                 blockers = list(
-                    getattr(exc, "protected_objects", None) or exc.restricted_objects
+                    getattr(exc, "protected_objects", None)
+                    or getattr(exc, "restricted_objects", None)
+                    or ()
                 )
                 for blocker in blockers:
                     if blocker._meta.label_lower in _SKIP_LABELS:

@@ -6,35 +6,34 @@ import io
 import json
 import zipfile
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge.web import audit
-from harmonybridge.web.accounts.permissions import can_erase_client, can_export_client
+from harmonybridge.web.insights.pdfslots import pdf_slot
+from harmonybridge.web.insights.progress_report import render_pdf, report_context
+from harmonybridge.web.practice.policy import (
+    erasable_clients_for,
+    exportable_clients_for,
+    get_or_404,
+)
 from harmonybridge.web.privacy.forms import EraseForm
 from harmonybridge.web.privacy.services import erase_client, export_client
 
-
-def _client_or_404(request: HttpRequest, pk: int, check: object) -> object:
-    """Return the client if this admin may act on it; anyone else gets a 404."""
-    client_model = apps.get_model("practice", "Client")
-    client = client_model.objects.filter(pk=pk).first()
-    if client is None or not check(request.user, client):  # type: ignore[operator]
-        raise Http404
-    return client
+#: Seconds a client's data export waits for each of its report PDFs.
+EXPORT_WAIT = 300.0
 
 
 @require_GET
 @login_required
 def export(request: HttpRequest, pk: int) -> HttpResponse:
     """Download everything stored about one client as JSON (GDPR Art. 15/20)."""
-    client = _client_or_404(request, pk, can_export_client)
+    client = get_or_404(exportable_clients_for(request.user), pk)
     with transaction.atomic():
         data = export_client(client)
         audit.record(
@@ -54,14 +53,22 @@ def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]
     """The progress report PDF of each of the client's engagements (default sections).
 
     Only about this client: in a shared (couple, family) engagement the other members'
-    names and scores stay out (issue 9, fault 5)."""
-    from harmonybridge.web.insights.views.report import client_report_pdf
-
+    names and scores stay out (issue 9, fault 5). The caller audits the export."""
     pdfs = []
     for engagement in client.engagements.all():  # type: ignore[attr-defined]
-        pdf = client_report_pdf(request, engagement.pk, client)
-        if pdf is not None:
-            pdfs.append((f"report-engagement-{engagement.pk}.pdf", pdf))
+        context = report_context(engagement, only_client=client)
+        if not context["has_data"]:
+            continue
+        # an export must hold every report: it waits for one of the host's render
+        # slots (``pdfslots``) rather than answering "busy"
+        with pdf_slot(wait=EXPORT_WAIT) as got:
+            if not got:
+                raise RuntimeError("no PDF render slot came free for the data export")
+            try:
+                pdf = render_pdf(context, request)
+            except ImportError:  # the PDF extra is not installed: the README says so
+                return []
+        pdfs.append((f"report-engagement-{engagement.pk}.pdf", pdf))
     return pdfs
 
 
@@ -69,7 +76,7 @@ def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]
 @login_required
 def export_bundle(request: HttpRequest, pk: int) -> HttpResponse:
     """Download a ZIP: the JSON export plus the PDF progress report of each engagement."""
-    client = _client_or_404(request, pk, can_export_client)
+    client = get_or_404(exportable_clients_for(request.user), pk)
     code = client.code  # type: ignore[attr-defined]
     with transaction.atomic():
         data = export_client(client)
@@ -99,7 +106,7 @@ def export_bundle(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a client after the admin types its code; only an audit tombstone remains."""
-    client = _client_or_404(request, pk, can_erase_client)
+    client = get_or_404(erasable_clients_for(request.user), pk)
     form = EraseForm(request.POST or None, client_code=client.code)  # type: ignore[attr-defined]
     if request.method == "GET":
         audit.record(request.user, "client.erase_form", client, request=request)

@@ -1,7 +1,7 @@
 """Join detected, self-reported and practitioner-recorded ruptures into one episode list.
 
 Pure pandas (no database, no Django): the views pass frames built by
-``practice/frames.py``; the tests pass hand-made frames.
+``checkins/frames.py``; the tests pass hand-made frames.
 
 Joining rule
 ------------
@@ -78,9 +78,9 @@ def _signals(
     out: list[dict[str, Any]] = []
     for row in detected.to_dict("records"):
         onset = int(row["onset_session"])
-        nadir = row.get("nadir_session")
+        nadir: Any = row.get("nadir_session")
         end = onset if _is_missing(nadir) else max(onset, int(nadir))
-        repair = row.get("repair_session")
+        repair: Any = row.get("repair_session")
         repair = None if _is_missing(repair) else int(repair)
         reach = max(end, repair - 1) if repair is not None else end + repair_window
         out.append(

@@ -40,7 +40,7 @@ class RepairRecordForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("markers") and not data.get("note"):
             raise forms.ValidationError(
                 _("Tick at least one marker you noticed, or describe it in the note.")

@@ -7,6 +7,8 @@ stores them as the practitioner's observations and never claims to detect them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
 #: (code, label, plain-words explanation) — moving away from the work.
@@ -162,7 +164,7 @@ def strategy_choices() -> list[tuple[str, object]]:
     return [(c, lab) for c, lab, _e in STRATEGIES]
 
 
-def labels(codes: object) -> list[str]:
+def labels(codes: Iterable[object] | None) -> list[str]:
     """Display labels for stored codes (unknown codes are shown as they are)."""
     table = {c: str(lab) for c, lab, _e in WITHDRAWAL + CONFRONTATION + STRATEGIES}
     return [table.get(str(c), str(c)) for c in (codes or ())]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from harmonybridge import instruments, schema
-from harmonybridge.web.practice import frames
+from harmonybridge.web.checkins import frames
+from harmonybridge.web.repairs import frames as repair_frames
 from harmonybridge.web.repairs import markers
 from harmonybridge.web.repairs.episodes import detect_episodes
 
@@ -23,8 +25,8 @@ def episodes_for(
 ) -> pd.DataFrame:
     """Episodes of one engagement (pass its score frame when you already have it)."""
     if scores is None:
-        scores = frames.score_frame(engagement_ids=[engagement_id])
-    records = frames.repair_frame(engagement_ids=[engagement_id])
+        scores = frames.stored_scores(engagement_ids=[engagement_id])
+    records = repair_frames.repair_frame(engagement_ids=[engagement_id])
     return detect_episodes(
         scores, records, alliance_instruments=alliance_instrument_ids()
     )
@@ -42,14 +44,13 @@ def episode_rows(
     episodes: pd.DataFrame, labels: dict[str, str]
 ) -> list[dict[str, Any]]:
     """Episodes as template rows with readable sources, markers and strategies."""
-    from django.utils.translation import gettext as _
 
     out = []
     for row in episodes.to_dict("records"):
         who = [labels.get(str(r), str(r)) for r in row["respondents"]]
         out.append(
             {
-                **row,
+                **{str(k): v for k, v in row.items()},
                 "source_labels": [_(_SOURCE_LABELS.get(s, s)) for s in row["sources"]],
                 "who": who,
                 "marker_labels": markers.labels(row["markers"]),

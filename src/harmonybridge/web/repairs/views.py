@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonybridge.web import audit
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
     get_engagement_or_404,
     get_session_or_404,
 )
@@ -47,7 +48,6 @@ def record(
             audit.record(
                 request.user, action, obj, request=request, session_id=session.pk
             )
-        from django.contrib import messages
 
         messages.success(request, _("The rupture–repair record was saved."))
         return redirect("insights:dashboard", pk=engagement.pk)

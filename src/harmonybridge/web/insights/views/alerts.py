@@ -19,13 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from harmonybridge.web import audit
+from harmonybridge.web.alerts.evidence import name_members
 from harmonybridge.web.alerts.models import Severity, StoredAlert
 from harmonybridge.web.alerts.workflow import ACTIONS, AlertStepForm, apply_step
 from harmonybridge.web.insights import status as st
-from harmonybridge.web.insights.evidence import name_members
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Engagement
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 SHOW = {"open": _("open (not yet resolved)"), "all": _("all")}
 SORTS = {"newest": _("newest first"), "severity": _("most severe first")}
@@ -167,4 +167,4 @@ def _card(
         "in_list": request.POST.get("in_list") == "1",
         "changeable": {alert.engagement_id},  # _alert_or_404 checked the right
     }
-    return render(request, "insights/_alert_card.html", context, status=status)
+    return render(request, "alerts/_alert_card.html", context, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,7 @@ from harmonybridge.web.practice.models import (
     EngagementStatus,
     ServiceKind,
 )
-from harmonybridge.web.practice.scoping import engagements_for
+from harmonybridge.web.practice.policy import engagements_for
 
 SORTS: dict[str, Any] = {
     "urgency": _("most urgent first"),
@@ -28,20 +29,19 @@ SORTS: dict[str, Any] = {
     "service": _("service"),
 }
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Engagements per caseload page (a practice of 5,000 renders as fast as one of 100).
+PAGE_SIZE = 100
 
 
 def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
-    """One dict per active engagement (values, not model instances: 500 rows stay fast)."""
+    """One dict per active engagement (values, not model instances: 5,000 rows stay fast).
+
+    Client names are filled in later (:func:`_name`), for the shown page only unless
+    the list is sorted by them.
+    """
     qs = engagements_for(request.user).filter(status=EngagementStatus.ACTIVE)
     fields = ["pk", "service_line__name", "service_line__kind"]
     annotated = list(st.annotate(qs, request.user).values(*fields, *st.FIELDS))
-    members: dict[int, list[str]] = {}
-    for eid, code, name in (
-        EngagementClient.objects.filter(engagement__in=[r["pk"] for r in annotated])
-        .order_by("client_id")
-        .values_list("engagement_id", "client__code", "client__name")
-    ):
-        members.setdefault(eid, []).append(f"{name} ({code})" if name else code)
     rows = []
     for r in annotated:
         state = st.state_of(r)
@@ -49,7 +49,7 @@ def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
         rows.append(
             {
                 "pk": r["pk"],
-                "names": ", ".join(members.get(r["pk"], [])),
+                "names": "",
                 "service": r["service_line__name"],
                 "kind": r["service_line__kind"],
                 "statuses": statuses,
@@ -59,6 +59,19 @@ def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _name(rows: list[dict[str, Any]]) -> None:
+    """Fill in the clients of these rows (one query, names decrypted for them only)."""
+    members: dict[int, list[str]] = {}
+    for eid, code, name in (
+        EngagementClient.objects.filter(engagement__in=[r["pk"] for r in rows])
+        .order_by("client_id")
+        .values_list("engagement_id", "client__code", "client__name")
+    ):
+        members.setdefault(eid, []).append(f"{name} ({code})" if name else code)
+    for r in rows:
+        r["names"] = ", ".join(members.get(r["pk"], []))
 
 
 def _sort(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -91,7 +104,13 @@ def caseload(request: PractitionerRequest) -> HttpResponse:
         rows = [r for r in rows if any(s.kind == show for s in r["statuses"])]
     if kind:
         rows = [r for r in rows if r["kind"] == kind]
+    if sort == "client":
+        _name(rows)
     rows = _sort(rows, sort)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    if sort != "client":
+        _name(rows)
     audit.record(
         request.user,
         "caseload_overview.view",
@@ -103,6 +122,7 @@ def caseload(request: PractitionerRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "rows_html": tables.caseload_rows_html(rows),
+        "page": page,
         "statuses": [(k, lab, lvl, counts[k]) for k, lab, lvl in st.STATUSES],
         "show": show,
         "kind": kind,

@@ -8,13 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from harmonybridge import schema
+from harmonybridge import instruments, schema
 from harmonybridge.reports import charts
 from harmonybridge.web import audit
-from harmonybridge.web.checkins import tokens
+from harmonybridge.web.checkins import frames, tokens
 from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
 
 
 def client_view_allowed(checkin: object) -> bool:
@@ -35,14 +34,14 @@ def my_progress(request: HttpRequest) -> HttpResponse:
     options = ClientViewOptions.objects.filter(engagement=engagement).first()
     show_alliance = bool(options and options.show_alliance)
     code = checkin.respondent.code
-    scores = frames.score_frame(engagement_ids=[engagement.pk])
+    scores = frames.stored_scores(engagement_ids=[engagement.pk])
     mine = scores[scores[schema.RESPONDENT_ID] == code] if len(scores) else scores
     coaching = engagement.is_coaching
     figures = []
     if len(mine):
         labels = {code: _("You")}
         for inst_id in sorted(mine[schema.INSTRUMENT].unique()):
-            inst = _inst(inst_id)
+            inst = instruments.find(inst_id)
             if inst is None:
                 continue
             if inst.kind == "outcome" and not (
@@ -98,12 +97,3 @@ def my_progress(request: HttpRequest) -> HttpResponse:
             "words": language.words(coaching),
         },
     )
-
-
-def _inst(inst_id: str):
-    from harmonybridge import instruments
-
-    try:
-        return instruments.get(inst_id)
-    except Exception:
-        return None

@@ -8,10 +8,12 @@ from typing import Any
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import StoredAlert
+from harmonybridge.web.checkins import frames
+from harmonybridge.web.insights import figures as dashboard
 from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
 from harmonybridge.web.practice.models import Engagement, PlanEntry
 from harmonybridge.web.repairs import services as repair_services
 
@@ -35,8 +37,6 @@ class EngagementData:
 
     def build(self, **options: Any) -> Any:
         """Charts and change tables for this engagement (dashboard and report alike)."""
-        from harmonybridge.web.insights import dashboard
-        from harmonybridge.web.insights.curves import curve_sets_for
 
         return dashboard.build(
             self.scores,
@@ -68,7 +68,6 @@ class EngagementData:
 
     def session_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Columns and rows of the session-by-session score table."""
-        from harmonybridge.web.insights import dashboard
 
         return dashboard.session_table(
             self.scores,
@@ -97,7 +96,7 @@ def respondent_labels(
 def load(engagement: Engagement) -> EngagementData:
     clients = [m.client for m in engagement.memberships.select_related("client")]
     coaching = engagement.is_coaching
-    scores = frames.score_frame(engagement_ids=[engagement.pk])
+    scores = frames.stored_scores(engagement_ids=[engagement.pk])
     chosen = tuple(
         PlanEntry.objects.filter(plan__engagement=engagement).values_list(
             "instrument_id", flat=True
@@ -125,8 +124,8 @@ def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAle
         .order_by("-session_number", "-created_at")
     )
     severity = {"urgent": 0, "warning": 1, "info": 2}
+    from harmonybridge.web.alerts.evidence import name_members
     from harmonybridge.web.alerts.workflow import is_unresolved
-    from harmonybridge.web.insights.evidence import name_members
 
     name_members(alerts)
 

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from harmonybridge import instruments
 from harmonybridge.change import change_criterion
 from harmonybridge.web import audit
-from harmonybridge.web.insights.curves import accept_curves
-from harmonybridge.web.insights.models import CurveSet
+from harmonybridge.web.alerts.context import refresh_alert_reference
+from harmonybridge.web.alerts.curves import accept_curves
+from harmonybridge.web.alerts.models import CurveSet
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import require_practice_admin
+from harmonybridge.web.practice.policy import require_practice_admin
 
 
 @require_GET
@@ -47,9 +48,7 @@ def curve_accept(request: PractitionerRequest, pk: int) -> HttpResponse:
             request=request,
             instrument=curve_set.instrument,
         )
-    from harmonybridge.web.alerts.context import refresh_alert_reference
-
-    refresh_alert_reference(request.user.practice_id)
+    refresh_alert_reference(curve_set.practice_id)
     messages.success(
         request, _("Curves accepted: the not-on-track alert now uses them.")
     )

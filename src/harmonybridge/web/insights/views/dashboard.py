@@ -24,7 +24,7 @@ from harmonybridge.web.insights.views.context import (
 )
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Engagement
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
     engagements_for,
     get_engagement_or_404,
     get_session_or_404,
@@ -150,7 +150,7 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
     )
     blocks = []
     for r in responses:
-        inst = _instrument(r.instrument_id)
+        inst = instruments.find(r.instrument_id)
         texts = {}
         if inst is not None:
             texts = {it.number: (it.text.get("en") or "") for it in inst.items}
@@ -163,6 +163,8 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
                 else (
                     r.respondent_user.get_full_name()
                     or r.respondent_user.get_username()
+                    if r.respondent_user
+                    else ""
                 ),
                 "answers": [
                     (a.item, texts.get(a.item, ""), a.value) for a in r.answers.all()
@@ -192,7 +194,7 @@ def _unsent_safety_drafts(session) -> list[dict]:
     ).select_related("respondent")
     for checkin in drafts:
         for instrument_id, given in (checkin.draft or {}).items():
-            inst = _instrument(instrument_id)
+            inst = instruments.find(instrument_id)
             texts = {}
             if inst is not None:
                 texts = {it.number: (it.text.get("en") or "") for it in inst.items}
@@ -209,10 +211,3 @@ def _unsent_safety_drafts(session) -> list[dict]:
                 }
             )
     return out
-
-
-def _instrument(instrument_id: str):
-    try:
-        return instruments.get(instrument_id)
-    except Exception:
-        return None

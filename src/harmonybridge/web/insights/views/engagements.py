@@ -12,7 +12,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.insights import status as st
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Client, EngagementStatus
-from harmonybridge.web.practice.scoping import clients_for, engagements_for
+from harmonybridge.web.practice.policy import clients_for, engagements_for
 
 
 @require_GET

@@ -9,34 +9,21 @@ from harmonybridge.web.practice.views.admin import (
     save_practice,
     save_wording,
 )
-from harmonybridge.web.practice.views.clients import (
-    client_create,
-    client_detail,
-    client_edit,
-)
+from harmonybridge.web.practice.views.clients import client_create, client_edit
 from harmonybridge.web.practice.views.engagements import (
     engagement_create,
-    engagement_detail,
     engagement_edit,
     plan_entry_add,
     plan_entry_remove,
 )
-from harmonybridge.web.practice.views.sessions import (
-    checkin_links,
-    session_create,
-    session_detail,
-    session_rate,
-)
+from harmonybridge.web.practice.views.sessions import session_create
 
 __all__ = [
     "add_person",
     "add_service_line",
-    "checkin_links",
     "client_create",
-    "client_detail",
     "client_edit",
     "engagement_create",
-    "engagement_detail",
     "engagement_edit",
     "plan_entry_add",
     "plan_entry_remove",
@@ -44,6 +31,4 @@ __all__ = [
     "save_practice",
     "save_wording",
     "session_create",
-    "session_detail",
-    "session_rate",
 ]

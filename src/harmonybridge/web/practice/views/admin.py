@@ -23,7 +23,7 @@ from harmonybridge.web.practice.forms import (
 )
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import InstrumentWording, ServiceLine
-from harmonybridge.web.practice.scoping import require_practice_admin
+from harmonybridge.web.practice.policy import require_practice_admin
 
 
 def _context(request: PractitionerRequest, **forms: Any) -> dict[str, Any]:

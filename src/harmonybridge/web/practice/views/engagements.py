@@ -1,4 +1,5 @@
-"""Engagement pages: open one, see and edit it, and edit its measurement plan."""
+"""Engagement pages of the practice: open and edit one, edit its measurement plan (the
+engagement page itself, which shows alerts too, is in insights)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from harmonybridge.web import audit
-from harmonybridge.web.practice import catalogue, services
-from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm, SessionForm
+from harmonybridge.web.practice import services
+from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import (
     Client,
@@ -21,7 +21,7 @@ from harmonybridge.web.practice.models import (
     MeasurementPlan,
     PlanEntry,
 )
-from harmonybridge.web.practice.scoping import (
+from harmonybridge.web.practice.policy import (
     clients_for,
     get_client_or_404,
     get_engagement_or_404,
@@ -55,37 +55,6 @@ def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpRespo
         "practice/engagement_form.html",
         {"form": form, "client": client, "engagement": None},
     )
-
-
-@require_GET
-@staff_view
-def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
-    engagement = get_engagement_or_404(request, pk)
-    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
-    entries = [
-        {
-            "entry": e,
-            "title": catalogue.short_title(e.instrument_id),
-            "problem": catalogue.unusable_reason(engagement.practice, e.instrument_id),
-        }
-        for e in plan.entries.all()
-    ]
-    audit.record(request.user, "engagement.view", engagement, request=request)
-    context = {
-        "engagement": engagement,
-        "memberships": EngagementClient.objects.filter(
-            engagement=engagement
-        ).select_related("client"),
-        "sessions": engagement.sessions.order_by("-number"),
-        "entries": entries,
-        "plan_form": PlanEntryForm(practice=engagement.practice),
-        "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
-        "alerts": engagement.alerts.all()[:20],
-    }
-    template = "practice/engagement_detail.html"
-    if request.htmx:
-        template += "#plan"
-    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,7 +128,7 @@ def plan_entry_add(request: PractitionerRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(engagement)
 
 

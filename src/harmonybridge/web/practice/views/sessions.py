@@ -1,29 +1,19 @@
-"""Session pages: hold a session, rate the alliance from your side, hand out check-ins."""
+"""Session pages of the practice: hold (create) a session of an engagement."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import segno
 from django.contrib import messages
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from harmonybridge import instruments
 from harmonybridge.web import audit
-from harmonybridge.web.checkins import storage, tokens
-from harmonybridge.web.checkins.forms import InstrumentForm
-from harmonybridge.web.checkins.models import Channel, CheckIn, Response
 from harmonybridge.web.practice.forms import SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.models import RaterRole, TherapySession
-from harmonybridge.web.practice.scoping import get_engagement_or_404, get_session_or_404
+from harmonybridge.web.practice.policy import get_engagement_or_404
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,175 +45,3 @@ def session_create(request: PractitionerRequest, pk: int) -> HttpResponse:
     return render(
         request, "practice/session_form.html", {"form": form, "engagement": engagement}
     )
-
-
-def session_scores(session: TherapySession) -> list[dict[str, Any]]:
-    """Both sides' responses at this session with their total, band and subscales."""
-    rows = []
-    responses = (
-        Response.objects.filter(session=session)
-        .select_related("respondent_client", "respondent_user")
-        .prefetch_related("scores")
-        .order_by("instrument_id", "rater_role", "respondent_key")
-    )
-    for r in responses:
-        scores = {s.subscale: s for s in r.scores.all()}
-        total = scores.get("")
-        who = (
-            r.respondent_client.label if r.respondent_client else str(r.respondent_user)
-        )
-        rows.append(
-            {
-                "response": r,
-                "title": instruments.short_title(r.instrument_id),
-                "who": who,
-                "total": total.value if total else None,
-                "band": total.band if total else "",
-                "parts": [(k, s.value) for k, s in sorted(scores.items()) if k],
-            }
-        )
-    return rows
-
-
-def _rating_forms(
-    session: TherapySession, user: Any, data: Any = None
-) -> list[InstrumentForm]:
-    done = set(
-        Response.objects.filter(
-            session=session, respondent_key=Response.key_for_user(user.pk)
-        ).values_list("instrument_id", flat=True)
-    )
-    return [
-        InstrumentForm(inst, data, goals=session.engagement.goals)
-        for inst in storage.due_instruments(session, RaterRole.PRACTITIONER)
-        if inst.id not in done
-    ]
-
-
-@require_GET
-@staff_view
-def session_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
-    session = get_session_or_404(request, pk)
-    engagement = session.engagement
-    audit.record(request.user, "session.view", session, request=request)
-    checkins = {c.respondent_id: c for c in CheckIn.objects.filter(session=session)}
-    respondents = [
-        {"client": m.client, "checkin": checkins.get(m.client_id)}
-        for m in engagement.memberships.select_related("client")
-    ]
-    context = {
-        "session": session,
-        "engagement": engagement,
-        "rating_forms": _rating_forms(session, request.user),
-        "scores": session_scores(session),
-        "respondents": respondents,
-        "client_instruments": storage.due_instruments(session, RaterRole.CLIENT),
-    }
-    template = "practice/session_detail.html"
-    if request.htmx:
-        template += "#session-scores"
-    return render(request, template, context)
-
-
-@require_POST
-@staff_view
-def session_rate(request: PractitionerRequest, pk: int) -> HttpResponse:
-    """Store the practitioner's own alliance rating (one instrument per post)."""
-    session = get_session_or_404(request, pk, change=True)
-    wanted = request.POST.get("instrument", "")
-    forms = [
-        f
-        for f in _rating_forms(session, request.user, request.POST)
-        if f.prefix == wanted
-    ]
-    if not forms:
-        messages.info(request, _("Your rating for this session is already stored."))
-        return redirect(session)
-    for form in forms:
-        if not form.is_valid():
-            context = {
-                "session": session,
-                "engagement": session.engagement,
-                "rating_forms": forms,
-                "scores": session_scores(session),
-                "respondents": [],
-                "client_instruments": storage.due_instruments(
-                    session, RaterRole.CLIENT
-                ),
-            }
-            return render(request, "practice/session_detail.html", context, status=400)
-    for form in forms:
-        storage.store_practitioner_rating(
-            session, form.inst, form.answers(), request.user, request
-        )
-    messages.success(request, _("Your rating is stored."))
-    return redirect(session)
-
-
-def qr_data_uri(link: str) -> str:
-    return segno.make(link, error="m").svg_data_uri(scale=5, border=2)
-
-
-@never_cache
-@require_POST
-@staff_view
-def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
-    """Issue a fresh link and QR code per respondent (earlier unsent links stop working).
-
-    The plain token exists only in this response: it is stored as a hash.
-    """
-    session = get_session_or_404(request, pk, change=True)
-    send = request.POST.get("send_email") == "1"
-    links = []
-    with transaction.atomic():
-        for m in session.engagement.memberships.select_related("client"):
-            existing = CheckIn.objects.filter(
-                session=session, respondent=m.client
-            ).first()
-            if existing is not None and existing.is_submitted:
-                links.append({"client": m.client, "done": True})
-                continue
-            channel = Channel.EMAIL if send and m.client.email else Channel.LINK
-            checkin, token = tokens.issue(session, m.client, channel)
-            link = tokens.build_link(token)
-            emailed = False
-            if send and m.client.email:
-                _email_link(m.client.email, link, session)
-                checkin.email_sent_at = timezone.now()
-                checkin.save(update_fields=["email_sent_at", "updated_at"])
-                emailed = True
-            links.append(
-                {
-                    "client": m.client,
-                    "link": link,
-                    "qr": qr_data_uri(link + "?via=qr"),
-                    "emailed": emailed,
-                }
-            )
-            audit.record(
-                request.user,
-                "checkin.issue",
-                m.client,
-                request=request,
-                session_id=session.pk,
-                channel=channel,
-            )
-    return render(
-        request, "practice/checkin_links.html", {"session": session, "links": links}
-    )
-
-
-def _email_link(
-    address: str, link: str, session: TherapySession, reminder: bool = False
-) -> None:
-    subject = (
-        _("Reminder: your check-in")
-        if reminder
-        else _("Your check-in after today's session")
-    )
-    body = _(
-        "Thank you for today's session. Your practitioner asks you to answer a short "
-        "check-in (about a minute):\n\n%(link)s\n\nThe link works for you only; please do "
-        "not forward it."
-    ) % {"link": link}
-    send_mail(subject, body, None, [address], fail_silently=False)

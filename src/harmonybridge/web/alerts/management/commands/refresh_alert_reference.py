@@ -6,6 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from harmonybridge.web.accounts.models import Practice
+from harmonybridge.web.alerts.context import refresh_alert_reference
+
 
 class Command(BaseCommand):
     help = (
@@ -17,8 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--practice", type=int, help="only this practice id")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from harmonybridge.web.accounts.models import Practice
-        from harmonybridge.web.alerts.context import refresh_alert_reference
 
         practices = Practice.objects.all()
         if options.get("practice"):

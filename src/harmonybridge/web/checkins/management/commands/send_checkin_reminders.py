@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import tokens
+from harmonybridge.web.checkins.mail import send_checkin_link
 from harmonybridge.web.checkins.models import Channel, CheckIn
-from harmonybridge.web.practice.views.sessions import _email_link
 
 
 class Command(BaseCommand):
@@ -49,8 +49,6 @@ class Command(BaseCommand):
                     practice_id=checkin.session.engagement.practice_id,
                     checkin_id=checkin.pk,
                 )
-                _email_link(
-                    email, tokens.build_link(token), checkin.session, reminder=True
-                )
+                send_checkin_link(email, tokens.build_link(token), reminder=True)
             sent += 1
         self.stdout.write(f"Sent {sent} reminders.")

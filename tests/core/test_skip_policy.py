@@ -1,0 +1,44 @@
+"""tests/conftest.py: a skip for a reason not listed in tests/allowed_skips.txt fails the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest((TESTS / "conftest.py").read_text(encoding="utf-8"))
+    (pytester.path / "allowed_skips.txt").write_text(
+        (TESTS / "allowed_skips.txt").read_text(encoding="utf-8")
+    )
+    return pytester
+
+
+def test_an_unlisted_skip_fails_the_run(inner):
+    inner.makepyfile(
+        "import pytest\n"
+        "def test_guard():\n"
+        "    pytest.skip('the feature is not landed yet')\n"
+    )
+    result = inner.runpytest_subprocess("-p", "no:randomly", "-p", "no:django")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["skipped tests: 1 (1 for a reason not listed*", "*NOT ALLOWED*landed yet"]
+    )
+
+
+def test_a_listed_skip_is_counted_and_passes(inner):
+    inner.makepyfile(
+        "import pytest\n"
+        "def test_browser():\n"
+        "    pytest.skip('chromium not installed')\n"
+        "def test_ok():\n"
+        "    assert True\n"
+    )
+    result = inner.runpytest_subprocess("-p", "no:randomly", "-p", "no:django")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["skipped tests: 1 (0 for a reason not listed*"])

@@ -1,0 +1,122 @@
+"""The final submit of a check-in costs the same queries however many instruments it has.
+
+Issue 14: a submit ran about 11 queries with two instruments and one more per instrument
+whose wording the practice supplies. Counted on the production path (alert evaluation
+queued in the database, as with the django-tasks database backend).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from harmonybridge import instruments
+from harmonybridge.web.checkins import forms
+from harmonybridge.web.checkins.models import Response
+from harmonybridge.web.practice.models import InstrumentWording, PlanEntry, RaterRole
+from tests.web import factories
+from tests.web.checkins.helpers import full_post, open_link
+
+pytestmark = pytest.mark.django_db
+
+#: Queries of one final submit: the browser session, the check-in (with its session,
+#: engagement and practice), the plan entries (with the practice's wordings), the
+#: savepoint of the store, the claim (UPDATE ... WHERE submitted_at IS NULL, which also
+#: locks), responses, answers, scores (one insert each), the audit row, the pending
+#: evaluation row, the task row and the savepoint's release. Before: 16 with two
+#: instruments, one more per instrument with practice-supplied wording.
+BUDGET = 12
+
+SMALL = ("hb_checkin", "who5")
+LARGE = ("hb_checkin", "who5", "phq9", "gad7", "swls", "fs", "wai_sr", "goal_progress")
+
+
+def _wording(inst_id: str) -> dict:
+    inst = instruments.get(inst_id)
+    return {
+        "instrument": inst.id,
+        "version": inst.version,
+        "items": {str(n): {"en": f"Synthetic item {n}"} for n in inst.item_numbers},
+    }
+
+
+def _submit_queries(client, practitioner, ids: tuple[str, ...]) -> int:
+    InstrumentWording.objects.get_or_create(
+        practice=practitioner.practice,
+        instrument_id="wai_sr",
+        defaults={"wording": _wording("wai_sr")},
+    )
+    engagement = factories.make_engagement(practitioner)
+    plan = engagement.plan
+    plan.entries.filter(rater_role=RaterRole.CLIENT).delete()
+    PlanEntry.objects.bulk_create(
+        PlanEntry(plan=plan, instrument_id=i, rater_role=RaterRole.CLIENT, position=n)
+        for n, i in enumerate(ids)
+    )
+    session = factories.make_session(engagement)
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    data = full_post(checkin, value="low")  # no safety item fires
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/c/submit", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert response["Location"] == "/c/done"
+    assert Response.objects.filter(checkin=checkin).count() == len(ids)
+    return len(ctx.captured_queries)
+
+
+def test_submit_queries_do_not_grow_with_instruments(client, practitioner, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+    small = _submit_queries(client, practitioner, SMALL)
+    large = _submit_queries(client, practitioner, LARGE)
+    assert large == small
+    assert small <= BUDGET
+
+
+def test_final_submit_builds_a_form_only_for_the_screen_it_carries(
+    client, practitioner, monkeypatch
+):
+    engagement = factories.make_engagement(practitioner)
+    session = factories.make_session(engagement)
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    data = full_post(checkin, value="low")
+    ids = list(dict.fromkeys(k.split("-")[0] for k in data if "-" in k))
+    assert len(ids) >= 3
+    for n, inst_id in enumerate(ids[:-1], start=1):  # earlier screens: saved as drafts
+        screen = {k: v for k, v in data.items() if k.startswith(f"{inst_id}-")}
+        response = client.post(
+            "/c/", {"checkin": str(checkin.pk), "s": str(n), **screen}
+        )
+        assert response.status_code == 302
+    built = []
+    real_init = forms.InstrumentForm.__init__
+
+    def counting_init(self, inst, *args, **kwargs):
+        built.append(inst.id)
+        real_init(self, inst, *args, **kwargs)
+
+    monkeypatch.setattr(forms.InstrumentForm, "__init__", counting_init)
+    last = {k: v for k, v in data.items() if k.startswith(f"{ids[-1]}-")}
+    response = client.post("/c/submit", {"checkin": str(checkin.pk), **last})
+    assert response["Location"] == "/c/done"
+    assert built == [ids[-1]]
+    assert Response.objects.filter(checkin=checkin).count() == len(ids)
+
+
+def test_a_draft_with_a_gap_shows_that_screen_again(client, practitioner):
+    engagement = factories.make_engagement(practitioner)
+    session = factories.make_session(engagement)
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    data = full_post(checkin, value="low")
+    ids = list(dict.fromkeys(k.split("-")[0] for k in data if "-" in k))
+    first = {k: v for k, v in data.items() if k.startswith(f"{ids[0]}-")}
+    one = dict([next(iter(first.items()))])  # one answer kept as it was given
+    client.post("/c/draft", {"checkin": str(checkin.pk), "s": "1", **one})
+    last = {k: v for k, v in data.items() if k.startswith(f"{ids[-1]}-")}
+    response = client.post("/c/submit", {"checkin": str(checkin.pk), **last})
+    assert response.status_code == 400
+    assert "Please choose an answer." in response.text
+    assert not Response.objects.filter(checkin=checkin).exists()
