@@ -150,7 +150,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "fhir:read_observation": (TOKEN, {"rid": "=1"}),
     "fhir:read_patient": (TOKEN, {"rid": "text"}),
     "api_tokens:list": (STAFF, {}),
-    "api_tokens:revoke": (STAFF, {"pk": "=1"}),  # POST only, the person's own tokens
+    "api_tokens:revoke": (STAFF, {}),  # POST only, the person's own tokens
 }
 
 #: Tables whose rows may change on any request (bookkeeping, never client data).

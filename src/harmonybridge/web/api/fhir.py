@@ -361,7 +361,7 @@ def _subject_code(r: Response) -> str:
 
 
 def _author(r: Response) -> str:
-    if r.respondent_client_id is not None:
+    if r.respondent_client is not None:
         return f"Patient/{r.respondent_client.code}"
     return f"Practitioner/{r.respondent_user_id}"
 
@@ -444,7 +444,8 @@ def search_questionnaire_responses(request: HttpRequest) -> dict:
 @fhir.get("/QuestionnaireResponse/{rid}")
 def read_questionnaire_response(request: HttpRequest, rid: str) -> dict:
     _need(request, Scope.READ)
-    row = _responses(request).filter(pk=_pk(rid)).first() if _pk(rid) else None
+    pk = _pk(rid)
+    row = _responses(request).filter(pk=pk).first() if pk is not None else None
     if row is None:
         raise _not_found("QuestionnaireResponse", rid)
     _seen(
@@ -522,9 +523,10 @@ def search_observations(request: HttpRequest) -> dict:
 @fhir.get("/Observation/{rid}")
 def read_observation(request: HttpRequest, rid: str) -> dict:
     _need(request, Scope.READ)
+    pk = _pk(rid)
     row = (
-        _scores(request).filter(pk=_pk(rid), value__isnull=False).first()
-        if _pk(rid)
+        _scores(request).filter(pk=pk, value__isnull=False).first()
+        if pk is not None
         else None
     )
     if row is None:
@@ -612,12 +614,13 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
         )
     encounter = str((resource.get("encounter") or {}).get("reference") or "")
     session_id = encounter.removeprefix("Encounter/")
+    session_pk = _pk(session_id)
     session = (
         access.sessions_for(token.user, change=True)
         .select_related("engagement")
-        .filter(pk=_pk(session_id))
+        .filter(pk=session_pk)
         .first()
-        if _pk(session_id)
+        if session_pk is not None
         else None
     )
     if session is None:

@@ -9,5 +9,5 @@ from harmonybridge.web.api import views
 app_name = "api_tokens"
 urlpatterns = [
     path("", views.token_list, name="list"),
-    path("<int:pk>/revoke", views.token_revoke, name="revoke"),
+    path("revoke", views.token_revoke, name="revoke"),
 ]

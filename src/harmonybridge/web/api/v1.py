@@ -202,6 +202,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 # --- helpers --------------------------------------------------------------------------
 
 
+def _practice_id(user: Any) -> int:
+    """The token owner's practice (every token that passes the policy has one)."""
+    return int(user.practice_id)
+
+
 def _token(request: HttpRequest) -> ApiToken:
     return request.api_token  # type: ignore[attr-defined,no-any-return]
 
@@ -326,7 +331,7 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Any:
             403, "name", "Names need a token with the identify scope.", "missing_scope"
         )
     client = Client.objects.create(
-        practice_id=token.user.practice_id,
+        practice_id=_practice_id(token.user),
         practitioner=token.user,
         name=payload.name or "",
     )
@@ -441,7 +446,7 @@ def create_engagement_(request: HttpRequest, payload: EngagementIn) -> Any:
         if client is None:
             raise invalid(f"client_ids.{i}", f"No client with id {pk}.", "not_found")
         clients.append(client)
-    lines = ServiceLine.objects.filter(practice_id=user.practice_id, active=True)
+    lines = ServiceLine.objects.filter(practice_id=_practice_id(user), active=True)
     if payload.service_line_id is not None:
         line = lines.filter(pk=payload.service_line_id).first()
         if line is None:
@@ -882,6 +887,7 @@ def _submit(
     request: HttpRequest, token: ApiToken, session: TherapySession, payload: ResponsesIn
 ) -> list[dict[str, Any]]:
     role = payload.rater_role
+    client: Client | None = None
     if role == RaterRole.CLIENT:
         if payload.client_id is None:
             raise invalid("client_id", "Name the answering client.", "required")
@@ -897,7 +903,7 @@ def _submit(
             "client_id", "A practitioner's rating names no client.", "not_allowed"
         )
     instruments, answers = services.validated_answers(session, role, payload.answers)
-    if role == RaterRole.CLIENT:
+    if client is not None:
         stored = services.submit_client_answers(session, client, instruments, answers)
     else:
         stored = services.submit_practitioner_answers(
@@ -1224,7 +1230,7 @@ def list_service_lines(request: HttpRequest) -> Any:
     token = _need(request, Scope.READ)
     _seen(request, "service_lines.list")
     return list(
-        ServiceLine.objects.filter(practice_id=token.user.practice_id).order_by("pk")
+        ServiceLine.objects.filter(practice_id=_practice_id(token.user)).order_by("pk")
     )
 
 

@@ -88,8 +88,14 @@ def token_list(request: PractitionerRequest) -> HttpResponse:
 
 @require_POST
 @staff_view
-def token_revoke(request: PractitionerRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+def token_revoke(request: PractitionerRequest) -> HttpResponse:
+    """Revoke one of the person's own tokens (its id in the form; anyone else's is a 404)."""
+    pk = request.POST.get("token", "")
+    token = (
+        ApiToken.objects.filter(user=request.user, pk=int(pk)).first()
+        if pk.isdigit() and len(pk) < 19
+        else None
+    )
     if token is None:
         raise Http404
     if tokens.revoke(token, request.user, request=request):
