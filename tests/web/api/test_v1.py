@@ -314,3 +314,11 @@ def test_a_wrong_method_answers_in_the_error_shape(api):
     r = api.get("/api/v1/alerts/1/acknowledge")
     assert r.status_code == 405
     _is_error_list(r.json(), "method")
+
+
+def test_a_client_named_twice_is_422_not_a_server_error(api, practitioner):
+    # found by schemathesis (.ci/api_fuzz.py): {"client_ids": [1, 1]} was a 500
+    c = factories.make_client(practitioner)
+    r = api.post("/api/v1/engagements", {"client_ids": [c.pk, c.pk]})
+    assert r.status_code == 422
+    assert r.json()[0]["field"] == "client_ids.1"

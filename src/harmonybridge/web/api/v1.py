@@ -442,6 +442,10 @@ def create_engagement_(request: HttpRequest, payload: EngagementIn) -> Any:
     visible = access.clients_for(user, change=True)
     clients = []
     for i, pk in enumerate(payload.client_ids):
+        if pk in payload.client_ids[:i]:
+            raise invalid(
+                f"client_ids.{i}", f"Client {pk} is named twice.", "duplicate"
+            )
         client = visible.filter(pk=pk).first()
         if client is None:
             raise invalid(f"client_ids.{i}", f"No client with id {pk}.", "not_found")
