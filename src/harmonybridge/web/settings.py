@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "harmonybridge.web.accounts",
     "harmonybridge.web.audit",
     "harmonybridge.web.privacy",
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "harmonybridge.web.repairs",
     "harmonybridge.web.research",
     "harmonybridge.web.demo",
+    "harmonybridge.web.api",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from harmonybridge.web.accounts import views as account_views
+from harmonybridge.web.api.fhir import fhir_urls
+from harmonybridge.web.api.v1 import api_urls
 from harmonybridge.web.checkins import staff_urls as checkin_staff_urls
 from harmonybridge.web.insights import urls as insights_urls
 from harmonybridge.web.practice import urls as practice_urls
@@ -30,4 +32,7 @@ urlpatterns = [
     path("audit/", include("harmonybridge.web.privacy.audit_urls")),
     path("privacy/", include("harmonybridge.web.privacy.urls")),
     path("research/", include("harmonybridge.web.research.urls")),
+    path("api/tokens/", include("harmonybridge.web.api.urls")),
+    path("api/v1/", api_urls()),
+    path("fhir/", fhir_urls()),
 ]

@@ -32,6 +32,7 @@ PUBLIC = "public"  # anyone, no client data
 CHECKIN = "checkin"  # clients, by token or the check-in cookie only; no staff data
 STAFF = "staff"  # sign-in required
 RESEARCH = "research"  # sign-in required; no identifiable client (researchers allowed)
+TOKEN = "token"  # a personal access token only (the JSON API and FHIR); never a session
 
 #: Route name -> (access, {url kwarg: which object of make_client_world() fills it}).
 ROUTES: dict[str, tuple[str, dict[str, str]]] = {
@@ -124,6 +125,45 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "research:sheets": (RESEARCH, {}),
     "research:client_consent": (STAFF, {"pk": "client"}),
+    # the JSON API and FHIR (personal access tokens; docs and metadata hold no data)
+    "api-v1:api-root": (PUBLIC, {}),
+    "api-v1:openapi-json": (PUBLIC, {}),
+    "api-v1:openapi-view": (PUBLIC, {}),
+    "api-v1:list_clients": (TOKEN, {}),
+    "api-v1:create_client": (TOKEN, {}),
+    "api-v1:get_client": (TOKEN, {"client_id": "=1"}),
+    "api-v1:list_engagements": (TOKEN, {}),
+    "api-v1:create_engagement_": (TOKEN, {}),
+    "api-v1:get_engagement": (TOKEN, {"engagement_id": "=1"}),
+    "api-v1:get_plan": (TOKEN, {"engagement_id": "=1"}),
+    "api-v1:create_session": (TOKEN, {"engagement_id": "=1"}),
+    "api-v1:list_sessions": (TOKEN, {}),
+    "api-v1:get_session": (TOKEN, {"session_id": "=1"}),
+    "api-v1:create_checkin_link": (TOKEN, {"session_id": "=1"}),
+    "api-v1:revoke_checkin_link": (TOKEN, {"checkin_id": "=1"}),
+    "api-v1:submit_responses": (TOKEN, {"session_id": "=1"}),
+    "api-v1:list_responses": (TOKEN, {}),
+    "api-v1:list_alerts": (TOKEN, {}),
+    "api-v1:get_alert": (TOKEN, {"alert_id": "=1"}),
+    "api-v1:acknowledge_alert": (TOKEN, {"alert_id": "=1"}),
+    "api-v1:resolve_alert": (TOKEN, {"alert_id": "=1"}),
+    "api-v1:list_safety_cards": (TOKEN, {}),
+    "api-v1:record_safety_action": (TOKEN, {"notice_id": "=1"}),
+    "api-v1:list_rupture_records": (TOKEN, {}),
+    "api-v1:list_service_lines": (TOKEN, {}),
+    "fhir:api-root": (PUBLIC, {}),
+    "fhir:openapi-json": (PUBLIC, {}),
+    "fhir:metadata": (PUBLIC, {}),
+    "fhir:search_questionnaires": (TOKEN, {}),
+    "fhir:read_questionnaire": (TOKEN, {"rid": "text"}),
+    "fhir:search_questionnaire_responses": (TOKEN, {}),
+    "fhir:create_questionnaire_response": (TOKEN, {}),
+    "fhir:read_questionnaire_response": (TOKEN, {"rid": "=1"}),
+    "fhir:search_observations": (TOKEN, {}),
+    "fhir:read_observation": (TOKEN, {"rid": "=1"}),
+    "fhir:read_patient": (TOKEN, {"rid": "text"}),
+    "api_tokens:list": (STAFF, {}),
+    "api_tokens:revoke": (STAFF, {}),  # POST only, the person's own tokens
 }
 
 #: Tables whose rows may change on any request (bookkeeping, never client data).
@@ -229,6 +269,30 @@ def test_anonymous_is_sent_to_login(name, method):
         name,
         response["Location"],
     )
+
+
+TOKEN_ROUTES = sorted(n for n, (access, _) in ROUTES.items() if access == TOKEN)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", TOKEN_ROUTES)
+def test_token_routes_refuse_a_session(name, method):
+    """Without a token the API answers 401, whether or not a signed-in session comes along."""
+    world = make_client_world()
+    admin = make_staff(world["practice"], "admin")
+    give_totp(admin)
+    anonymous, signed_in = Client(), Client()
+    signed_in.force_login(admin)
+    for client in (anonymous, signed_in):
+        if method == "get":
+            response = client.get(_url(name))
+        else:
+            response = client.post(_url(name), "{}", content_type="application/json")
+        if response.status_code == 405:
+            return  # the method is refused before anything else happens
+        assert response.status_code == 401, (name, method, response.status_code)
+        assert response["Content-Type"].split(";")[0].endswith("json")
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("email")
     WEB = "web", _("practitioner's session page")
     IMPORT = "import", _("import")
+    API = "api", _("API")
 
 
 class CheckIn(models.Model):
