@@ -51,6 +51,7 @@ from harmonybridge.web.accounts.models import Practice, User
 from harmonybridge.web.practice.models import (Client, Engagement, EngagementClient,
     MeasurementPlan, PlanEntry, ServiceLine, TherapySession)
 from harmonybridge.web.checkins import tokens
+from harmonybridge.web.research.models import ConsentRecord
 n_eng, n_sess = int(sys.argv[1]), int(sys.argv[2])
 out = []
 with transaction.atomic():
@@ -59,6 +60,9 @@ with transaction.atomic():
     line = ServiceLine.objects.create(practice=practice, name="Individual therapy", kind="therapy")
     for e in range(n_eng):
         client = Client.objects.create(practice=practice, practitioner=lead)
+        # check-in links need the client's care consent on record
+        ConsentRecord.objects.create(client=client, purpose="care", decision="given",
+                                     sheet_version="care", recorded_by=lead)
         eng = Engagement.objects.create(practice=practice, lead=lead, service_line=line)
         eng.practitioners.add(lead)
         EngagementClient.objects.create(engagement=eng, client=client)

@@ -48,6 +48,7 @@ from harmonybridge.web.accounts.models import Practice, User
 from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import shown_items
 from harmonybridge.web.practice import services
+from harmonybridge.web.research.models import ConsentRecord
 from harmonybridge.web.practice.models import (Client, Engagement, EngagementClient,
     RaterRole, ServiceLine, TherapySession)
 with transaction.atomic():
@@ -57,6 +58,9 @@ with transaction.atomic():
                                     role="practitioner")
     line = ServiceLine.objects.get(practice=practice, name="Individual therapy")
     client = Client.objects.create(practice=practice, practitioner=lead, code="T-0001")
+    # check-in links need the client's care consent on record
+    ConsentRecord.objects.create(client=client, purpose="care", decision="given",
+                                 sheet_version="care", recorded_by=lead)
     eng = Engagement.objects.create(practice=practice, lead=lead, service_line=line)
     eng.practitioners.add(lead)
     EngagementClient.objects.create(engagement=eng, client=client)

@@ -21,8 +21,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from harmonybridge.datasets import simulate_practice
 from harmonybridge.fhir import questionnaire, validate_response
-from harmonybridge.instruments import _loader, get
-from harmonybridge.instruments._model import Item
+from harmonybridge.instruments import get
 from harmonybridge.research import (
     CONTENTS,
     ITEM_COLUMNS,
@@ -212,21 +211,15 @@ def test_practitioners_below_k_are_pooled_with_rows_kept(practice, tmp_path) -> 
 
 
 @pytest.fixture
-def private_prediction(monkeypatch):
-    """hb_checkin_practitioner with a private item 7 ("prediction") and its derived score."""
-    base = get("hb_checkin_practitioner")
-    item = Item(number=7, text={"en": "I predict the client's next score."},
-                scale="agreement", scored=False, private=True, required=False)  # fmt: skip
-    inst = base.replace(items=(*base.items, item),
-                        derived_items={**base.derived_items, "prediction": 7})  # fmt: skip
-    registry = dict(_loader._registry()) | {inst.id: inst}
-    monkeypatch.setattr(_loader, "_registry", lambda: registry)
-    return inst
+def private_prediction():
+    """hb_checkin_practitioner's private item 7 (the practitioner's prediction of the
+    client's rating) and its derived score, as the shipped definition has them."""
+    return get("hb_checkin_practitioner")
 
 
 def test_private_item_is_never_exported(practice, private_prediction, tmp_path) -> None:
     assert private_prediction.private_items == {7}
-    assert private_prediction.private_scores == {"prediction"}
+    assert private_prediction.private_scores == {"predicted_client_rating"}
     _, items, scores = practice
     prac = items[items["instrument"] == "hb_checkin_practitioner"].drop_duplicates(
         "response_id"
@@ -235,7 +228,9 @@ def test_private_item_is_never_exported(practice, private_prediction, tmp_path) 
     score_rows = scores[
         (scores["instrument"] == "hb_checkin_practitioner") & (scores["subscale"] == "")
     ]
-    scores = pd.concat([scores, score_rows.assign(subscale="prediction", score=5.0)])
+    scores = pd.concat(
+        [scores, score_rows.assign(subscale="predicted_client_rating", score=5.0)]
+    )
     out = tmp_path / "private.zip"
     write_research_export(items, scores, _project(), out)
     zf = zipfile.ZipFile(out)
@@ -244,13 +239,12 @@ def test_private_item_is_never_exported(practice, private_prediction, tmp_path) 
     assert len(prac_rows)
     assert 7 not in set(prac_rows["item"])
     score_frame = pd.read_parquet(io.BytesIO(zf.read("scores.parquet")))
-    assert "prediction" not in set(score_frame["subscale"])
+    assert "predicted_client_rating" not in set(score_frame["subscale"])
     for name in ("wide.sav", "data_dictionary.csv", "datapackage.json",
                  "fhir/QuestionnaireResponse.ndjson", "fhir/Observation.ndjson"):  # fmt: skip
         data = zf.read(name)
         assert b"hb_checkin_practitioner_7" not in data, name
-        assert b"prediction" not in data, name
-        assert b"hb_checkin_practitioner.prediction" not in data, name
+        assert b"predicted_client_rating" not in data, name
     for line in zf.read("fhir/QuestionnaireResponse.ndjson").splitlines():
         doc = json.loads(line)
         if "hb_checkin_practitioner" in doc["questionnaire"]:
@@ -267,10 +261,10 @@ def test_private_flag_is_read_from_the_definition() -> None:
     from harmonybridge.instruments._loader import DEFINITIONS_DIR
 
     data = tomllib.loads((DEFINITIONS_DIR / "hb_checkin_practitioner.toml").read_text())
-    data["items"].append({"number": 7, "text": {"en": "My prediction."},
-                          "scale": "agreement", "scored": False, "private": True})  # fmt: skip
-    inst = build_instrument(data)
-    assert inst.private_items == {7}
+    assert build_instrument(data).private_items == {7}
+    for item in data["items"]:
+        item.pop("private", None)
+    assert build_instrument(data).private_items == frozenset()
     assert get("phq9").private_items == frozenset()
 
 

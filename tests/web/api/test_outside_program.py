@@ -50,7 +50,7 @@ def test_measurement_loop_from_the_published_schema(live_server):
     _t, plain = tokens.issue(practitioner, "outside program", ["read", "write"], 30)
     p = Program(live_server.url, plain)
 
-    client = p.call("create_client", json={}, expect=201)
+    client = p.call("create_client", json={"care_consent": True}, expect=201)
     engagement = p.call(
         "create_engagement", json={"client_ids": [client["id"]]}, expect=201
     )

@@ -13,6 +13,11 @@ from harmonybridge.web.fieldcrypto import EncryptedTextField
 
 #: (model label, field) -> why plaintext is fine.
 PLAINTEXT_ALLOWED = {
+    ("api.ApiToken", "digest"): "HMAC-SHA-256 of the token secret, never the secret",
+    ("api.ApiToken", "name"): "the staff member's label for their own token",
+    ("api.ApiToken", "prefix"): "first characters of the token, to recognise it",
+    ("api.IdempotencyRecord", "body_digest"): "SHA-256 of the request body",
+    ("api.IdempotencyRecord", "key"): "the caller's idempotency key (opaque)",
     ("research.ConsentRecord", "decision"): "enum",
     ("research.ConsentRecord", "purpose"): "enum",
     ("research.ConsentRecord", "sheet_version"): "version label of a practice document",

@@ -87,6 +87,10 @@ def submit_client_answers(
         try:
             with transaction.atomic():
                 checkin, _token = tokens.issue(session, client, Channel.API)
+        except tokens.IssueRefused as refused:
+            raise ApiError(
+                409, "client_id", str(refused), "care_consent_missing"
+            ) from None
         except IntegrityError:
             checkin = CheckIn.objects.get(session=session, respondent=client)
     if checkin.submitted_at is not None:

@@ -30,6 +30,7 @@ from pydantic import (
     AwareDatetime,
     BeforeValidator,
     ConfigDict,
+    StrictBool,
     StrictInt,
     StrictStr,
 )
@@ -65,6 +66,8 @@ from harmonybridge.web.practice.models import (
 )
 from harmonybridge.web.practice.services import create_engagement
 from harmonybridge.web.repairs.models import RepairRecord
+from harmonybridge.web.research.consent import record_consent
+from harmonybridge.web.research.models import Decision, Purpose
 
 #: The largest id a database row can have (64-bit); larger ids are a 422, not a crash.
 MAX_ID = 2**63 - 1
@@ -295,6 +298,11 @@ class ClientIn(StrictSchema):
     name: StrictStr | None = Field(
         None, max_length=200, description="needs the identify scope"
     )
+    care_consent: StrictBool = Field(
+        False,
+        description="the client agreed to measurement as part of their care (recorded "
+        "as a consent record by the token's user); check-ins need it",
+    )
 
 
 def _client_out(request: HttpRequest) -> Callable[[Client], dict[str, Any]]:
@@ -336,6 +344,10 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Any:
         name=payload.name or "",
     )
     _seen(request, "client.create", client)
+    if payload.care_consent:
+        record_consent(
+            client, Purpose.CARE, Decision.GIVEN, "care", token.user, request=request
+        )
     return Status(201, _client_out(request)(client))
 
 
@@ -647,8 +659,11 @@ def create_checkin_link(
             "This client's check-in is already submitted.",
             "already_submitted",
         )
-    with transaction.atomic():
-        checkin, plain = checkin_tokens.issue(session, client, Channel.LINK)
+    try:
+        with transaction.atomic():
+            checkin, plain = checkin_tokens.issue(session, client, Channel.LINK)
+    except checkin_tokens.IssueRefused as refused:
+        raise ApiError(409, "client_id", str(refused), "care_consent_missing") from None
     _seen(request, "checkin.link", checkin, session_id=session.pk)
     return Status(
         201,

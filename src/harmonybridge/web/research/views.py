@@ -183,7 +183,11 @@ def client_consent(request: PractitionerRequest, pk: int) -> HttpResponse:
     """The client's consent history; those who may change the client record an answer."""
     client = get_client_or_404(request, pk)
     can_record = _can_change(request, client)
-    form = ConsentForm(request.POST or None, practice_id=client.practice_id)
+    # a POST is always a bound form, so an empty one gets its "required" messages
+    form = ConsentForm(
+        request.POST if request.method == "POST" else None,
+        practice_id=client.practice_id,
+    )
     if request.method == "POST":
         if not can_record:
             raise Http404
