@@ -125,9 +125,9 @@ def _improvement(k: _Row, e: _Row) -> str:
 
 def _recovered(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {_title(k)} score has moved from the clinical to the "
-        f"non-clinical range with reliable improvement ({_n(e['intake'])} to "
-        f"{_n(e['score'])})."
+        # No clinical words: the same sentence reaches coaching engagements.
+        f"The client's {_title(k)} score has improved reliably and moved past the "
+        f"instrument's threshold ({_n(e['intake'])} to {_n(e['score'])})."
     )
 
 

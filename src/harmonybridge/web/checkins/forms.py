@@ -10,6 +10,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from harmonybridge.web.practice import language
+
 _FIELD = re.compile(r"^i(\d+)$")
 
 
@@ -17,9 +19,16 @@ def field_name(item_number: int) -> str:
     return f"i{item_number}"
 
 
-def item_text(inst: Any, item: Any, goals: Sequence[str] = ()) -> str:
-    """The wording shown for an item; goal-progress items show the agreed goal itself."""
+def item_text(
+    inst: Any, item: Any, goals: Sequence[str] = (), coaching: bool = False
+) -> str:
+    """The wording shown for an item; goal-progress items show the agreed goal itself.
+
+    ``coaching``: the coaching words ("my coach" for "my practitioner").
+    """
     text = (item.text or {}).get("en") or item.free_text_label or ""
+    if coaching:
+        text = language.coach_wording(text)
     if inst.kind == "goals" and item.number <= len(goals):
         goal = goals[item.number - 1]
         return _("Goal %(n)s: “%(goal)s” — how far along are you?") % {
@@ -51,6 +60,7 @@ class InstrumentForm(forms.Form):
         *args: Any,
         goals: Sequence[str] = (),
         require_all: bool = True,
+        coaching: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("prefix", inst.id)
@@ -62,7 +72,7 @@ class InstrumentForm(forms.Form):
             choices = [(str(v), label) for v, label in scale.option_labels("en")]
             conditional = it.condition is not None
             field = forms.TypedChoiceField(
-                label=item_text(inst, it, goals),
+                label=item_text(inst, it, goals, coaching),
                 choices=choices,
                 coerce=int,
                 widget=forms.RadioSelect,

@@ -23,6 +23,7 @@ from harmonybridge.web.checkins.forms import (
     initial_from_draft,
 )
 from harmonybridge.web.checkins.models import Channel, CheckIn
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.models import RaterRole
 
 
@@ -55,11 +56,13 @@ def _crisis(checkin: CheckIn, instruments: list[Any]) -> bool:
 
 def _form(inst: Any, checkin: CheckIn, data: Any = None) -> InstrumentForm:
     draft = (checkin.draft or {}).get(inst.id) or {}
+    engagement = checkin.session.engagement
     return InstrumentForm(
         inst,
         data,
-        goals=checkin.session.engagement.goals if inst.kind == "goals" else (),
+        goals=engagement.goals if inst.kind == "goals" else (),
         initial=initial_from_draft(draft),
+        coaching=engagement.is_coaching,
     )
 
 
@@ -260,6 +263,9 @@ def done(request: HttpRequest) -> HttpResponse:
         return _invalid(request)
     practice = checkin.session.engagement.practice
     crisis = hasattr(checkin, "safety_notice")
+    words = language.words(checkin.session.engagement.is_coaching)
     return render(
-        request, "checkins/done.html", {"practice": practice, "crisis": crisis}
+        request,
+        "checkins/done.html",
+        {"practice": practice, "crisis": crisis, "practitioner": words["practitioner"]},
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web.accounts.models import Practice
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.models import InstrumentWording, ServiceKind
 
 #: (instrument id, rater role, every Nth session, first session).
@@ -96,11 +97,18 @@ def unusable_reason(practice: Practice | None, instrument_id: str) -> str | None
     ) % {"title": inst.title, "cls": inst.licence.cls}
 
 
-def choosable_instruments(practice: Practice | None) -> list[tuple[str, str]]:
-    """(id, label) for every instrument, marking those not usable yet."""
+def choosable_instruments(
+    practice: Practice | None, coaching: bool = False
+) -> list[tuple[str, str]]:
+    """(id, label) for every instrument, marking those not usable yet.
+
+    ``coaching``: short titles only (full titles such as "Patient Health
+    Questionnaire" speak of patients and disorders).
+    """
     out = []
     for inst in instruments.all_instruments():
-        label = f"{inst.title} ({inst.rater_role})"
+        title = language.instrument_title(inst.id, True) if coaching else inst.title
+        label = f"{title} ({inst.rater_role})"
         if not is_usable(practice, inst.id):
             label += " — " + _("needs licensed wording")
         out.append((inst.id, label))

@@ -130,11 +130,14 @@ class PlanEntryForm(forms.ModelForm):
         model = PlanEntry
         fields = ["instrument_id", "rater_role", "every_n", "starting_session"]  # noqa: RUF012
 
-    def __init__(self, *args: Any, practice: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, practice: Any, coaching: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.practice = practice
         self.fields["instrument_id"] = forms.ChoiceField(
-            label=_("Instrument"), choices=catalogue.choosable_instruments(practice)
+            label=_("Instrument"),
+            choices=catalogue.choosable_instruments(practice, coaching),
         )
         self.fields["every_n"].min_value = 1
 

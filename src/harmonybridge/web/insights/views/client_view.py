@@ -12,9 +12,8 @@ from harmonybridge import schema
 from harmonybridge.reports import charts
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import tokens
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
+from harmonybridge.web.practice import frames, language
 
 
 def client_view_allowed(checkin: object) -> bool:

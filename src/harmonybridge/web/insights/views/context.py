@@ -8,9 +8,8 @@ from typing import Any
 import pandas as pd
 
 from harmonybridge.web.alerts.models import StoredAlert
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
-from harmonybridge.web.practice import frames
+from harmonybridge.web.practice import frames, language
 from harmonybridge.web.practice.models import Engagement, PlanEntry
 from harmonybridge.web.repairs import services as repair_services
 

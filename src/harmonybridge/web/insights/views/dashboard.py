@@ -13,7 +13,6 @@ from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import SafetyNotice
 from harmonybridge.web.checkins.models import Response
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
 from harmonybridge.web.insights.panel import panel_for
@@ -22,6 +21,7 @@ from harmonybridge.web.insights.views.context import (
     split_current,
     view_options,
 )
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import (
     engagements_for,

@@ -78,7 +78,9 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         ).select_related("client"),
         "sessions": engagement.sessions.order_by("-number"),
         "entries": entries,
-        "plan_form": PlanEntryForm(practice=engagement.practice),
+        "plan_form": PlanEntryForm(
+            practice=engagement.practice, coaching=engagement.is_coaching
+        ),
         "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
         "alerts": engagement.alerts.all()[:20],
     }

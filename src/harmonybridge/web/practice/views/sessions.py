@@ -20,6 +20,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.checkins import storage, tokens
 from harmonybridge.web.checkins.forms import InstrumentForm
 from harmonybridge.web.checkins.models import Channel, CheckIn, Response
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.forms import SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import RaterRole, TherapySession
@@ -60,6 +61,7 @@ def session_create(request: PractitionerRequest, pk: int) -> HttpResponse:
 def session_scores(session: TherapySession) -> list[dict[str, Any]]:
     """Both sides' responses at this session with their total, band and subscales."""
     rows = []
+    coaching = session.engagement.is_coaching
     responses = (
         Response.objects.filter(session=session)
         .select_related("respondent_client", "respondent_user")
@@ -78,7 +80,9 @@ def session_scores(session: TherapySession) -> list[dict[str, Any]]:
                 "title": instruments.short_title(r.instrument_id),
                 "who": who,
                 "total": total.value if total else None,
-                "band": total.band if total else "",
+                "band": language.band_label(
+                    r.instrument_id, total.value if total else None, coaching
+                ),
                 "parts": [(k, s.value) for k, s in sorted(scores.items()) if k],
             }
         )
