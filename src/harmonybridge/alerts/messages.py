@@ -53,11 +53,15 @@ def _unrecognised(k: _Row, e: _Row) -> str:
 
 
 def _self_report(k: _Row, e: _Row) -> str:
-    end = (
-        ", and said it was resolved by the end"
-        if e.get("resolved_in_session")
-        else ", not resolved by the end of the session"
-    )
+    resolution = e.get("resolution")
+    if e.get("resolved_in_session"):
+        end = ", and said it was resolved by the end"
+    elif resolution is None or (
+        isinstance(resolution, float) and math.isnan(resolution)
+    ):
+        end = ", but did not say how far it was resolved"  # "not sure" or not asked
+    else:
+        end = ", not resolved by the end of the session"
     return (
         f"The {_who(k)} reported a moment of tension or misunderstanding in session "
         f"{k['session']}{end}."

@@ -54,7 +54,7 @@ def make_client_world(
     from django.utils import timezone
 
     from harmonybridge.web.alerts.models import SafetyNotice, StoredAlert
-    from harmonybridge.web.checkins.models import CheckIn
+    from harmonybridge.web.checkins.models import CheckIn, Response
     from harmonybridge.web.practice.models import (
         Client,
         Engagement,
@@ -104,10 +104,20 @@ def make_client_world(
         instrument="phq9",
         message="synthetic alert",
     )
+    rating = Response.objects.create(
+        session=session,
+        instrument_id="hb_checkin_practitioner",
+        instrument_version="1.0",
+        rater_role="practitioner",
+        respondent_user=practitioner,
+        respondent_key=Response.key_for_user(practitioner.pk),
+        channel="web",
+    )
     return {
         "practice": practice,
         "practitioner": practitioner,
         "client": client,
+        "practitioner_rating": rating,
         "engagement": engagement,
         "session": session,
         "plan_entry": entry,

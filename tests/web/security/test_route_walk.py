@@ -73,6 +73,10 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:session_create": (STAFF, {"pk": "engagement"}),
     "practice:session": (STAFF, {"pk": "session"}),
     "practice:session_rate": (STAFF, {"pk": "session"}),
+    "practice:session_rating_correct": (
+        STAFF,
+        {"pk": "session", "response_pk": "practitioner_rating"},
+    ),
     "practice:checkin_links": (STAFF, {"pk": "session"}),
     "practice:admin": (STAFF, {}),
     "practice:add_service_line": (STAFF, {}),

@@ -14,6 +14,13 @@ from harmonybridge.web.practice import language
 
 _FIELD = re.compile(r"^i(\d+)$")
 
+#: The explicit "not sure" answer to a follow-up question (stored as no value).
+NOT_SURE = "not_sure"
+
+
+def _answer_value(value: str) -> int | None:
+    return None if value == NOT_SURE else int(value)
+
 
 def field_name(item_number: int) -> str:
     return f"i{item_number}"
@@ -52,6 +59,9 @@ class InstrumentForm(forms.Form):
 
     ``data`` may hold answers for other instruments (prefixed); any field of this
     instrument's prefix that names an unknown item is rejected.
+
+    ``followups``: a follow-up question whose condition holds ("yes, there was
+    tension") must be answered, or answered "Not sure" explicitly.
     """
 
     def __init__(
@@ -61,20 +71,24 @@ class InstrumentForm(forms.Form):
         goals: Sequence[str] = (),
         require_all: bool = True,
         coaching: bool = False,
+        followups: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("prefix", inst.id)
         super().__init__(*args, **kwargs)
         self.inst = inst
         self.items = shown_items(inst, goals)
+        self.followups = followups
         for it in self.items:
             scale = inst.scales[it.scale]
             choices = [(str(v), label) for v, label in scale.option_labels("en")]
             conditional = it.condition is not None
+            if conditional and followups:
+                choices.append((NOT_SURE, _("Not sure")))
             field = forms.TypedChoiceField(
                 label=item_text(inst, it, goals, coaching),
                 choices=choices,
-                coerce=int,
+                coerce=_answer_value,
                 widget=forms.RadioSelect,
                 required=require_all and it.required and not conditional,
                 error_messages={
@@ -91,6 +105,8 @@ class InstrumentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.followups:
+            self._require_followups(cleaned)
         known = {field_name(it.number) for it in self.items}
         if self.data is not None:
             pre = f"{self.prefix}-"
@@ -104,6 +120,24 @@ class InstrumentForm(forms.Form):
                             code="unknown_item",
                         )
         return cleaned
+
+    def _require_followups(self, cleaned: dict[str, Any]) -> None:
+        """A follow-up whose condition holds needs an answer or an explicit "not sure"."""
+        for it in self.items:
+            if it.condition is None:
+                continue
+            cond_item, cond_value = it.condition
+            name = field_name(it.number)
+            if cleaned.get(field_name(cond_item)) != cond_value or name in self.errors:
+                continue
+            if not self.data.get(self.add_prefix(name)):
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("Please answer this, or choose “Not sure”."),
+                        code="followup_missing",
+                    ),
+                )
 
     def answers(self) -> dict[int, int | None]:
         """Item number -> value, with conditional items dropped when their condition fails."""

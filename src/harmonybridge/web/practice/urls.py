@@ -31,6 +31,11 @@ urlpatterns = [
     ),
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("sessions/<int:pk>/rate", views.session_rate, name="session_rate"),
+    path(
+        "sessions/<int:pk>/ratings/<int:response_pk>/correct",
+        views.session_rating_correct,
+        name="session_rating_correct",
+    ),
     path("sessions/<int:pk>/checkin-links", views.checkin_links, name="checkin_links"),
     path("admin/", views.practice_admin, name="admin"),
     path("admin/service-lines", views.add_service_line, name="add_service_line"),

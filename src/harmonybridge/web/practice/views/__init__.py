@@ -27,6 +27,7 @@ from harmonybridge.web.practice.views.sessions import (
     session_create,
     session_detail,
     session_rate,
+    session_rating_correct,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "session_create",
     "session_detail",
     "session_rate",
+    "session_rating_correct",
 ]
