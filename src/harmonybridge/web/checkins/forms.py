@@ -45,6 +45,22 @@ def item_text(
     return text or _("Item %(n)s") % {"n": item.number}
 
 
+def answer_label(inst: Any, item_number: int, value: float | None) -> str:
+    """An answer in the words the respondent chose ("More than half the days")."""
+    if value is None or value != value:
+        return "—"
+    item = next((it for it in inst.items if it.number == item_number), None)
+    scale = inst.scales.get(item.scale) if item is not None else None
+    number = int(value) if float(value).is_integer() else value
+    if scale is None:
+        return str(number)
+    labels = dict(scale.option_labels("en"))
+    label = labels.get(number)
+    if not label or str(label) == str(number):
+        return str(number)
+    return f"{label} ({number})"
+
+
 def shown_items(inst: Any, goals: Sequence[str] = ()) -> list[Any]:
     """Items to ask: for goal progress only as many as there are agreed goals."""
     items = [it for it in inst.items if it.scale in inst.scales]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.checkins.forms import answer_label
 from harmonybridge.web.checkins.models import Response
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
@@ -156,7 +157,11 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
         blocks.append(
             {
                 "response": r,
-                "title": inst.title if inst else r.instrument_id,
+                "title": (
+                    language.instrument_title(r.instrument_id, True)
+                    if session.engagement.is_coaching or inst is None
+                    else inst.title
+                ),
                 "who": r.respondent_client.label
                 if r.respondent_client
                 else (
@@ -164,7 +169,12 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
                     or r.respondent_user.get_username()
                 ),
                 "answers": [
-                    (a.item, texts.get(a.item, ""), a.value) for a in r.answers.all()
+                    (
+                        a.item,
+                        texts.get(a.item, ""),
+                        answer_label(inst, a.item, a.value) if inst else a.value,
+                    )
+                    for a in r.answers.all()
                 ],
                 "scores": list(r.scores.all()),
             }

@@ -21,6 +21,7 @@ from harmonybridge.web.checkins import revisions, storage, tokens
 from harmonybridge.web.checkins.forms import (
     NOT_SURE,
     InstrumentForm,
+    answer_label,
     field_name,
     item_text,
     shown_items,
@@ -122,9 +123,7 @@ def _answer_rows(
     """(item wording, answer label) per shown item, for reading a stored rating."""
     rows = []
     for it in shown_items(inst, goals):
-        value = answers.get(it.number)
-        labels = dict(inst.scales[it.scale].option_labels("en"))
-        label = "—" if value is None else labels.get(int(value), str(value))
+        label = answer_label(inst, it.number, answers.get(it.number))
         rows.append((item_text(inst, it, goals, coaching), label))
     return rows
 
@@ -322,6 +321,7 @@ def checkin_links(request: PractitionerRequest, pk: int) -> HttpResponse:
                     "link": link,
                     "qr": qr_data_uri(link + "?via=qr"),
                     "emailed": emailed,
+                    "expires_at": checkin.expires_at,
                 }
             )
             audit.record(
