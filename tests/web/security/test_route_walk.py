@@ -34,6 +34,7 @@ STAFF = "staff"  # sign-in required
 ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "home": (STAFF, {}),
     "healthz": (PUBLIC, {}),
+    "favicon": (PUBLIC, {}),
     # allauth: sign-in, password reset and two-factor steps
     "account_login": (PUBLIC, {}),
     "account_logout": (PUBLIC, {}),
