@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -48,8 +49,36 @@ class ClientForm(forms.ModelForm):
         return value
 
 
+def _folded(text: str) -> str:
+    """Lower case without accents or extra spaces ("Zoë  Ådahl" -> "zoe adahl")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.split())
+
+
+def matching_clients(clients: Any, query: str) -> list[int]:
+    """Ids of the clients whose name or code contains the query (names decrypted here).
+
+    Names are encrypted, so SQL cannot search them; the practitioner's own list is
+    small enough to filter in Python (ADR 0008).
+    """
+    wanted = _folded(query)
+    return sorted(
+        c.pk
+        for c in clients
+        if not wanted or wanted in _folded(c.name) or wanted in _folded(c.code)
+    )
+
+
+class ClientChoiceField(forms.ModelMultipleChoiceField):
+    """Clients by name and code, as practitioners know them."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
 class EngagementForm(forms.ModelForm):
-    clients = forms.ModelMultipleChoiceField(
+    clients = ClientChoiceField(
         queryset=Client.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label=_("Clients"),

@@ -13,7 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from harmonybridge.web import audit
 from harmonybridge.web.practice import catalogue, services
-from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm, SessionForm
+from harmonybridge.web.practice.forms import (
+    EngagementForm,
+    PlanEntryForm,
+    SessionForm,
+    matching_clients,
+)
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import (
     Client,
@@ -33,6 +38,10 @@ from harmonybridge.web.practice.scoping import (
 def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpResponse:
     client = get_client_or_404(request, client_pk, change=True)
     clients = clients_for(request.user, change=True)
+    query = request.GET.get("q", "").strip()[:100]
+    if request.method == "GET" and query:  # the search without JavaScript
+        ids = matching_clients(clients, query)
+        clients = clients.filter(Q(pk__in=ids) | Q(pk=client.pk))
     form = EngagementForm(
         request.POST or None,
         user=request.user,
@@ -53,7 +62,7 @@ def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpRespo
     return render(
         request,
         "practice/engagement_form.html",
-        {"form": form, "client": client, "engagement": None},
+        {"form": form, "client": client, "engagement": None, "query": query},
     )
 
 
