@@ -14,6 +14,9 @@ from harmonybridge.web.practice import language
 
 _FIELD = re.compile(r"^i(\d+)$")
 
+#: Scales with more points than this are shown as one compact row of numbers.
+COMPACT_SCALE_MIN = 7
+
 #: The explicit "not sure" answer to a follow-up question (stored as no value).
 NOT_SURE = "not_sure"
 
@@ -170,12 +173,28 @@ class InstrumentForm(forms.Form):
         return out
 
     def fieldsets(self) -> list[dict[str, Any]]:
-        """Per item: the bound field, its legend and whether it is conditional."""
+        """Per item: the bound field, its legend and whether it is conditional.
+
+        A long numeric scale (goal progress 0–10) is ``compact``: one row of numbers,
+        with the labelled anchors ("0 – no progress") printed once under it.
+        """
         rows = []
         for it in self.items:
             bf = self[field_name(it.number)]
+            labels = self.inst.scales[it.scale].option_labels("en")
+            compact = len(labels) > COMPACT_SCALE_MIN
             rows.append(
-                {"field": bf, "item": it, "conditional": it.condition is not None}
+                {
+                    "field": bf,
+                    "item": it,
+                    "conditional": it.condition is not None,
+                    "compact": compact,
+                    "anchors": [
+                        str(label) for v, label in labels if str(label) != str(v)
+                    ]
+                    if compact
+                    else [],
+                }
             )
         return rows
 

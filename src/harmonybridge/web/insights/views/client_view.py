@@ -21,6 +21,11 @@ def client_view_allowed(checkin: object) -> bool:
     return bool(engagement.client_sees_scores)
 
 
+#: The client reads this page on a phone: charts drawn for a 390 px screen keep their
+#: text at its designed size there (a 640 px chart shrunk to fit would not).
+PHONE_CHART_WIDTH = 360
+
+
 @never_cache
 @require_GET
 def my_progress(request: HttpRequest) -> HttpResponse:
@@ -50,6 +55,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 figures.append(
                     charts.outcome_chart(
                         mine,
+                        width=PHONE_CHART_WIDTH,
                         instrument=inst_id,
                         labels=labels,
                         title=_("%(name)s: your scores") % {"name": inst.short_title},
@@ -65,7 +71,11 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 }
                 figures.append(
                     charts.goal_progress_chart(
-                        mine, goals=goals, labels=labels, title=_("Your goals")
+                        mine,
+                        width=PHONE_CHART_WIDTH,
+                        goals=goals,
+                        labels=labels,
+                        title=_("Your goals"),
                     )
                 )
             elif (
@@ -76,6 +86,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 figures.append(
                     charts.alliance_chart(
                         mine,
+                        width=PHONE_CHART_WIDTH,
                         instruments=(inst_id,),
                         labels=labels,
                         title=_("How you rated our work together"),
