@@ -34,6 +34,20 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
+@pytest.mark.browser
+def test_the_axe_check_reports_a_serious_violation_when_there_is_one(browser):
+    """The harness itself: an image without a text alternative is critical in axe."""
+    page = browser.new_context().new_page()
+    page.set_content(
+        '<!doctype html><html lang="en"><head><title>t</title></head>'
+        '<body><main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main>'
+        "</body></html>"
+    )
+    found = serious_violations(page)
+    assert len(found) == 1
+    assert found[0].startswith("image-alt (critical)")
+
+
 @pytest.fixture
 def family(transactional_db):
     """A family therapy engagement with three members, ratings from both sides, PHQ-9."""
