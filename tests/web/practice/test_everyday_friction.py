@@ -60,3 +60,27 @@ def test_check_in_links_say_when_they_expire(owner_client, session):
     assert "Works until" in html
     assert local.strftime("%H:%M") in html
     assert str(local.day) in html
+
+
+def test_the_plan_page_prints_the_questions_each_session_asks(owner_client, engagement):
+    """The coaching default plan, counted by hand from the instrument definitions.
+
+    Client: check-in items 1-4 (5-6 only after "yes, there was tension"), WHO-5 5,
+    goal progress 2 (two agreed goals) every session; SWLS 5 and FS 8 at sessions
+    1, 5, 9 ... So session 1 asks 4 + 5 + 2 + 5 + 8 = 24, sessions 2-4 ask 11.
+    Practitioner: check-in items 1-4 every session.
+    """
+    html = owner_client.get(reverse("practice:engagement", args=[engagement.pk])).text
+    table = re.search(r'<table class="burden".*?</table>', html, flags=re.S)
+    assert table is not None
+    rows = re.findall(
+        r"<tr><th scope=\"row\">(\d+)</th><td>(\d+)</td><td>(\d+)</td></tr>", table[0]
+    )
+    assert rows[:5] == [
+        ("1", "24", "4"),
+        ("2", "11", "4"),
+        ("3", "11", "4"),
+        ("4", "11", "4"),
+        ("5", "24", "4"),
+    ]
+    assert "up to 2 more follow-up questions" in html  # after "yes, there was tension"

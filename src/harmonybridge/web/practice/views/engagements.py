@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from harmonybridge.web import audit
+from harmonybridge.web.checkins import burden
 from harmonybridge.web.practice import catalogue, services
 from harmonybridge.web.practice.forms import (
     EngagementForm,
@@ -80,7 +81,9 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         for e in plan.entries.all()
     ]
     audit.record(request.user, "engagement.view", engagement, request=request)
+    first = engagement.next_session_number()
     context = {
+        "burden": burden.questions_per_session(engagement, range(first, first + 8)),
         "engagement": engagement,
         "memberships": EngagementClient.objects.filter(
             engagement=engagement
