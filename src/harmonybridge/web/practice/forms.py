@@ -90,6 +90,8 @@ class EngagementForm(forms.ModelForm):
         required=False,
         label=_("Co-practitioners"),
     )
+    #: The clients first, right under the search box that narrows them.
+    field_order = ("clients",)
 
     class Meta:
         model = Engagement
