@@ -114,8 +114,14 @@ def _not_on_track(k: _Row, e: _Row) -> str:
 
 
 def _sudden_loss(k: _Row, e: _Row) -> str:
+    before = e.get("previous_session")
+    since = (
+        "the last session"
+        if before is None or int(before) == int(k["session"]) - 1
+        else f"session {int(before)}, the last with a {_title(k)} score"
+    )
     return (
-        f"The client's {_title(k)} score worsened sharply since the last session, "
+        f"The client's {_title(k)} score worsened sharply since {since}, "
         f"from {_n(e['previous'])} to {_n(e['score'])}."
     )
 

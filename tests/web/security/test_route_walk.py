@@ -70,6 +70,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:engagement": (STAFF, {"pk": "engagement"}),
     "practice:engagement_edit": (STAFF, {"pk": "engagement"}),
     "practice:plan_add": (STAFF, {"pk": "engagement"}),
+    "practice:plan_brief": (STAFF, {"pk": "engagement"}),
     "practice:plan_remove": (STAFF, {"pk": "engagement", "entry_pk": "plan_entry"}),
     "practice:session_create": (STAFF, {"pk": "engagement"}),
     "practice:session": (STAFF, {"pk": "session"}),

@@ -21,15 +21,19 @@ from harmonybridge.web.practice.models import PlanEntry, RaterRole, TherapySessi
 def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
     """Usable instruments the plan asks of this rater at this session, in plan order."""
     engagement = session.engagement
-    entries = PlanEntry.objects.filter(
-        plan__engagement=engagement, rater_role=rater_role
+    entries = list(
+        PlanEntry.objects.filter(
+            plan__engagement=engagement, rater_role=rater_role
+        ).select_related("plan")
     )
+    ids = [e.instrument_id for e in entries if e.is_due(session.number)]
+    if entries and entries[0].plan.brief and rater_role == RaterRole.CLIENT:
+        ids = catalogue.brief_instrument_ids(ids, session.number)
     out = []
-    for entry in entries:
-        if entry.is_due(session.number):
-            inst = catalogue.instrument_for(engagement.practice, entry.instrument_id)
-            if inst is not None:
-                out.append(inst)
+    for inst_id in ids:
+        inst = catalogue.instrument_for(engagement.practice, inst_id)
+        if inst is not None:
+            out.append(inst)
     return out
 
 

@@ -19,6 +19,7 @@ from harmonybridge.web.practice.views.engagements import (
     engagement_create,
     engagement_detail,
     engagement_edit,
+    plan_brief,
     plan_entry_add,
     plan_entry_remove,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "engagement_create",
     "engagement_detail",
     "engagement_edit",
+    "plan_brief",
     "plan_entry_add",
     "plan_entry_remove",
     "practice_admin",

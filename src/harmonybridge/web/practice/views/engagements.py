@@ -95,6 +95,12 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         ),
         "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
         "alerts": engagement.alerts.all()[:20],
+        "plan": plan,
+        "brief_applies": any(
+            e.instrument_id in catalogue.SCREENED and e.rater_role == "client"
+            for e in plan.entries.all()
+        ),
+        "full_every": catalogue.BRIEF_FULL_EVERY,
     }
     template = "practice/engagement_detail.html"
     if request.htmx:
@@ -195,4 +201,27 @@ def plan_entry_remove(
             instrument=entry.instrument_id,
         )
         entry.delete()
+    return redirect(engagement)
+
+
+@require_POST
+@staff_view
+def plan_brief(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """Switch the opt-in brief plan on or off (PHQ-4 with full forms when needed)."""
+    engagement = get_engagement_or_404(request, pk, change=True)
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    plan.brief = request.POST.get("brief") == "1"
+    with transaction.atomic():
+        plan.save(update_fields=["brief", "updated_at"])
+        audit.record(
+            request.user,
+            "plan.brief",
+            engagement,
+            request=request,
+            brief="on" if plan.brief else "off",
+        )
+    messages.success(
+        request,
+        _("The brief plan is on.") if plan.brief else _("The full plan is back on."),
+    )
     return redirect(engagement)
