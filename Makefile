@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HB := $(BIN)/harmonybridge
 PYTEST := $(BIN)/pytest
-# the core's docstring examples run as tests (style guide §7)
+# the core's docstring examples run as tests
 DOCTESTS := --doctest-modules src/harmonybridge --ignore=src/harmonybridge/web --ignore=src/harmonybridge/__main__.py
 
 .PHONY: install run test test-core test-web test-fast test-browser lint format typecheck bench migrations-check lock clean

@@ -90,7 +90,7 @@ def main() -> None:
     data = simulate(n, t)
     ref = {"client": 0.3, "practitioner": 0.25}
     print(f"{n:,} engagements x {t} sessions x 2 raters = {len(data):,} rows")
-    for preset in (None, "strauss_like"):
+    for preset in (None, "strauss2006"):
         t0, c0 = time.perf_counter(), time.process_time()
         kw = {"reference_sd": ref} if preset is None else {"preset": preset}
         ev = detect_ruptures(data, **kw)

@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
     """Add ``ruptures`` to the ``harmonybridge`` parser."""
     p = subparsers.add_parser(
         "ruptures",
-        help="alliance rupture-repair events (psychometrics §2.3.2)",
+        help="alliance rupture-repair events (Stiles et al. 2004; Gumz et al. 2012)",
         description="Detect alliance ruptures and their repair in session-by-session alliance "
         "scores (client and practitioner streams separately; self-reported rupture items as "
         "their own source) and write one row per event as CSV.",
@@ -50,8 +50,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--preset",
-        choices=("stiles_like", "strauss_like"),
-        help="retrospective person-mean presets, 2 SD or 1 SD",
+        choices=("stiles2004", "strauss2006"),
+        help="the published rules: Stiles et al. 2004 (2 SD) or Strauss et al. 2006 (1 SD)",
     )
     p.add_argument(
         "--baseline",
@@ -77,7 +77,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--k-sd", type=float, help="drop threshold in SD units (2)")
     p.add_argument(
-        "--min-abs-drop", type=float, default=0.25, help="smallest raw drop (0.25)"
+        "--min-abs-drop",
+        type=float,
+        default=None,
+        help="smallest raw drop (0.25; 0 with a preset, as published)",
     )
     p.add_argument(
         "--rci-alpha", type=float, default=0.05, help="alpha for --sd-source sem"
@@ -91,7 +94,10 @@ def register(subparsers: Any) -> None:
         "--repair-window", type=int, default=3, help="sessions after the nadir (3)"
     )
     p.add_argument(
-        "--repair-tolerance", type=float, default=0.0, help="in SD units (0)"
+        "--repair-tolerance",
+        type=float,
+        default=1.0,
+        help="repair = back within this many SDs of the baseline (1.0)",
     )
     p.add_argument(
         "--no-self-report", action="store_true", help="skip the rupture items"

@@ -81,12 +81,13 @@ def test_default_rule_table_ids_and_fields():
 
 
 def test_client_rupture_not_seen_by_practitioner():
-    # Client: baseline (4 + 4.2 + 4.1) / 3 = 4.1, within SD 0.1 -> threshold
-    # max(2 * 0.1, 0.25) = 0.25; drop 1.1 -> rupture.client. Practitioner:
-    # baseline 4, score 4, drop 0 < 0.25 -> rupture.unrecognised. Raw gap
-    # |2.5 - 4| = 1.5 >= fallback 1.5 -> alliance.gap (no norms in AlertContext()).
+    # Client: baseline (4 + 4.2 + 4.1) / 3 = 4.1; 3 earlier sessions (< 5), so the
+    # practice's pooled SD 0.1 scales the drop: threshold max(2 * 0.1, two response
+    # steps of the 3-item check-in = 2/3) = 0.667; drop 1.6 -> rupture.client.
+    # Practitioner: baseline 4, score 4, drop 0 < 0.25 -> rupture.unrecognised. Raw
+    # gap |2.5 - 4| = 1.5 >= fallback 1.5 -> alliance.gap (no norms in the context).
     hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 2.5], [4, 4, 4, 4]))
-    alerts = evaluate_alerts(hist, context=AlertContext())
+    alerts = evaluate_alerts(hist, context=AlertContext(pooled_sd=0.1))
     assert _ids(alerts) == ["alliance.gap", "rupture.client", "rupture.unrecognised"]
     a = _get(alerts, "rupture.client")
     assert isinstance(a, Alert)
@@ -99,7 +100,7 @@ def test_client_rupture_not_seen_by_practitioner():
     assert a.severity == "warning"
     assert a.evidence["baseline"] == pytest.approx(4.1)
     assert a.evidence["score"] == pytest.approx(2.5)
-    assert a.evidence["threshold"] == pytest.approx(0.25)
+    assert a.evidence["threshold"] == pytest.approx(2 / 3)
     assert a.suggestions == RUPTURE_SUGGESTIONS
     assert a.params["k_sd"] == 2.0
     assert a.message.endswith(".")
@@ -110,10 +111,10 @@ def test_client_rupture_not_seen_by_practitioner():
 
 
 def test_practitioner_also_drops():
-    # Practitioner: baseline 4, score 3.5, drop 0.5 >= 0.25 -> rupture.practitioner,
-    # so the client's rupture is recognised. Raw gap |3 - 3.5| = .5 < 1.
-    hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 3.0], [4, 4, 4, 3.5]))
-    assert _ids(evaluate_alerts(hist, context=AlertContext())) == [
+    # Practitioner: baseline 4, score 3.0, drop 1.0 >= max(2 * 0.1, 2/3) ->
+    # rupture.practitioner, so the client's rupture is recognised. Raw gap 0 < 1.
+    hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 3.0], [4, 4, 4, 3.0]))
+    assert _ids(evaluate_alerts(hist, context=AlertContext(pooled_sd=0.1))) == [
         "rupture.client",
         "rupture.practitioner",
     ]
@@ -122,8 +123,9 @@ def test_practitioner_also_drops():
 def test_alerts_concern_the_current_session_only():
     # The rupture of session 4 is not raised again when session 5 is saved.
     hist = pd.DataFrame(_dyad([4, 4.2, 4.1, 3.0, 4.1], [4, 4, 4, 3.5, 4]))
-    assert evaluate_alerts(hist, context=AlertContext()) == []
-    every = evaluate_alerts(hist, context=AlertContext(), at="all")
+    ctx = AlertContext(pooled_sd=0.1)
+    assert evaluate_alerts(hist, context=ctx) == []
+    every = evaluate_alerts(hist, context=ctx, at="all")
     assert {a.session for a in every} == {4}
 
 
@@ -284,7 +286,8 @@ def test_rules_can_be_tuned_and_disabled():
             },
         ]
     )
-    alerts = evaluate_alerts(hist, context=AlertContext(rules=rules))
+    # 3 earlier sessions (< min_sd_history 5): the practice's pooled SD scales the drop
+    alerts = evaluate_alerts(hist, context=AlertContext(rules=rules, pooled_sd=0.1))
     # practitioner drop 0 >= 0 now counts as noticing.
     assert _ids(alerts) == ["rupture.client"]
     assert alerts[0].severity == "urgent"
@@ -392,3 +395,41 @@ def test_missing_sessions_are_skipped_and_empty_history_is_quiet():
         "message",
         "suggestions",
     ]
+
+
+# --- issue 11 item 3: the rupture floor follows the instrument's resolution ----------
+
+
+def test_one_step_dip_at_the_ceiling_is_not_a_rupture():
+    # 5, 5, 5, 5, 4.67 on the 3-item check-in: a drop of one response step (1/3).
+    # Before: own SD 0 -> threshold max(0, 0.25) = 0.25 and a rupture.client warning
+    # with depth "inf". Now the smallest drop that counts is two steps (2/3), and with
+    # 4 earlier sessions (< 5) the SD is the practice's pooled reference.
+    hist = pd.DataFrame(_dyad([5, 5, 5, 5, 14 / 3], [5, 5, 5, 5, 5]))
+    assert evaluate_alerts(hist, context=AlertContext(), at="all") == []
+    assert evaluate_alerts(hist, context=AlertContext(pooled_sd=0.1), at="all") == []
+
+
+@pytest.mark.parametrize(
+    ("client", "expected"),
+    [
+        # Earlier 4, 4, 4.333, 4, 4, 4: mean 4.0556, squared deviations 5 x .00309 +
+        # .0772 = .0926, own SD sqrt(.0926 / 5) = 0.136 (6 sessions >= 5); threshold
+        # max(2 x 0.136, 2/3) = 2/3. Baseline mean(4, 4, 4) = 4; 3.333: drop 2/3 -> yes.
+        ([4.0, 4.0, 13 / 3, 4.0, 4.0, 4.0, 10 / 3], ["rupture.client"]),
+        # Earlier 3, 4.333, 3.667, 4.667, 3.333, 4: mean 3.8333, squared deviations
+        # .6944 + .25 + .0278 + .6944 + .25 + .0278 = 1.9444, SD sqrt(1.9444 / 5) =
+        # 0.624; threshold max(1.247, 2/3) = 1.247. Baseline mean(4.667, 3.333, 4) = 4;
+        # 3.333: the same two-step drop is within this client's normal variation.
+        ([3.0, 13 / 3, 11 / 3, 14 / 3, 10 / 3, 4.0, 10 / 3], []),
+    ],
+)
+def test_two_step_drop_after_a_variable_baseline(client, expected):
+    # No pooled reference: sessions with fewer than 5 earlier ones are not judged.
+    hist = pd.DataFrame(_dyad(client, [4.0] * len(client)))
+    alerts = evaluate_alerts(hist, context=AlertContext(), at="all")
+    assert [a.rule_id for a in alerts if a.rule_id == "rupture.client"] == expected
+    if expected:
+        a = _get(alerts, "rupture.client")
+        assert a.session == 7
+        assert a.evidence["threshold"] == pytest.approx(2 / 3)

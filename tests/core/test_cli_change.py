@@ -178,7 +178,7 @@ def test_reliable_change_csv(capsys, rc_csv):
     assert table["category"].tolist() == ["recovered", "deteriorated", ""]
     assert list(table.columns) == [
         "client_id", "pre", "post", "rci", "s_diff", "category", "sd_source",
-        "reliability_source",
+        "reliability_source", "criterion",
     ]  # fmt: skip
     assert err.startswith(
         "harmonybridge: warning: 0 series have no observed score and 1"

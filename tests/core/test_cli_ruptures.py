@@ -43,7 +43,7 @@ def test_cli_options_reach_the_function(tmp_path, capsys):
             "--id",
             "client_id",
             "--preset",
-            "strauss_like",
+            "strauss2006",
             "--out",
             str(out_path),
         ]
@@ -51,7 +51,7 @@ def test_cli_options_reach_the_function(tmp_path, capsys):
     assert rc == 0
     out = pd.read_csv(out_path)
     assert list(out["onset_session"]) == [5]
-    rc = main(["ruptures", str(path), "--id", "client_id", "--preset", "stiles_like"])
+    rc = main(["ruptures", str(path), "--id", "client_id", "--preset", "stiles2004"])
     assert rc == 0
     assert pd.read_csv(io.StringIO(capsys.readouterr().out)).empty
 

@@ -191,7 +191,7 @@ def test_family_members_answer_separately(practice):
 
 # --- item validity and scoring ------------------------------------------------------
 
-# Response ranges from contracts.md / psychometrics.md §1: phq9/gad7 0-3, who5 0-5,
+# Response ranges from the instrument definitions: phq9/gad7 0-3, who5 0-5,
 # swls/fs 1-7, goal_progress 0-10, check-in items 1-3 and 5-6 on 1-5, item 4 0/1.
 RANGES = {
     "phq9": (9, 0, 3),
@@ -315,7 +315,7 @@ def test_unrepaired_rupture_drops_two_within_sds_and_stays_down(seeded):
     for _, st in _story(seeded, "unrepaired_rupture").iterrows():
         a = _totals(seeded, "hb_checkin", respondent_id=st.client_id)
         pre, post = a[a.index < st.session], a[a.index >= st.session]
-        # Stiles et al. 2004 rupture criterion: a drop of 2 within-person SDs (§2.3.1)
+        # Stiles et al. 2004 rupture criterion: a drop of 2 within-person SDs
         assert (post <= pre.mean() - 2 * pre.std()).all()
         assert post.index.max() == a.index.max()  # still down at the latest session
         present = _totals(
@@ -484,7 +484,7 @@ def test_demo_practice_shape(demo):
     totals = s[s["subscale"] == ""]
     per_series = totals.groupby(["instrument", "engagement_id", "respondent_id"]).size()
     with_follow_up = (per_series >= 2).groupby("instrument").sum()
-    # fit_trajectories needs 300 series with an intake and a later score (§2.4.2)
+    # fit_trajectories needs 300 series with an intake and a later score
     for instrument in ("phq9", "gad7", "who5", "swls", "fs", "goal_progress"):
         assert with_follow_up[instrument] > 300, instrument
     kinds = demo.stories.groupby("practitioner_id")["story"].agg(set)
@@ -610,7 +610,7 @@ def test_practitioner_share_of_outcome_variance_near_five_percent():
     msw = ((r - r.groupby(d["prac"]).transform("mean")) ** 2).sum() / (n - k)
     icc = (msb - msw) / (msb + (n0 - 1) * msw)
     # Wampold & Brown 2005: practitioners account for about 5 % of outcome variance
-    # after controlling for intake severity (psychometrics §2.5.1, §2.5.4).
+    # after controlling for intake severity (Flückiger et al. 2018; docs/references.md).
     assert 0.02 <= icc <= 0.10
 
 
@@ -626,5 +626,5 @@ def test_alliance_outcome_correlation_near_meta_analysis():
     improvement = phq.first() - phq.last()  # PHQ-9: lower is better
     both = pd.concat([alliance, improvement], axis=1, join="inner").dropna()
     r = both.iloc[:, 0].corr(both.iloc[:, 1])
-    # Flückiger et al. 2018: alliance-outcome r = .278 [.256, .299] (§2.5.1)
+    # Flückiger et al. 2018: alliance-outcome r = .278 [.256, .299]
     assert 0.18 <= r <= 0.40

@@ -1,4 +1,4 @@
-"""Hand-worked tests of the dyadic alliance signals (psychometrics.md §2.5.3, §2.5.5)."""
+"""Hand-worked tests of the dyadic alliance signals (docs/references.md; docs/alert-rules.md)."""
 
 from __future__ import annotations
 

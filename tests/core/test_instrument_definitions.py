@@ -42,8 +42,8 @@ BROKEN = [
     (PHQ9, '{ code = "LA6571-9"', '# { code = "LA6571-9"', "scales.frequency.codes", "needs 4 codes"),
     (PHQ9, 'text = { en = "Poor appetite or overeating" }', 'text = { en = "  " }', "items[4] (item 5).text.en", "non-empty text"),
     (PHQ9, 'text = { en = "Poor appetite or overeating" }', 'text = { fr = "Appetit" }', "items[4] (item 5).text.fr", "language not in languages"),
-    (PHQ9, "[norms.sd]", "[norms.mean]", "norms.mean", "unknown field"),
-    (PHQ9, 'source = "Kroenke, Spitzer & Williams 2001: >= 10', 'sauce = "Kroenke, Spitzer & Williams 2001: >= 10', "cutoff.sauce", "unknown field"),
+    (PHQ9, "[norms.rc_value]", "[norms.mean]", "norms.mean", "unknown field"),
+    (PHQ9, 'source = "published: Kroenke, Spitzer & Williams 2001: >= 10', 'sauce = "published: Kroenke, Spitzer & Williams 2001: >= 10', "cutoff.sauce", "unknown field"),
 ]  # fmt: skip
 
 

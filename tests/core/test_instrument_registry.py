@@ -91,8 +91,8 @@ def test_checkin_versions_mirror_each_other():
     ]
 
 
-def test_wai_sr_key_matches_psychometrics_reference():
-    inst = get("wai_sr")  # psychometrics §1.1 [SRC]
+def test_wai_sr_key_matches_hatcher_gillaspy_2006():
+    inst = get("wai_sr")  # Hatcher & Gillaspy 2006 (docs/references.md)
     key = {
         s: tuple(i.number for i in inst.items if s in i.subscales)
         for s in inst.subscales
@@ -124,7 +124,7 @@ def test_loinc_codes_for_phq9_and_gad7():
     ]  # fmt: skip
     assert gad7.loinc_total.code == "70274-6"
     assert gad7.loinc_total.verified
-    # 69737-5 was [MEM] in psychometrics §1.12; cross-checked against HL7 FHIR IG examples
+    # 69737-5 (LOINC GAD-7 panel); cross-checked against HL7 FHIR IG examples
     assert gad7.loinc_panel.code == "69737-5"
     assert "cross-checked" in gad7.loinc_panel.source
     # GAD-7 item codes as in the HL7 PHR format IG example QuestionnaireResponse gad7
@@ -136,7 +136,7 @@ def test_loinc_codes_for_phq9_and_gad7():
 
 def test_mem_values_stay_unverified():
     assert get("phq9").reliability.verified is False  # alpha .89 [MEM]
-    assert get("swls").sd.verified is False  # SD 6.43 [MEM]
+    assert get("swls").sd is None  # no SD from a clinical sample (issue 11)
     assert get("who5").rc_value.value == 10
     assert get("who5").rc_value.verified
 

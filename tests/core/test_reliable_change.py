@@ -1,4 +1,4 @@
-"""Reliable and clinically significant change (Jacobson & Truax 1991; psychometrics §2.1)."""
+"""Reliable and clinically significant change (Jacobson & Truax 1991; docs/references.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ OUT_COLUMNS = [
     "category",
     "sd_source",
     "reliability_source",
+    "criterion",
 ]
 
 
@@ -40,12 +41,12 @@ def _pairs(pairs, ids=None):
 @pytest.mark.parametrize(
     ("sd", "rel", "se", "sdiff", "rc", "tol"),
     [
-        # suddengains::define_crit1_cutoff, psychometrics §2.1 reference test:
+        # suddengains::define_crit1_cutoff (R suddengains 0.7.2) reference values:
         # SD of sgdata$bdi_s0 = 6.396073, r = .931 -> SE 1.680111, S_diff 2.376036, 1.96*S_diff 4.65703
         (6.396073, 0.931, 1.680111, 2.376036, 4.65703, 5e-6),
         # same function, SD 10.5, r .961 -> 2.073584, 2.93249, 5.747681
         (10.5, 0.961, 2.073584, 2.93249, 5.747681, 5e-6),
-        # SWLS worked example (psychometrics §1.9; Diener et al. 1985 SD 6.43, retest .82):
+        # SWLS worked example (Diener et al. 1985 SD 6.43, retest .82):
         # SE = 6.43*sqrt(.18) = 2.728, S_diff = 3.858, reliable change >= 7.56
         (6.43, 0.82, 2.728, 3.858, 7.56, 5e-3),
     ],
@@ -59,7 +60,7 @@ def test_s_diff_matches_define_crit1_cutoff(sd, rel, se, sdiff, rc, tol):
 
 
 def test_swls_worked_rci_example():
-    # SWLS (higher is better), S_diff = 3.858 (§1.9). A client moving 15 -> 23 changes by 8
+    # SWLS (higher is better), S_diff = 3.858 (Diener et al. 1985). A client moving 15 -> 23 changes by 8
     # points: RCI = 8 / 3.858 = 2.074 > 1.96 -> reliable improvement; 15 -> 22 (7 < 7.56
     # points): RCI = 1.814 -> unchanged. Cut-off 20 (hand-chosen): 15 is clinical, 23 functional.
     data = _pairs([(15, 23), (15, 22)])
@@ -85,7 +86,10 @@ LOWER_CASES = [
     ((12.0, 15.0), "deteriorated"),  # RCI +3, clinical before and after: not harmed
     ((5.0, 15.0), "harmed"),  # RCI +10, functional (5) -> clinical (15)
     ((5.0, 2.0), "improved"),  # reliable, but never clinical: not recovered
-    ((20.0, 10.0), "improved"),  # post exactly on the cut-off is not functional (§2.1)
+    (
+        (20.0, 10.0),
+        "improved",
+    ),  # post exactly on the cut-off is not functional (clinicalsignificance convention)
     (
         (10.0, 15.0),
         "harmed",
@@ -347,12 +351,13 @@ def test_instrument_rc_value_used_unless_sd_given(monkeypatch):
     inst = _fake_instrument("at_or_above")
     inst.rc_value = SimpleNamespace(value=6.0, source="NHS Talking Therapies")
     monkeypatch.setattr(instruments, "get", lambda _id: inst, raising=False)
-    # drop of 5: RCI -5 would be reliable, but the published rc_value 6 is not reached
+    # drop of 5: RCI -5 would be reliable, but the published rc_value 6 governs and is
+    # not reached; no RCI is reported beside it (it would be a second, contrary verdict)
     out = reliable_change(_pairs([(20.0, 15.0)]), instrument="fake")
     assert out["category"].iloc[0] == "unchanged"
-    assert (
-        out["rci"].iloc[0] == -5.0
-    )  # still reported from the instrument's SD/reliability
+    assert np.isnan(out["rci"].iloc[0])
+    assert np.isnan(out["s_diff"].iloc[0])
+    assert out["criterion"].iloc[0].startswith("published reliable-change value 6 ")
     # explicit sd/reliability switch to the RCI criterion
     out = reliable_change(
         _pairs([(20.0, 15.0)]), instrument="fake", sd=1.0, reliability=0.5
@@ -367,7 +372,7 @@ def test_real_phq9_definition_if_available():
     inst = get("phq9")
     if inst.rc_value is None or inst.cutoff is None:
         pytest.skip("phq9 definition has no rc_value/cut-off")
-    # PHQ-9 (§1.11, NHS Talking Therapies): reliable change = 6 points, caseness >= 10.
+    # PHQ-9 (NHS Talking Therapies Manual): reliable change = 6 points, caseness >= 10.
     assert inst.rc_value.value == 6
     assert (inst.cutoff.value, inst.cutoff.clinical_when) == (10, "at_or_above")
     # 15 -> 9: drop 6 (inclusive), clinical -> not clinical: recovered
@@ -385,7 +390,7 @@ def test_real_swls_definition_gives_the_worked_example():
     inst = get("swls")
     if inst.sd is None or inst.reliability is None:
         pytest.skip("swls definition has no SD/reliability")
-    # Diener et al. 1985: SD 6.43, retest .82 -> S_diff 3.858 (§1.9). SWLS has no clinical
+    # Diener et al. 1985: SD 6.43, retest .82 -> S_diff 3.858 by hand. SWLS has no clinical
     # cut-off, so nobody can be recovered/harmed (warned); 15 -> 23 (8 >= 7.56) is improved.
     with pytest.warns(HarmonyBridgeWarning, match="no clinical cut-off"):
         out = reliable_change(_pairs([(15.0, 23.0), (23.0, 15.0)]), instrument="swls")
@@ -402,3 +407,63 @@ def test_instrument_without_any_criterion_is_an_error():
         pytest.skip("hb_checkin now has norms")
     with pytest.raises(DataValidationError, match="no reliable-change criterion"):
         reliable_change(_pairs([(3.0, 4.0)]), instrument="hb_checkin")
+
+
+# --- issue 11 item 1: one criterion decides rci and category ------------------------------
+
+
+def test_phq9_12_to_7_rci_and_category_cannot_disagree():
+    # Before: rci -3.05 from a general-population SD (3.5) beside the category
+    # "unchanged" decided by the published 6-point value (NHS Talking Therapies Manual,
+    # docs/references.md). Now the published value alone decides and no RCI is shown.
+    out = reliable_change(_pairs([(12.0, 7.0)]), instrument="phq9")
+    assert out["category"].iloc[0] == "unchanged"
+    assert np.isnan(out["rci"].iloc[0])
+    assert "published reliable-change value 6" in out["criterion"].iloc[0]
+    assert "NHS Talking Therapies" in out["criterion"].iloc[0]
+
+
+def test_phq9_user_reliability_alone_needs_a_clinical_sd():
+    # Before: the general-population SD 3.5 was silently combined with a user's retest
+    # reliability and 12 -> 7 became "recovered". The definition has no SD from a
+    # help-seeking sample, so the user must give one.
+    with pytest.raises(DataValidationError, match="sd is missing"):
+        reliable_change(_pairs([(12.0, 7.0)]), instrument="phq9", reliability=0.84)
+
+
+def test_every_definition_sd_comes_from_a_clinical_or_help_seeking_sample():
+    # Jacobson & Truax (1991) use the SD of the clinical (pre-treatment) group.
+    for inst in instruments.all_instruments():
+        if inst.sd is not None:
+            assert inst.sd.n, inst.id
+            assert inst.sd.sample, inst.id
+            words = ("clinical", "help-seeking", "patients", "outpatient")
+            assert any(w in inst.sd.sample.lower() for w in words), inst.id
+    assert instruments.get("phq9").sd is None
+
+
+@pytest.mark.parametrize("rel", [0, 0.0, 1, 1.0])
+def test_reliability_of_exactly_0_or_1_is_rejected(rel):
+    # reliability 1 gave S_diff 0: 12 -> 7 became rci -inf and "recovered"
+    with pytest.raises(DataValidationError, match="strictly between 0 and 1"):
+        reliable_change(
+            _pairs([(12.0, 7.0)]),
+            sd=5.0,
+            reliability=rel,
+            cutoff=10,
+            higher_is_better=False,
+        )
+    with pytest.raises(DataValidationError, match="strictly between 0 and 1"):
+        s_diff(5.0, rel)
+
+
+def test_computed_criterion_column_names_both_sources():
+    out = reliable_change(
+        _pairs([(15.0, 23.0)]), instrument="swls", sd=6.43, reliability=0.82
+    )
+    crit = out["criterion"].iloc[0]
+    assert crit.startswith("computed: |change| / S_diff > 1.96")
+    assert "SD 6.43: argument" in crit
+    assert "reliability 0.82: argument" in crit
+    # hand calculation (Jacobson & Truax 1991): S_diff = 6.43 * sqrt(2 * .18) = 3.858
+    assert out["rci"].iloc[0] == pytest.approx(8 / 3.858, abs=1e-3)

@@ -1,4 +1,4 @@
-"""Hand-worked tests of rupture–repair detection (psychometrics.md §2.3.2)."""
+"""Hand-worked tests of rupture–repair detection (Stiles et al. 2004; Strauss et al. 2006; Gumz et al. 2012)."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_min_history_blocks_early_flags():
 PRESET_SERIES = [3.6, 4.4, 3.6, 4.4, 3.4, 4.4]
 
 
-def test_strauss_like_flags_one_sd_drop():
+def test_strauss2006_flags_one_sd_drop():
     # Retrospective, person mean excluding t, within-person SD of the other
     # sessions, 1 SD. Session 5: others 3.6, 4.4, 3.6, 4.4, 4.4 -> mean 4.08,
     # squared deviations .2304 + .1024 + .2304 + .1024 + .1024 = .768,
@@ -140,7 +140,7 @@ def test_strauss_like_flags_one_sd_drop():
     # Session 6: 4.4 >= 4.08 -> repaired the next session: V.
     ev = _one(
         detect_ruptures(
-            _frame({"a": PRESET_SERIES}), id="client_id", preset="strauss_like"
+            _frame({"a": PRESET_SERIES}), id="client_id", preset="strauss2006"
         )
     )
     assert (ev["onset_session"], ev["repair_session"], ev["type"]) == (5, 6, "V")
@@ -149,27 +149,27 @@ def test_strauss_like_flags_one_sd_drop():
     assert ev["depth_sd"] == pytest.approx(0.68 / math.sqrt(0.192))
 
 
-def test_stiles_like_needs_two_sd():
+def test_stiles2004_needs_two_sd():
     # Same series: 2 SD = 0.876 > the 0.68 drop, so Stiles-like finds nothing.
     assert detect_ruptures(
-        _frame({"a": PRESET_SERIES}), id="client_id", preset="stiles_like"
+        _frame({"a": PRESET_SERIES}), id="client_id", preset="stiles2004"
     ).empty
 
 
-def test_stiles_like_v_dip_repaired_to_person_mean():
+def test_stiles2004_v_dip_repaired_to_person_mean():
     # Session 4: others 4.0, 4.2, 4.1, 4.1, 4.2 -> mean 4.12, SD sqrt(.028/4)
-    # = 0.0837, threshold max(0.167, 0.25) = 0.25, drop 1.12. Session 5 (4.1)
-    # is below 4.12, session 6 (4.2) is the repair: extended.
+    # = 0.0837, threshold 2 SD = 0.167 (the published rule: no floor), drop 1.12.
+    # Session 5 (4.1) is within 1 SD of 4.12 (>= 4.036): repaired, V.
     df = _frame({"a": [4.0, 4.2, 4.1, 3.0, 4.1, 4.2]})
-    ev = _one(detect_ruptures(df, id="client_id", preset="stiles_like"))
-    assert (ev["onset_session"], ev["repair_session"], ev["type"]) == (4, 6, "extended")
-    assert ev["threshold"] == pytest.approx(0.25)
+    ev = _one(detect_ruptures(df, id="client_id", preset="stiles2004"))
+    assert (ev["onset_session"], ev["repair_session"], ev["type"]) == (4, 5, "V")
+    assert ev["threshold"] == pytest.approx(2 * math.sqrt(0.028 / 4))
     assert ev["baseline"] == pytest.approx(4.12)
 
 
 def test_explicit_argument_overrides_preset():
     ev = detect_ruptures(
-        _frame({"a": PRESET_SERIES}), id="client_id", preset="stiles_like", k_sd=1.0
+        _frame({"a": PRESET_SERIES}), id="client_id", preset="stiles2004", k_sd=1.0
     )
     assert list(ev["onset_session"]) == [5]
 
@@ -223,7 +223,7 @@ def test_self_reported_ruptures_are_their_own_source():
             2: (4.0, 1, 3, 4),  # tension 3 >= 2, resolved 4 >= 4 in session: V at 2
             3: (4.0, 1, 1, nan),  # tension 1 < 2: not a rupture
             4: (4.0, 1, nan, nan),  # yes, intensity unanswered: rupture
-            5: (4.0, 0, nan, nan),  # no tension next session: repaired at 5, V
+            5: (4.0, 0, nan, nan),  # no tension next session: NOT repair (issue 11)
         },
     ) + _checkin_rows(
         "practitioner",
@@ -232,7 +232,7 @@ def test_self_reported_ruptures_are_their_own_source():
             1: (4.0, 0, nan, nan),
             2: (4.0, 1, 4, 2),  # not resolved in session
             3: (4.0, 1, 2, nan),  # tension again
-            4: (4.0, 0, nan, nan),  # first calm session: repairs both
+            4: (4.0, 0, nan, nan),  # calm, but no resolution rating: not repair
         },
     )
     ev = detect_ruptures(pd.DataFrame(rows), reference_sd=0.3)
@@ -241,17 +241,19 @@ def test_self_reported_ruptures_are_their_own_source():
             r.respondent_id,
             r.source,
             r.onset_session,
-            r.repair_session,
+            None if pd.isna(r.repair_session) else r.repair_session,
             r.type,
             r.subscale,
         )
         for r in ev.itertuples()
     ]
+    # Only a resolution rating >= 4 repairs a reported tension; the windows of the
+    # others run past the end of the series (censored).
     assert got == [
         ("c1", "client_report", 2, 2, "V", ""),
-        ("c1", "client_report", 4, 5, "V", ""),
-        ("p1", "practitioner_report", 2, 4, "extended", ""),
-        ("p1", "practitioner_report", 3, 4, "V", ""),
+        ("c1", "client_report", 4, None, "censored", ""),
+        ("p1", "practitioner_report", 2, None, "censored", ""),
+        ("p1", "practitioner_report", 3, None, "censored", ""),
     ]
     assert ev["baseline"].isna().all()
     assert detect_ruptures(
@@ -496,3 +498,28 @@ def test_rupture_summary_by_hand():
     assert s.loc["d", "n_censored"] == 1
     assert pd.isna(s.loc["d", "proportion_repaired"])
     assert list(s["n_ruptures"]) == [2, 1, 1, 1]
+
+
+def test_presets_are_exactly_the_published_rules_issue_11():
+    # Gently varying series: person mean excl. t and within SD of the others. At
+    # session 5 the others are 4.0, 4.1, 4.0, 4.1, 4.05 -> mean 4.05, squared
+    # deviations .0025 * 4 + 0 = .01, SD = sqrt(.01 / 4) = 0.05; the drop to 3.96 is
+    # 0.09: >= 1 SD (Strauss et al. 2006) but < 2 SD = 0.10 (Stiles et al. 2004), as
+    # compared by Gumz et al. 2012. With the old 0.25 floor both presets found nothing.
+    series = [4.0, 4.1, 4.0, 4.1, 3.96, 4.05]
+    df = _frame({"a": series})
+    strauss = detect_ruptures(df, id="client_id", preset="strauss2006")
+    stiles = detect_ruptures(df, id="client_id", preset="stiles2004")
+    assert strauss["onset_session"].tolist() == [5]
+    assert stiles.empty
+
+
+def test_v_shaped_series_is_repaired_within_one_sd_issue_11():
+    # 4.0, 4.1, 4.2, 4.1, 4.2, 3.0, 4.1, 4.2 (default prospective rule): baseline at
+    # session 6 = mean(4.2, 4.1, 4.2) = 4.1667; own SD of sessions 1-5 = 0.0837 (by
+    # hand: mean 4.12, squared deviations .0144+.0004+.0064+.0004+.0064 = .028,
+    # sqrt(.028/4)); session 7 (4.1) >= 4.1667 - 0.0837: back in the normal range the
+    # next session, a V (before: "extended", repaired only at session 8).
+    df = _frame({"a": [4.0, 4.1, 4.2, 4.1, 4.2, 3.0, 4.1, 4.2]})
+    ev = _one(detect_ruptures(df, id="client_id", reference_sd=0.05))
+    assert (ev["onset_session"], ev["repair_session"], ev["type"]) == (6, 7, "V")

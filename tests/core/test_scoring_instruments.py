@@ -129,8 +129,10 @@ def test_gad7_prorating_boundaries(answers, expected, prorated):
 
 @pytest.mark.parametrize(
     ("total", "band", "clinical"),
-    # Spitzer 2006: 5/10/15 = mild/moderate/severe; >= 10 probable GAD
-    [(0, "minimal", False), (4, "minimal", False), (5, "mild", False), (9, "mild", False),
+    # Spitzer 2006: 5/10/15 = mild/moderate/severe bands; caseness >= 8 (NHS Talking
+    # Therapies Manual, paired with its reliable-change value 4; docs/references.md)
+    [(0, "minimal", False), (4, "minimal", False), (5, "mild", False), (7, "mild", False),
+     (8, "mild", True), (9, "mild", True),
      (10, "moderate", True), (14, "moderate", True), (15, "severe", True), (21, "severe", True)],
 )  # fmt: skip
 def test_gad7_bands_at_boundaries(total, band, clinical):
@@ -372,7 +374,7 @@ def test_goal_progress_is_mean_of_rated_goals(answers, expected):
 
 @pytest.mark.parametrize("instrument", ids())
 def test_shipped_instruments_have_no_reverse_keyed_items(instrument):
-    # psychometrics §1: PHQ-9, GAD-7, WHO-5, SWLS, FS, WAI-SR (MEM) have none; ours neither
+    # docs/references.md: PHQ-9, GAD-7, WHO-5, SWLS, FS, WAI-SR (MEM) have none; ours neither
     assert not any(it.reverse for it in get(instrument).items)
 
 

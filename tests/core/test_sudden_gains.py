@@ -1,4 +1,4 @@
-"""Sudden gains and losses: worked examples (psychometrics §2.2.3) and both engines' rules."""
+"""Sudden gains and losses: worked examples (Tang & DeRubeis 1999) and both engines' rules."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-# --- psychometrics §2.2.3 worked examples ---------------------------------------------------
+# --- Tang & DeRubeis (1999) worked examples ---------------------------------------------------
 
 WORKED = {
     "A": [20, 21, 20, 10, 9, 10, 11],
@@ -86,7 +86,7 @@ WORKED = {
 }
 # (series, pre-gain session, crit1, crit2, crit3, df, critical value, result) with cutoff 7,
 # pct .25, crit3 adjusted at alpha .05, identify_sg_1to2 = FALSE. Critical values are scipy t
-# quantiles (df 4 -> 2.776, df 3 -> 3.182), §2.2.1.
+# quantiles (df 4 -> 2.776, df 3 -> 3.182).
 WORKED_ROWS = [
     ("A", 3, True, True, True, 4, 2.776, 1),  # 10.667 > 1.603
     ("A", 2, False, False, False, 3, 3.182, 0),  # pre window (20, 21): 2 values, df 3
@@ -139,7 +139,7 @@ def test_worked_example_b_na_propagation_differs_between_engines():
 @pytest.mark.parametrize(
     ("values", "k", "diff", "threshold"),
     [
-        # §2.2.3 "diff vs threshold" column, k = pre-gain grid position - 1
+        # Tang & DeRubeis worked example: "diff vs threshold" column, k = pre-gain grid position - 1
         (WORKED["A"], 1, 10.667, 1.603),  # A 3->4
         (WORKED["B"], 1, 11.000, 3.675),  # B 3->4
         (WORKED["C"], 1, 4.667, 23.991),  # C 3->4

@@ -1,4 +1,4 @@
-"""Property test: the vectorised engines equal a plain loop written from the rule text (§2.2.2)."""
+"""Property test: the vectorised engines equal a plain loop written from the rule text (Tang & DeRubeis 1999)."""
 
 from __future__ import annotations
 
@@ -138,3 +138,24 @@ def test_byperson_is_the_selected_row_of_the_gain_table(data, engine, losses, se
             )
             expected = mine.loc[mine["magnitude"] == best, "pregain_session"].min()
         assert row["pregain_session"] == expected
+
+
+def test_reversal_at_exactly_half_the_gain_lost_issue_11():
+    # Tang & DeRubeis (1999, docs/references.md): a reversal is 50 % or more of the gain
+    # lost. 18 -> 10 (gain 8 >= cutoff 7); half lost = back to 10 + 8/2 = 14, reached at
+    # the last session: a reversal in the corrected engine (>=), none in the R-compatible
+    # one (suddengains 0.7.2 uses >).
+    import pandas as pd
+
+    from harmonybridge.change import sudden_gains
+
+    d = pd.DataFrame(
+        {"client_id": "a", "session": range(1, 7), "score": [20, 19, 18, 10, 9, 14]}
+    )
+    td = sudden_gains(d, id="client_id", cutoff=7, higher_is_better=False)
+    sg = sudden_gains(
+        d, id="client_id", cutoff=7, higher_is_better=False, engine="suddengains"
+    )
+    assert td["reversal_value"].tolist() == [14.0]
+    assert td["reversal"].tolist() == [1]
+    assert sg["reversal"].tolist() == [0]

@@ -1,4 +1,4 @@
-"""Tests of expected-treatment-response curves, bands and progress colours (§2.4.2)."""
+"""Tests of expected-treatment-response curves, bands and progress colours (Finch, Lambert & Schaalje 2001)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _simulate(n, n_sessions, seed):
 
 @pytest.mark.slow
 def test_recovers_known_parameters():
-    # Data simulated from the §2.4.2 model with the TRUE values above.
+    # Data simulated from the Finch et al. (2001) model with the TRUE values above.
     fit = fit_trajectories(_simulate(1000, 8, seed=7), higher_is_better=False)
     assert fit.method == "mixedlm"
     assert fit.converged
@@ -115,7 +115,7 @@ def test_band_boundaries():
             strict=True,
         )
     )
-    # Exactly on a boundary belongs to the better colour (<= as in §2.4.2).
+    # Exactly on a boundary belongs to the better colour (<= as documented in classify_progress).
     assert got == {"a": "green", "b": "yellow", "c": "yellow", "d": "red"}
     assert out.loc[out["session"] == 1, "status"].isna().all()
     first = out.groupby("engagement_id")["first_not_session"].first()

@@ -18,7 +18,8 @@ from tests.web.browser import SHOTS, save_screenshot
 def practice(transactional_db, monkeypatch):
     """The demo loader with a smaller simulated practice (60 clients, every story)."""
     from harmonybridge.datasets import simulate_practice
-    from harmonybridge.web.insights.curves import fit_practice_curves
+    from harmonybridge.web.accounts.models import User
+    from harmonybridge.web.insights.curves import accept_curves, fit_practice_curves
     from harmonybridge.web.practice import demo
 
     data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
@@ -26,7 +27,9 @@ def practice(transactional_db, monkeypatch):
     demo.load()
     engagements = list(Engagement.objects.order_by("pk"))
     pk = dict(zip(data.engagements["engagement_id"], engagements, strict=True))
-    fit_practice_curves(engagements[0].practice_id, min_clients=8)
+    admin = User.objects.get(username="admin")
+    for curve_set in fit_practice_curves(engagements[0].practice_id, min_clients=8):
+        accept_curves(curve_set, admin)  # as the admin would after the calibration
     return data, pk
 
 
@@ -130,4 +133,31 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
             ],
             check=True,
         )
+    assert csp == []
+
+
+@pytest.mark.browser
+def test_admin_reviews_and_accepts_curves(
+    live_server, browser, transactional_db, monkeypatch
+):
+    """The practice admin sees each curve set's calibration and accepts it (issue 11)."""
+    from harmonybridge.datasets import simulate_practice
+    from harmonybridge.web.insights.curves import fit_practice_curves
+    from harmonybridge.web.practice import demo
+
+    data = simulate_practice(n_practitioners=2, n_clients=60, seed=0)
+    monkeypatch.setattr(demo, "_simulate", lambda as_of: data)
+    demo.load()
+    saved = fit_practice_curves(Engagement.objects.first().practice_id, min_clients=8)
+    assert saved
+    csp: list[str] = []
+    page = _login(browser, live_server, "admin", csp)
+    page.goto(f"{live_server.url}/insights/curves")
+    assert page.locator("table caption").first.inner_text().startswith("Calibration")
+    assert page.get_by_text("Not accepted").count() == len(saved)
+    save_screenshot(page, "curves-before-accept")
+    page.get_by_role("button", name="Accept these curves for alerts").first.click()
+    page.wait_for_url("**/insights/curves")
+    assert page.get_by_text("Accepted for alerts").count() == 1
+    save_screenshot(page, "curves-after-accept")
     assert csp == []

@@ -28,6 +28,9 @@ from harmonybridge.alliance.dyadic import (
     _unrecognised,
 )
 from harmonybridge.change.ruptures import RUPTURE_SUBSCALES, detect_ruptures
+from harmonybridge.errors import DataValidationError
+from harmonybridge.instruments import get as get_instrument
+from harmonybridge.instruments import total_step
 
 __all__ = ["alliance_parts", "rupture_parts"]
 
@@ -45,20 +48,20 @@ def rupture_parts(
     ref = ctx.pooled_sd or None
     common = {
         "mode": "prospective",
-        "sd_source": "max" if ref else "within",
+        "sd_source": "within_else_pooled",
         "reference_sd": ref,
         "self_report_tension_min": sr.params["tension_min"] if sr else 2,
         "self_report_resolved_min": sr.params["resolved_min"] if sr else 4,
     }
-    pc, pp = _rupture_params(ctx, "client"), _rupture_params(ctx, "practitioner")
-    if pc == pp:  # one pass over both streams (they stay separate by rater)
-        batches = [(alliance, pc)]
-    else:
-        batches = [(alliance[alliance[R] == "client"], pc)]
-        batches.append((alliance[alliance[R] != "client"], pp))
-    for rows, p in batches:
-        if len(rows):
-            events.append(detect_ruptures(rows, **common, **p))  # type: ignore[arg-type]
+    # One pass per instrument (the smallest drop that can count is a number of
+    # response steps of that instrument's total) and per rater role's parameters.
+    is_client = (alliance[R] == "client").to_numpy()
+    for inst, rows in alliance.groupby(INS, sort=True, observed=True):
+        for role, mask in (("client", is_client), ("practitioner", ~is_client)):
+            part = rows[mask[alliance.index.get_indexer(rows.index)]]
+            if len(part):
+                p = _rupture_params(ctx, role, str(inst))
+                events.append(detect_ruptures(part, **common, **p))  # type: ignore[arg-type]
     if not events:
         return []
     ev = at_current(pd.concat(events, ignore_index=True), current, "onset_session")
@@ -117,10 +120,18 @@ def rupture_parts(
     return parts
 
 
-def _rupture_params(ctx: AlertContext, role: str) -> dict[str, Any]:
+def _rupture_params(ctx: AlertContext, role: str, inst: str) -> dict[str, Any]:
+    """detect_ruptures arguments of a role's rule for one instrument."""
     rid = f"rupture.{role}"
     rule = ctx.rule(rid) or next(r for r in default_rules() if r.rule_id == rid)
-    return dict(rule.params)
+    p = dict(rule.params)
+    steps = p.pop("min_drop_steps")
+    try:
+        step = total_step(get_instrument(inst))
+    except DataValidationError:  # not in the registry (or no total): no floor known
+        step = 0.0
+    p["min_abs_drop"] = float(steps) * step
+    return p
 
 
 def _with_report_values(rep: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,9 @@ import pandas as pd
 
 from harmonybridge.alerts._columns import EPS, INS, SC, E, P, Part, R, S
 from harmonybridge.alerts.context import AlertContext
+from harmonybridge.change.reliable_change import ChangeCriterion, change_criterion
 from harmonybridge.change.trajectories import classify_progress
+from harmonybridge.errors import DataValidationError
 
 __all__ = ["outcome_parts"]
 
@@ -39,27 +41,35 @@ def outcome_parts(
         change_since_previous=x - prev,
         cutoff=m["cutoff"].to_numpy(float),
     )
-    worse, step = sign * (x - intake), sign * (x - prev)
+    step = sign * (x - prev)
     parts: list[Part] = []
 
-    def size(rule_id: str) -> np.ndarray:
+    change, step_change = x - intake, x - prev
+    hib = m["higher_is_better"].to_numpy(dtype=bool)
+    groups = o[INS].to_numpy(dtype=object)
+
+    def reliable(rule_id: str, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(better, worse) by the core's one reliable-change rule, per instrument."""
         rule = ctx.rule(rule_id)
         z = rule.params.get("z", 1.96) if rule else 1.96
-        sdiff = m["sd"].to_numpy(float) * np.sqrt(
-            2 * (1 - m["reliability"].to_numpy(float))
-        )
-        rc = m["rc_value"].to_numpy(float)
-        # A published value is inclusive; z * S_diff stands for the strict RCI rule.
-        return np.where(np.isnan(rc), z * sdiff + EPS, rc)
+        better, worse_ = np.zeros(len(o), bool), np.zeros(len(o), bool)
+        for inst in pd.unique(groups):
+            crit = _criterion(str(inst), float(z))
+            if crit is None:
+                continue
+            rows = groups == inst
+            h = bool(hib[rows][0])
+            better[rows] = crit.better(delta[rows], h)
+            worse_[rows] = crit.worse(delta[rows], h)
+        return better, worse_
 
     def add(rule_id: str, mask: np.ndarray, cols: list[str]) -> None:
         if ctx.rule(rule_id):
             parts.append((rule_id, o[mask & ~first], cols))
 
     with np.errstate(invalid="ignore"):
-        det = worse >= size("outcome.reliable_deterioration") - EPS
-        imp_size = size("outcome.reliable_improvement")
-        imp = -worse >= imp_size - EPS
+        det = reliable("outcome.reliable_deterioration", change)[1]
+        imp = reliable("outcome.reliable_improvement", change)[0]
         first_imp = imp & (
             pd.Series(imp).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
         )
@@ -70,7 +80,7 @@ def outcome_parts(
             clin_in
             & ~_clinical(x, m)
             & ~np.isnan(x)
-            & (-worse >= size("outcome.recovered") - EPS)
+            & reliable("outcome.recovered", change)[0]
         )
         first_rec = rec & (
             pd.Series(rec).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
@@ -78,7 +88,7 @@ def outcome_parts(
         add("outcome.recovered", first_rec, ["intake", SC, "change", "cutoff"])
         sl = ctx.rule("outcome.sudden_loss")
         if sl:
-            loss = (step >= size("outcome.sudden_loss") - EPS) & (
+            loss = reliable("outcome.sudden_loss", step_change)[1] & (
                 step >= sl.params["min_pct"] * np.abs(prev) - EPS
             )
             add(
@@ -94,15 +104,15 @@ def outcome_parts(
             # no reliable improvement, not in the functional range, not a
             # reliable deterioration (which has its own rule) -- as
             # classify_progress with a rational TrajectoryFit.
-            nt_size = size("outcome.not_on_track")
+            nt_better, nt_worse = reliable("outcome.not_on_track", change)
             index = o[S].to_numpy(float) - o.groupby([E, P, INS], sort=False)[
                 S
             ].transform("first").to_numpy(float)
             functional = ~np.isnan(m["cutoff"].to_numpy(float)) & ~_clinical(x, m)
             yellow = (
                 (index + 1 >= nt.params["check_session"])
-                & ~(-worse >= nt_size - EPS)
-                & ~(worse >= nt_size - EPS)
+                & ~nt_better
+                & ~nt_worse
                 & ~functional
                 & ~curves
                 & ~first
@@ -132,6 +142,13 @@ def outcome_parts(
             )
         )
     return parts
+
+
+def _criterion(inst: str, z: float) -> ChangeCriterion | None:
+    try:
+        return change_criterion(inst, z=z)
+    except DataValidationError:  # not in the registry: no reliable change
+        return None
 
 
 def _clinical(x: np.ndarray, m: pd.DataFrame) -> np.ndarray:

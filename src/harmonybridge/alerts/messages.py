@@ -109,7 +109,8 @@ def _not_on_track(k: _Row, e: _Row) -> str:
     return (
         f"The client's {_title(k)} score has not improved reliably since intake "
         f"({_n(e['intake'])} then, {_n(e['score'])} now) by session {k['session']}: "
-        "not on track."
+        "not on track (rational rule: the practice has no accepted expected-response "
+        "curves)."
     )
 
 

@@ -21,7 +21,7 @@ __all__ = [
 SEVERITIES: tuple[str, ...] = ("info", "warning", "urgent")
 
 #: The resolution strategies of the Rupture Resolution Rating System
-#: (Eubanks, Muran & Safran 2015; psychometrics.md §2.3.1), in plain words.
+#: (Eubanks, Muran & Safran 2015; docs/references.md), in plain words.
 RUPTURE_SUGGESTIONS: tuple[str, ...] = (
     "Ask openly how the client experienced the last session and your work together.",
     "Clarify any misunderstanding about what you said or meant.",
@@ -102,7 +102,8 @@ _RUPTURE_PARAMS = {
     "baseline_k": 3,
     "min_history": 3,
     "k_sd": 2.0,
-    "min_abs_drop": 0.25,
+    "min_drop_steps": 2,
+    "min_sd_history": 5,
     "extended_window": 3,
     "repair_window": 3,
 }
@@ -110,16 +111,18 @@ _RUPTURE_PARAMS = {
 _TABLE: tuple[Rule, ...] = (
     Rule(
         "rupture.client",
-        1,
+        2,
         "warning",
         _RUPTURE_PARAMS,
         description="Client's alliance total drops from their rolling baseline by at least "
-        "max(k_sd x SD_ref, min_abs_drop) (Stiles et al. 2004; Gumz et al. 2012).",
+        "max(k_sd x SD_ref, min_drop_steps response steps of the instrument's total); "
+        "SD_ref = own SD once min_sd_history earlier sessions exist, else the practice's "
+        "pooled reference (Stiles et al. 2004; Gumz et al. 2012; see docs/alert-rules.md).",
         suggestions=RUPTURE_SUGGESTIONS,
     ),
     Rule(
         "rupture.practitioner",
-        1,
+        2,
         "info",
         _RUPTURE_PARAMS,
         description="The practitioner's own alliance total drops by the same criterion.",
@@ -149,7 +152,7 @@ _TABLE: tuple[Rule, ...] = (
         "info",
         {"quantile": 0.25, "max_session": 5, "min_reference_n": 20},
         description="Client alliance total in sessions 1-5 below the practice's 25th "
-        "percentile at the same session number (psychometrics.md §2.5.5).",
+        "percentile at the same session number (project choice; docs/alert-rules.md).",
         suggestions=_LOW_EARLY_SUGGESTIONS,
     ),
     Rule(

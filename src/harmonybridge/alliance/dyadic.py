@@ -306,7 +306,7 @@ def alliance_percentiles(
     reference : pandas.DataFrame
         Canonical score frame of a reference set (the practice's history).
     q : float
-        The quantile (0.25, §2.5.5).
+        The quantile (0.25, project choice: see docs/alert-rules.md).
     max_session : int
         Last session number to tabulate (early alliance: 5).
 
@@ -354,7 +354,7 @@ def low_early_alliance(
 
     References
     ----------
-    psychometrics.md §2.5.5 (no validated universal cut-off exists; relative
+    Project choice (no validated universal cut-off exists; relative
     flag below the site's 25th percentile). Reference test:
     ``tests/core/test_dyadic.py::test_low_early_alliance_by_hand``.
     """
@@ -401,7 +401,7 @@ def rupture_concordance(
 
     References
     ----------
-    psychometrics.md §2.3.2 step 6 (client vs practitioner concordance);
+    Client vs practitioner concordance (Chen et al. 2018, docs/references.md);
     Chen et al. (2018), see :func:`unrecognised_ruptures`. Reference test:
     ``tests/core/test_dyadic.py::test_rupture_concordance_by_hand``.
     """

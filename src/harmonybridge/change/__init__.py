@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from harmonybridge.change.reliable_change import reliable_change, s_diff
+from harmonybridge.change.reliable_change import (
+    ChangeCriterion,
+    change_criterion,
+    reliable_change,
+    s_diff,
+)
 from harmonybridge.change.ruptures import (
     detect_ruptures,
     pooled_within_sd,
@@ -22,8 +27,10 @@ from harmonybridge.change.trajectories import (
 )
 
 __all__ = [
+    "ChangeCriterion",
     "TrajectoryFit",
     "calibrate_bands",
+    "change_criterion",
     "classify_progress",
     "detect_ruptures",
     "fit_trajectories",

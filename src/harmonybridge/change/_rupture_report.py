@@ -7,7 +7,8 @@ import pandas as pd
 
 from harmonybridge.change._rupture_wide import _assemble, _to_wide
 
-#: Derived subscale names carrying the self-reported rupture items (contracts.md).
+#: Derived subscale names carrying the self-reported rupture items (the instrument
+#: definitions' ``[derived]`` tables).
 RUPTURE_SUBSCALES: tuple[str, ...] = (
     "rupture_present",
     "rupture_intensity",
@@ -41,13 +42,8 @@ def _self_report_events(
         )
         calm = pres == 0
         resolved = res >= rmin
-    t_ = tension.shape[1]
+    del calm  # "no tension reported" is not repair: only a resolution rating is
     found = np.where(resolved, 0, -1)
-    for step in range(window, 0, -1):  # the smallest step wins
-        shifted = np.zeros_like(calm)
-        if step < t_:
-            shifted[:, :-step] = calm[:, step:]
-        found = np.where((found != 0) & shifted, step, found)
     gi, ji = np.nonzero(tension)
     steps = found[gi, ji]
     rep_pos = np.where(steps >= 0, ji + steps, -1)

@@ -195,7 +195,7 @@ def _statistical_events(
     w = _to_wide(stat, gkeys, time, [score], rows)
     a = w.values
     mode, src = str(p["mode"]), str(p["sd_source"])
-    mean, within, _ = _prior_stats(a, mode)
+    mean, within, n_prior = _prior_stats(a, mode)
     base = _baseline(a, kind, k, mode, mean)
     if isinstance(reference_sd, pd.DataFrame):
         # Deferred: the public module imports this one.
@@ -219,6 +219,15 @@ def _statistical_events(
         sdref = np.full_like(a, np.sqrt(2.0) * sd_between * np.sqrt(1 - reliability))
     elif src == "within":
         sdref = within
+    elif src == "within_else_pooled":
+        # The series' own SD once it has min_sd_history earlier observed sessions,
+        # else the practice's pooled reference (none: no statistical flag).
+        col = (
+            np.full(a.shape, np.nan)
+            if pooled is None
+            else np.array(np.broadcast_to(pooled[:, None], a.shape))
+        )
+        sdref = np.where(n_prior >= int(p["min_sd_history"]), within, col)  # type: ignore[call-overload]
     else:
         if pooled is None:
             if src == "pooled":

@@ -181,7 +181,12 @@ def reversal_start(p: Params) -> int:
 def reversals(
     x_rows: np.ndarray, pos: np.ndarray, value: np.ndarray, p: Params
 ) -> np.ndarray:
-    """1 when any later score is strictly beyond ``value`` (back towards the pre score)."""
+    """1 when a later score is back at ``value`` (half the gain lost) or beyond.
+
+    Tang & DeRubeis (1999) count a reversal when 50 % *or more* of the gain is lost
+    (``>=``, the ``tang-derubeis`` engine); the R package suddengains 0.7.2 uses
+    ``>`` and its engine keeps that for compatibility.
+    """
     n_grid = x_rows.shape[1]
     z = p.sign * x_rows
     # suffix maximum ignoring NaN; one extra all-NaN column for scans past the end
@@ -190,4 +195,6 @@ def reversals(
     start = np.minimum(pos + reversal_start(p), n_grid)
     best = suffix[np.arange(len(z)), start]
     with np.errstate(invalid="ignore"):
-        return (best > p.sign * value).astype("int64")
+        if p.engine == SUDDENGAINS:
+            return (best > p.sign * value).astype("int64")
+        return (best >= p.sign * value - 1e-9).astype("int64")

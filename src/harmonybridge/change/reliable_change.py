@@ -14,9 +14,12 @@ import pandas as pd
 from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
-__all__ = ["reliable_change", "s_diff"]
+__all__ = ["ChangeCriterion", "change_criterion", "reliable_change", "s_diff"]
 
 _CLINICAL_WHEN = ("at_or_above", "above", "at_or_below", "below")
+#: Slack for float rounding when a change is compared with a published value
+#: (prorated or item-mean scores are not exact in binary).
+_EPS = 1e-9
 
 
 def s_diff(sd: float, reliability: float) -> float:
@@ -27,7 +30,8 @@ def s_diff(sd: float, reliability: float) -> float:
     sd : float
         Standard deviation of the reference group (positive).
     reliability : float
-        Reliability of the measure, in [0, 1].
+        Reliability of the measure, strictly between 0 and 1 (0 would make every
+        change reliable-free noise, 1 would make every change reliable).
 
     Returns
     -------
@@ -48,12 +52,149 @@ def s_diff(sd: float, reliability: float) -> float:
 
 
 @dataclass(frozen=True)
+class ChangeCriterion:
+    """The one reliable-change rule: which change in points counts as reliable.
+
+    ``kind`` is ``"published"`` (a published reliable-change value: ``|change| >= size``,
+    inclusive) or ``"computed"`` (Jacobson & Truax 1991: ``|change| / S_diff > z``, strict,
+    so ``size = z * S_diff`` itself does not count). Every place that judges reliable
+    change (this module, the alert rules, the dashboard, the HTML report and the
+    expected-response curves) calls :meth:`better` / :meth:`worse` of one criterion.
+    """
+
+    kind: str
+    size: float
+    source: str
+    s_diff: float | None = None
+    z: float | None = None
+
+    def reliable(self, change: Any) -> np.ndarray:
+        """Return whether each absolute change meets the criterion (NaN: False)."""
+        c = np.abs(np.asarray(change, dtype="float64"))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.kind == "published":
+                return np.asarray(c >= self.size - _EPS)
+            return np.asarray(
+                c / float(self.s_diff or np.nan) > float(self.z or np.nan)
+            )
+
+    def better(self, change: Any, higher_is_better: bool) -> np.ndarray:
+        """Reliable change in the good direction (``change = post - pre``)."""
+        d = np.asarray(change, dtype="float64") * (1.0 if higher_is_better else -1.0)
+        return self.reliable(d) & (d > 0)
+
+    def worse(self, change: Any, higher_is_better: bool) -> np.ndarray:
+        """Reliable change in the bad direction (``change = post - pre``)."""
+        d = np.asarray(change, dtype="float64") * (1.0 if higher_is_better else -1.0)
+        return self.reliable(d) & (d < 0)
+
+    def describe(self) -> str:
+        """One line for output columns and reports: the rule and its sources."""
+        if self.kind == "published":
+            return (
+                f"published reliable-change value {self.size:g} points ({self.source})"
+            )
+        return (
+            f"computed: |change| / S_diff > {self.z:g}, S_diff = {self.s_diff:.4g} "
+            f"({self.source})"
+        )
+
+
+def change_criterion(
+    instrument: str | None = None,
+    *,
+    sd: float | None = None,
+    reliability: float | None = None,
+    rc_value: float | None = None,
+    z: float = 1.96,
+    sd_source: str = "argument",
+    reliability_source: str = "argument",
+    rc_source: str = "argument",
+) -> ChangeCriterion | None:
+    """Return the reliable-change criterion in use (None when there is none).
+
+    The published value governs when there is one (given as ``rc_value``, or in the
+    instrument's definition when neither ``sd`` nor ``reliability`` is given);
+    otherwise ``z * S_diff`` from ``sd`` and ``reliability`` (arguments first, then the
+    definition). Each source is named in :attr:`ChangeCriterion.source`.
+
+    Parameters
+    ----------
+    instrument : str, optional
+        Instrument id supplying what the arguments leave out.
+    sd, reliability : float, optional
+        Reference SD (of a clinical or help-seeking sample) and reliability, strictly
+        between 0 and 1.
+    rc_value : float, optional
+        Published reliable-change value in points.
+    z : float
+        Critical value of the computed rule (1.96: two-tailed p < .05).
+    sd_source, reliability_source, rc_source : str
+        Provenance of values given as arguments.
+
+    Returns
+    -------
+    ChangeCriterion or None
+
+    Raises
+    ------
+    DataValidationError
+        An impossible value (SD <= 0, reliability outside (0, 1), rc_value <= 0, z <= 0).
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991), see ``docs/references.md``.
+
+    Examples
+    --------
+    >>> change_criterion("phq9").describe()
+    'published reliable-change value 6 points (instrument phq9: NHS Talking Therapies Manual ...)'
+    """
+    if not _is_number(z) or z <= 0:
+        raise DataValidationError(f"z must be a positive number, got {z!r}")
+    _check_sd_reliability(sd, reliability)
+    if rc_value is not None and (not _is_number(rc_value) or rc_value <= 0):
+        raise DataValidationError(
+            f"rc_value must be a positive number, got {rc_value!r}"
+        )
+    explicit = sd is not None or reliability is not None
+    if instrument is not None:
+        inst = instruments.get(instrument)
+        if rc_value is None and not explicit and inst.rc_value is not None:
+            rc_value, rc_source = (
+                inst.rc_value.value,
+                _norm_source(inst, inst.rc_value),
+            )
+        if sd is None and inst.sd is not None:
+            sd, sd_source = inst.sd.value, _norm_source(inst, inst.sd)
+        if reliability is None and inst.reliability is not None:
+            reliability = inst.reliability.value
+            reliability_source = _norm_source(inst, inst.reliability)
+    if rc_value is not None:
+        return ChangeCriterion("published", float(rc_value), rc_source)
+    if sd is None or reliability is None:
+        return None
+    _check_sd_reliability(sd, reliability)
+    sdiff = s_diff(float(sd), float(reliability))
+    return ChangeCriterion(
+        "computed",
+        float(z) * sdiff,
+        f"SD {float(sd):g}: {sd_source}; reliability {float(reliability):g}: "
+        f"{reliability_source}",
+        s_diff=sdiff,
+        z=float(z),
+    )
+
+
+@dataclass(frozen=True)
 class _Params:
     sd: float | None
     sd_source: str | None
     reliability: float | None
     reliability_source: str | None
     rc_value: float | None
+    rc_source: str | None
+    z: float
     cutoff: float | None
     clinical_when: str | None  # None: a score on the cut-off is neither side
     higher_is_better: bool
@@ -98,7 +239,7 @@ def reliable_change(
         reliable when ``|post - pre| >= rc_value`` (inclusive); otherwise when ``|RCI| > z``
         (strict, as Jacobson & Truax).
     cutoff : float, optional
-        Clinical cut-off (a, b or c of §2.1). Given as a number, a score exactly on it is
+        Clinical cut-off (a, b or c of Jacobson & Truax 1991). Given as a number, a score exactly on it is
         neither clinical nor functional (``clinicalsignificance``'s convention); taken from the
         instrument, the instrument's ``clinical_when`` decides which side the cut-off is on.
     higher_is_better : bool, optional
@@ -111,8 +252,10 @@ def reliable_change(
     pandas.DataFrame
         One row per series, sorted by the key: the key columns, ``pre``, ``post``, ``rci``,
         ``s_diff``, ``category`` (ordered Categorical of ``schema.CHANGE_CATEGORIES``, missing
-        when fewer than two sessions are observed), ``sd_source``, ``reliability_source``.
-        ``rci`` and ``s_diff`` are missing when no SD/reliability is in use (``rc_value`` only).
+        when fewer than two sessions are observed), ``sd_source``, ``reliability_source``,
+        ``criterion`` (the one rule that decided the category, with its sources).
+        ``rci`` and ``s_diff`` are missing whenever a published value governs: one
+        criterion decides, so ``rci`` can never disagree with ``category``.
 
     Raises
     ------
@@ -149,7 +292,7 @@ def reliable_change(
         instrument, sd, reliability, rc_value, cutoff, higher_is_better, z
     )
     frame = _first_last(data, keys, time, score)
-    return _classify(frame, keys, params, z)
+    return _classify(frame, keys, params)
 
 
 def _check_no_missing(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -164,10 +307,12 @@ def _check_sd_reliability(sd: Any, reliability: Any) -> None:
     if sd is not None and (not _is_number(sd) or not sd > 0):
         raise DataValidationError(f"sd must be a positive number or 'pre', got {sd!r}")
     if reliability is not None and (
-        not _is_number(reliability) or not 0 <= reliability <= 1
+        not _is_number(reliability) or not 0 < reliability < 1
     ):
         raise DataValidationError(
-            f"reliability must be a number in [0, 1], got {reliability!r}"
+            "reliability must be a number strictly between 0 and 1 (a reliability of 1 "
+            "would make every change reliable, 0 none), got "
+            f"{reliability!r}"
         )
 
 
@@ -180,7 +325,11 @@ def _is_number(x: Any) -> bool:
 
 
 def _norm_source(inst: Any, norm: Any) -> str:
-    return f"instrument {inst.id}: {getattr(norm, 'source', '') or 'definition'}"
+    text = f"instrument {inst.id}: {getattr(norm, 'source', '') or 'definition'}"
+    sample, n = getattr(norm, "sample", ""), getattr(norm, "n", None)
+    if sample or n:
+        text += " (" + ", ".join(x for x in (sample, f"n={n}" if n else "") if x) + ")"
+    return text
 
 
 def _resolve(
@@ -200,6 +349,8 @@ def _resolve(
         "reliability": reliability,
         "reliability_source": "argument" if reliability is not None else None,
         "rc_value": rc_value,
+        "rc_source": "argument" if rc_value is not None else None,
+        "z": float(z),
         "cutoff": cutoff,
         "clinical_when": None,
         "higher_is_better": higher_is_better,
@@ -229,6 +380,7 @@ def _merge_instrument(v: dict[str, Any], inst: Any) -> None:
         v["reliability_source"] = _norm_source(inst, inst.reliability)
     if v["rc_value"] is None and not explicit_rci and inst.rc_value is not None:
         v["rc_value"] = inst.rc_value.value
+        v["rc_source"] = _norm_source(inst, inst.rc_value)
     if v["cutoff"] is None and inst.cutoff is not None:
         v["cutoff"], v["clinical_when"] = inst.cutoff.value, inst.cutoff.clinical_when
     if v["higher_is_better"] is None:
@@ -328,10 +480,15 @@ def _clinical_sides(x: np.ndarray, p: _Params) -> tuple[np.ndarray, np.ndarray]:
     return clinical, ~clinical
 
 
-def _s_diff_in_use(
+def _criterion_in_use(
     pre: np.ndarray, post: np.ndarray, p: _Params
-) -> tuple[float, str | None, bool]:
-    """Return (S_diff or NaN, SD provenance, whether the RCI is computed)."""
+) -> tuple[ChangeCriterion, str | None]:
+    """The criterion deciding both ``rci`` and ``category`` and the SD's provenance."""
+    if p.rc_value is not None:
+        crit = change_criterion(
+            rc_value=p.rc_value, rc_source=p.rc_source or "argument"
+        )
+        return crit, None  # type: ignore[return-value]
     sd, sd_source = p.sd, p.sd_source
     if sd == "pre":
         usable = pre[~np.isnan(post)]
@@ -341,20 +498,22 @@ def _s_diff_in_use(
                 "sd='pre' needs at least two series with different pre scores"
             )
         sd_source = f"sample SD of the pre scores (n={len(usable)})"
-    if sd is None or p.reliability is None:
-        return np.nan, None, False
-    return s_diff(float(sd), p.reliability), sd_source, True
+    crit = change_criterion(
+        sd=float(sd),  # type: ignore[arg-type]
+        reliability=p.reliability,
+        z=p.z,
+        sd_source=sd_source or "argument",
+        reliability_source=p.reliability_source or "argument",
+    )
+    assert crit is not None  # _validate guarantees sd and reliability here
+    return crit, sd_source
 
 
 def _labels(
-    pre: np.ndarray, post: np.ndarray, rci: np.ndarray, p: _Params, z: float
+    pre: np.ndarray, post: np.ndarray, crit: ChangeCriterion, p: _Params
 ) -> np.ndarray:
-    direction = 1.0 if p.higher_is_better else -1.0
-    change = direction * (post - pre)
-    if p.rc_value is not None:
-        better, worse = change >= p.rc_value, change <= -p.rc_value
-    else:
-        better, worse = direction * rci > z, direction * rci < -z
+    better = crit.better(post - pre, p.higher_is_better)
+    worse = crit.worse(post - pre, p.higher_is_better)
     if p.cutoff is None:
         warnings.warn(
             "no clinical cut-off available: no series can be 'recovered' or 'harmed'",
@@ -377,22 +536,25 @@ def _labels(
     return labels
 
 
-def _classify(
-    frame: pd.DataFrame, keys: list[str], p: _Params, z: float
-) -> pd.DataFrame:
+def _classify(frame: pd.DataFrame, keys: list[str], p: _Params) -> pd.DataFrame:
     pre = frame["pre"].to_numpy(dtype="float64")
     post = frame["post"].to_numpy(dtype="float64")
-    sdiff, sd_source, use_rci = _s_diff_in_use(pre, post, p)
+    crit, sd_source = _criterion_in_use(pre, post, p)
+    computed = crit.kind == "computed"
+    sdiff = float(crit.s_diff) if computed else np.nan  # type: ignore[arg-type]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rci = (post - pre) / sdiff
+        # Where the published value governs, no RCI is reported: it would be a
+        # second verdict that can disagree with the category.
+        rci = (post - pre) / sdiff if computed else np.full(len(pre), np.nan)
     out = frame[keys].copy()
     out["pre"], out["post"] = pre, post
     out["rci"] = rci
     out["s_diff"] = np.full(len(pre), sdiff, dtype="float64")
     out["category"] = pd.Categorical(
-        _labels(pre, post, rci, p, z), categories=schema.CHANGE_CATEGORIES, ordered=True
+        _labels(pre, post, crit, p), categories=schema.CHANGE_CATEGORIES, ordered=True
     )
-    rel_source = p.reliability_source if use_rci else None
+    rel_source = p.reliability_source if computed else None
     out["sd_source"] = pd.Series([sd_source] * len(out), dtype="object")
     out["reliability_source"] = pd.Series([rel_source] * len(out), dtype="object")
+    out["criterion"] = pd.Series([crit.describe()] * len(out), dtype="object")
     return out.reset_index(drop=True)

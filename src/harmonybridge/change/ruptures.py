@@ -23,19 +23,23 @@ __all__ = [
 ]
 
 _PRESETS: dict[str, dict[str, object]] = {
+    # The published rules and nothing else (no step floor), as compared by Gumz et al.
+    # (2012); see docs/references.md.
     # Stiles et al. (2004): retrospective, person mean, within-person SD, 2 SD.
-    "stiles_like": {
+    "stiles2004": {
         "mode": "retrospective",
         "baseline": "person_mean_excl_t",
         "sd_source": "within",
         "k_sd": 2.0,
+        "min_abs_drop": 0.0,
     },
     # Strauss et al. (2006): as Stiles but the less strict 1 SD drop.
-    "strauss_like": {
+    "strauss2006": {
         "mode": "retrospective",
         "baseline": "person_mean_excl_t",
         "sd_source": "within",
         "k_sd": 1.0,
+        "min_abs_drop": 0.0,
     },
 }
 _DEFAULTS: dict[str, object] = {
@@ -43,9 +47,10 @@ _DEFAULTS: dict[str, object] = {
     "baseline": "rolling_mean",
     "sd_source": "max",
     "k_sd": 2.0,
+    "min_abs_drop": 0.25,
 }
 _BASELINES = ("rolling_mean", "person_mean_excl_t", "previous_session")
-_SD_SOURCES = ("within", "pooled", "max", "sem")
+_SD_SOURCES = ("within", "pooled", "max", "sem", "within_else_pooled")
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "rater",
@@ -120,7 +125,7 @@ def pooled_within_sd(
 def _resolve(preset: str | None, given: dict[str, object]) -> dict[str, object]:
     if preset is not None and preset not in _PRESETS:
         raise DataValidationError(
-            f"preset must be None, 'stiles_like' or 'strauss_like', got {preset!r}"
+            f"preset must be None, 'stiles2004' or 'strauss2006', got {preset!r}"
         )
     out = dict(_DEFAULTS)
     out.update(_PRESETS.get(preset or "", {}))
@@ -155,14 +160,15 @@ def detect_ruptures(
     min_history: int = 3,
     sd_source: str | None = None,
     reference_sd: float | Mapping[object, float] | pd.DataFrame | None = None,
+    min_sd_history: int = 5,
     k_sd: float | None = None,
-    min_abs_drop: float = 0.25,
+    min_abs_drop: float | None = None,
     rci_alpha: float = 0.05,
     sd_between: float | None = None,
     reliability: float | None = None,
     extended_window: int = 3,
     repair_window: int = 3,
-    repair_tolerance: float = 0.0,
+    repair_tolerance: float = 1.0,
     self_report: bool = True,
     self_report_tension_min: float = 2,
     self_report_resolved_min: float = 4,
@@ -185,9 +191,10 @@ def detect_ruptures(
     mode : {"prospective", "retrospective"}
         Prospective (default) uses only sessions up to the one being judged;
         retrospective may use all of the series (research).
-    preset : {None, "stiles_like", "strauss_like"}
-        Retrospective, person mean excluding t, within-person SD and 2 SD
-        (Stiles et al. 2004) or 1 SD (Strauss et al. 2006). Arguments given
+    preset : {None, "stiles2004", "strauss2006"}
+        Exactly the published rule: retrospective, person mean excluding t,
+        within-person SD and 2 SD (Stiles et al. 2004) or 1 SD (Strauss et al.
+        2006), with no step floor (``min_abs_drop = 0``). Arguments given
         explicitly override the preset.
     baseline : {"rolling_mean", "person_mean_excl_t", "previous_session"}
         ``rolling_mean`` (default) is the mean of the previous ``baseline_k``
@@ -202,16 +209,23 @@ def detect_ruptures(
         ``within`` the series' own SD (prior sessions, or all other sessions
         retrospectively), ``pooled`` the reference SD, ``max`` (default) the
         stricter of both (Gumz et al. 2012), ``sem`` the reliable-change
-        criterion ``z·√2·SEM`` with ``SEM = sd_between·√(1 − reliability)``.
+        criterion ``z·√2·SEM`` with ``SEM = sd_between·√(1 − reliability)``,
+        ``within_else_pooled`` (the alert rules) the series' own SD once it has
+        ``min_sd_history`` earlier observed sessions, else the reference SD.
     reference_sd : float, mapping or DataFrame, optional
         Pooled within-person SD of a reference set fixed in advance: a number,
         ``{rater role: sd}``, or a reference frame passed to
         :func:`pooled_within_sd` (by rater). Never computed from ``data``.
+    min_sd_history : int
+        Earlier observed sessions needed before ``within_else_pooled`` uses the
+        series' own SD (5).
     k_sd : float
-        Drop threshold in SD units (2.0; 1.0 for ``strauss_like``).
-    min_abs_drop : float
-        Smallest raw drop that can count (0.25 item-mean points), so that a
-        tiny dip in flat top scores (ceiling) is never a rupture.
+        Drop threshold in SD units (2.0; 1.0 for ``strauss2006``).
+    min_abs_drop : float, optional
+        Smallest raw drop that can count: 0.25 item-mean points without a preset
+        (project choice, so that a tiny dip in flat top scores is never a
+        rupture), 0 with a preset (the published rules have no floor). The alert
+        rules use two response steps of the instrument instead.
     rci_alpha, sd_between, reliability : float
         For ``sd_source="sem"`` (two-sided z of ``rci_alpha``).
     extended_window : int
@@ -220,7 +234,13 @@ def detect_ruptures(
     repair_window : int
         Observed sessions after the nadir within which repair is searched (3).
     repair_tolerance : float
-        Repair when the score is at least ``baseline − tolerance·SD_ref`` (0).
+        Repair when the score is back within ``tolerance`` SDs of the pre-rupture
+        baseline, ``A ≥ baseline − tolerance·SD_ref`` (1.0: the client's normal
+        range; project choice after the rupture–repair literature's return to the
+        client's usual level, Stiles et al. 2004; unverified: see
+        ``docs/references.md``). Self-reported tension is repaired only by a
+        resolution rating of at least ``self_report_resolved_min``: a later
+        session without tension is not repair.
     self_report : bool
         Whether to report self-reported ruptures (True).
     self_report_tension_min, self_report_resolved_min : float
@@ -260,8 +280,7 @@ def detect_ruptures(
     one session reporting tension (yes, with intensity missing or at least
     ``self_report_tension_min``); it is repaired in that session when the
     resolution rating reaches ``self_report_resolved_min`` (type ``V``, repair
-    session = onset), else at the first later session in the window reporting
-    no tension. Its baseline, threshold and depth are missing, and the
+    session = onset); no tension reported later is not repair. Its baseline, threshold and depth are missing, and the
     subscale key (if any) is ``""``.
 
     References
@@ -290,14 +309,22 @@ def detect_ruptures(
     keys = schema.as_key_list(id)
     p = _resolve(
         preset,
-        {"mode": mode, "baseline": baseline, "sd_source": sd_source, "k_sd": k_sd},
+        {
+            "mode": mode,
+            "baseline": baseline,
+            "sd_source": sd_source,
+            "k_sd": k_sd,
+            "min_abs_drop": min_abs_drop,
+        },
     )
+    min_abs_drop = float(p["min_abs_drop"] if min_abs_drop is None else min_abs_drop)  # type: ignore[arg-type]
     p.update(
         repair_window=repair_window,
         extended_window=extended_window,
         repair_tolerance=repair_tolerance,
         self_report_tension_min=self_report_tension_min,
         self_report_resolved_min=self_report_resolved_min,
+        min_sd_history=min_sd_history,
     )
     _check_options(
         p, min_history, baseline_k, min_abs_drop, extended_window, repair_window
@@ -418,7 +445,7 @@ def rupture_summary(
     id: str | Sequence[str] = schema.SERIES_KEY,
     rater: str | None = schema.RATER_ROLE,
 ) -> pd.DataFrame:
-    """Summarise rupture events per series, rater and source (§2.3.2 step 6).
+    """Summarise rupture events per series, rater and source (counts, repair rate, depth).
 
     Parameters
     ----------

@@ -232,7 +232,7 @@ def sudden_gains(
         Missing column, non-numeric score, duplicate (id, time), fewer than 4 sessions, a
         cut-off of the wrong sign, an unknown engine, or every criterion switched off.
     {references}
-    Reference tests: ``tests/core/test_sudden_gains.py`` (psychometrics §2.2.3 worked examples,
+    Reference tests: ``tests/core/test_sudden_gains.py`` (worked examples of Tang & DeRubeis 1999 and suddengains 0.7.2,
     ``check_interval`` published outputs) and ``tests/core/test_sudden_gains_sgdata.py``
     (R package unit-test expectations on ``sgdata``).
     """
@@ -347,7 +347,7 @@ def sudden_gain_intervals(
     (nullable integer 1/0/missing, combined as the engine does). ``tx_start``/``tx_end`` are
     checked but do not enter this table.
     {references}
-    Reference test: ``tests/core/test_sudden_gains.py`` (§2.2.3 worked-example table).
+    Reference test: ``tests/core/test_sudden_gains.py`` (Tang & DeRubeis 1999 worked examples).
     """
     opts = _options(locals())
     tx_start, tx_end = opts.pop("tx_start"), opts.pop("tx_end")

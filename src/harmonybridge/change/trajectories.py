@@ -199,7 +199,7 @@ def fit_trajectories(
         Required when ``instrument`` is not given.
     min_clients : int
         Below this many series with an intake and a later score, no curves are
-        fitted and the rational rules are used (300, §2.4.2).
+        fitted and the rational rules are used (300; project choice for a stable mixed model, see docs/alert-rules.md).
     fitted_on : str or date, optional
         Provenance date (default today, UTC).
 
@@ -469,19 +469,26 @@ def classify_progress(
 def _reliable(
     fit: TrajectoryFit, worse: np.ndarray, z_rc: float
 ) -> tuple[np.ndarray, np.ndarray]:
+    """(improved, deteriorated) by the core's one reliable-change rule."""
+    from harmonybridge.change.reliable_change import change_criterion
+
     if fit.rc_value is not None:
-        rc = float(fit.rc_value) - 1e-9  # inclusive, robust to float rounding
-        return -worse >= rc, worse >= rc
-    if fit.sd is not None and fit.reliability is not None:
-        sdiff = fit.sd * math.sqrt(2 * (1 - fit.reliability))
-        return -worse / sdiff > z_rc, worse / sdiff > z_rc
-    warnings.warn(
-        "no reliable-change value or SD/reliability: reliable change not assessed",
-        HarmonyBridgeWarning,
-        stacklevel=3,
-    )
-    false = np.zeros(len(worse), bool)
-    return false, false.copy()
+        crit = change_criterion(rc_value=fit.rc_value, rc_source="curve set")
+    else:
+        crit = change_criterion(
+            sd=fit.sd, reliability=fit.reliability, z=z_rc, sd_source="curve set",
+            reliability_source="curve set",
+        )  # fmt: skip
+    if crit is None:
+        warnings.warn(
+            "no reliable-change value or SD/reliability: reliable change not assessed",
+            HarmonyBridgeWarning,
+            stacklevel=3,
+        )
+        false = np.zeros(len(worse), bool)
+        return false, false.copy()
+    # ``worse`` is oriented (positive = worse): as a lower-is-better change
+    return crit.better(worse, False), crit.worse(worse, False)
 
 
 def _functional(fit: TrajectoryFit, x: np.ndarray) -> np.ndarray:
@@ -537,7 +544,7 @@ def calibrate_bands(
 
     References
     ----------
-    psychometrics.md §2.4.2 (calibration before clinical use); Lambert et al.
+    Calibration before clinical use (docs/references.md); Lambert et al.
     (2002), see :func:`classify_progress`. Reference test:
     ``tests/core/test_trajectories.py::test_calibrate_bands_by_hand``.
     """

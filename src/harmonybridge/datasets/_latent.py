@@ -2,9 +2,9 @@
 
 Every array is ``(rows, slots)``: a row is a client (or, for the practitioner's
 alliance view, an engagement), a slot is a scheduled session (slot 0 = session 1).
-Effect sizes follow psychometrics.md §2.5.1 (Tryon et al. 2007: r = .36 between
+Effect sizes follow the literature in docs/references.md (Tryon et al. 2007: r = .36 between
 raters, clients higher by d = .63; Wampold & Brown 2005: ~5 % practitioner share of
-outcome variance) and §2.3.1 (ruptures as dips of ≥ 1–2 within-person SDs).
+outcome variance) and Stiles et al. 2004 (ruptures as dips of ≥ 1–2 within-person SDs).
 """
 
 from __future__ import annotations

@@ -165,13 +165,13 @@ def simulate_practice(
 
     Notes
     -----
-    Effect sizes follow psychometrics.md §2.5.1: client and practitioner alliance
+    Effect sizes follow the literature in ``docs/references.md``: client and practitioner alliance
     ratings correlate about .36 and clients rate higher by about d = .6 (Tryon,
     Blackwell & Hammel 2007); practitioners account for about 5 % of outcome variance
     (Wampold & Brown 2005); the client's alliance correlates about .28 with outcome
     change (Flückiger et al. 2018); symptom scores improve log-linearly, faster from a
     higher intake; ruptures are alliance dips of 1–2 within-person SDs, about 60 % repaired
-    (§2.3.1). Members of a couple/family engagement share most of their alliance (a
+    (Stiles et al. 2004). Members of a couple/family engagement share most of their alliance (a
     family level, shared session-to-session movement, half of the ruptures together;
     an assumed within-family ICC of session totals of about .6), so an ordinary family
     splits by >= 1 point in roughly 10 % (couples) to 30 % (four members) of sessions.

@@ -8,7 +8,7 @@ the file, the field and the problem. ``get(id)`` returns the frozen
 A definition carries ``id``, ``version``, ``title``, ``citation``, ``rater_role``
 (client | practitioner), ``kind`` (alliance | outcome | rupture | goals),
 ``languages``, ``higher_is_better``, optional ``is_validated`` / ``counterpart``
-/ ``notes`` / ``stem``; tables ``[licence]`` (class A-D of psychometrics §0.7,
+/ ``notes`` / ``stem``; tables ``[licence]`` (class A-D, see ``docs/decisions/0005-instrument-definitions-as-toml.md``,
 terms, source, note), ``[scales.<id>]`` (min, max, labels per language, answer
 codes, verified, configurable), ``[[items]]`` (number, text per language - only
 for class A -, scale, subscales, reverse, scored, condition = [item, value],
@@ -20,7 +20,7 @@ verified), ``[norms.sd|reliability|rc_value]`` (value, source, sample, n, type,
 verified), ``[[safety]]`` (item, op, value, message_key), ``[derived]`` (name =
 item whose raw answer is exposed, e.g. ``rupture_present``) and ``[loinc]``.
 
-Scoring (psychometrics §0.2-0.4): reverse key ``min + max - r``; a sum score
+Scoring (each definition names its sources; ``docs/references.md``): reverse key ``min + max - r``; a sum score
 with missing items is prorated as ``sum * n_items / n_answered`` and a mean score
 is the mean of the answered items, either only when ``n_answered >=
 min_answered``; then ``score * multiplier + offset`` (WHO-5: x 4). Bands and
@@ -57,6 +57,7 @@ from harmonybridge.instruments._model import (
     SafetyRule,
     ScoreResult,
     ScoreRule,
+    total_step,
 )
 from harmonybridge.instruments._scoring import score_answers
 from harmonybridge.instruments._wording import Wording, load_wording
@@ -84,4 +85,5 @@ __all__ = [
     "score_answers",
     "score_frame",
     "short_title",
+    "total_step",
 ]

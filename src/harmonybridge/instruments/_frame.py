@@ -313,7 +313,7 @@ def score_frame(
 
     References
     ----------
-    psychometrics.md §0.2-0.4 (reverse keys, score types, prorating). Reference
+    The definitions' rules (reverse keys, score types, prorating), sources in ``docs/references.md``. Reference
     test: ``tests/core/test_scoring_frame.py`` (agreement with ``score()``).
     """
     names = {response_id: schema.RESPONSE_ID, instrument: schema.INSTRUMENT,

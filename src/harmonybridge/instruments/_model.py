@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import operator
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Licence:
-    """Licence class (psychometrics §0.7), terms in words, and where they come from."""
+    """Licence class (A-D, ADR 0005), terms in words, and where they come from."""
 
     cls: str
     terms: str
@@ -184,6 +185,31 @@ class ScoreRule:
     multiplier: float = 1.0
     offset: float = 0.0
     count_missing: bool = True
+    #: Provenance of the missing-item rule ("published: source" or "project choice:
+    #: reason"), reported with every prorated score.
+    prorating: str = ""
+
+
+@dataclass(frozen=True)
+class InfoFlag:
+    """An information flag on a score, e.g. WHO-5 "any item 0 or 1" (not an alert)."""
+
+    key: str
+    items: tuple[int, ...]
+    op: str
+    value: float
+    text: str
+    source: str
+
+    def fires(self, values: Mapping[int, float | None]) -> bool:
+        """Return whether any of the flag's items (answered) meets ``op value``."""
+        return any(
+            v is not None
+            and not (isinstance(v, float) and math.isnan(v))
+            and _OPS[self.op](v, self.value)
+            for n in self.items
+            if (v := values.get(n)) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -200,6 +226,10 @@ class ScoreResult:
     safety: tuple[SafetyRule, ...]
     reason: str | None = None
     derived: Mapping[str, float | None] = field(default_factory=dict)
+    #: Keys of the information flags that fired (e.g. ``who5_item_0_or_1``).
+    flags: tuple[str, ...] = ()
+    #: For a prorated score: the missing-item rule used and its provenance.
+    prorating: str | None = None
 
     @property
     def has_safety_flag(self) -> bool:
@@ -234,6 +264,7 @@ class Instrument:
     reliability: Norm | None = None
     rc_value: Norm | None = None
     safety_items: tuple[SafetyRule, ...] = ()
+    info_flags: tuple[InfoFlag, ...] = ()
     derived_items: Mapping[str, int] = field(default_factory=dict)
     loinc_panel: Code | None = None
     loinc_total: Code | None = None
@@ -317,3 +348,23 @@ class Instrument:
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with ``changes`` applied (dataclasses.replace)."""
         return dataclasses.replace(self, **changes)
+
+
+def total_step(inst: Instrument) -> float:
+    """The smallest possible change of the instrument's total: one response step.
+
+    One step of an item (the smallest gap between the item's response values),
+    divided by the number of items for a mean score, times the multiplier. The
+    3-item check-in (1-5, mean) moves in steps of 1/3, the 12-item WAI-SR in 1/12.
+    """
+    rule = inst.total
+    if rule.method == "none" or not rule.items:
+        raise DataValidationError(f"instrument {inst.id!r} has no total score")
+    steps = []
+    for n in rule.items:
+        values = sorted(inst.scales[inst.item(n).scale].values)
+        steps.append(min(b - a for a, b in itertools.pairwise(values)))
+    step = float(min(steps))
+    if rule.method == "mean":
+        step /= len(rule.items)
+    return step * abs(rule.multiplier)

@@ -22,6 +22,7 @@ from harmonybridge.instruments._model import (
     Band,
     Code,
     Cutoff,
+    InfoFlag,
     Instrument,
     Item,
     Licence,
@@ -37,6 +38,7 @@ _TOP = {
     "is_validated": bool, "counterpart": str, "notes": str, "stem": dict,
     "licence": dict, "scales": dict, "items": list, "scoring": dict, "bands": list,
     "cutoff": dict, "norms": dict, "safety": list, "derived": dict, "loinc": dict,
+    "flags": list,
 }  # fmt: skip
 _REQUIRED_TOP = (
     "id", "version", "title", "citation", "rater_role", "kind", "languages",
@@ -232,7 +234,10 @@ def _rule(
 ) -> ScoreRule:
     if not isinstance(raw, dict):
         raise ctx.fail(path, "must be a table")
-    keys = {"method", "items", "min_answered", "multiplier", "offset", "count_missing"}
+    keys = {
+        "method", "items", "min_answered", "multiplier", "offset", "count_missing",
+        "prorating",
+    }  # fmt: skip
     ctx.only(raw, keys, path)
     method = ctx.choice(
         ctx.get(raw, "method", str, path), SCORE_METHODS, f"{path}.method"
@@ -256,6 +261,7 @@ def _rule(
         multiplier=float(ctx.get(raw, "multiplier", _NUMBER, path, default=1.0)),
         offset=float(ctx.get(raw, "offset", _NUMBER, path, default=0.0)),
         count_missing=ctx.get(raw, "count_missing", bool, path, default=True),
+        prorating=ctx.get(raw, "prorating", str, path, default=""),
     )  # fmt: skip
 
 
@@ -343,6 +349,27 @@ def _safety(
     return tuple(rules)
 
 
+def _flags(ctx: _Ctx, raw: list, items: tuple[Item, ...]) -> tuple[InfoFlag, ...]:
+    out = []
+    for k, r in enumerate(raw):
+        path = f"flags[{k}]"
+        if not isinstance(r, dict):
+            raise ctx.fail(path, "must be a table")
+        ctx.only(r, {"key", "items", "op", "value", "text", "source"}, path)
+        nums = tuple(ctx.get(r, "items", list, path))
+        if not nums or any(
+            type(i) is not int or not 1 <= i <= len(items) for i in nums
+        ):
+            raise ctx.fail(f"{path}.items", f"must be item numbers 1..{len(items)}")
+        out.append(InfoFlag(
+            key=ctx.get(r, "key", str, path), items=nums,
+            op=ctx.choice(ctx.get(r, "op", str, path), SAFETY_OPS, f"{path}.op"),
+            value=float(ctx.get(r, "value", _NUMBER, path)),
+            text=ctx.get(r, "text", str, path), source=ctx.get(r, "source", str, path),
+        ))  # fmt: skip
+    return tuple(out)
+
+
 def _cutoff(ctx: _Ctx, raw: dict | None) -> Cutoff | None:
     if raw is None:
         return None
@@ -412,6 +439,7 @@ def build_instrument(
         if "reliability" in norms else None,
         rc_value=_norm(ctx, norms["rc_value"], "norms.rc_value") if "rc_value" in norms else None,
         safety_items=safety, derived_items=derived,
+        info_flags=_flags(ctx, ctx.get(data, "flags", list, "", default=[]), items),
         loinc_panel=_code(ctx, loinc["panel"], "loinc.panel") if "panel" in loinc else None,
         loinc_total=_code(ctx, loinc["total"], "loinc.total") if "total" in loinc else None,
         has_wording=lic.ships_wording,

@@ -165,8 +165,8 @@ def score_answers(inst: Instrument, answers: Mapping[Any, Any]) -> ScoreResult:
 
     References
     ----------
-    Scoring rules per instrument are in its definition file and in
-    psychometrics.md §0.2-0.4 and §1. Reference tests:
+    Scoring rules per instrument are in its definition file, with their sources
+    (``docs/references.md``). Reference tests:
     ``tests/core/test_scoring_instruments.py``.
     """
     values = clean_answers(inst, answers)
@@ -186,4 +186,11 @@ def score_answers(inst: Instrument, answers: Mapping[Any, Any]) -> ScoreResult:
         safety=tuple(r for r in inst.safety_items if r.fires(values[r.item])),
         reason=reason,
         derived={name: values[number] for name, number in inst.derived_items.items()},
+        flags=tuple(f.key for f in inst.info_flags if f.fires(values)),
+        prorating=(
+            inst.total.prorating
+            or "project choice: no published rule for missing items"
+        )
+        if prorated
+        else None,
     )

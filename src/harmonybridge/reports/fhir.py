@@ -6,7 +6,7 @@ JSON-ready dicts. The library does not check a response against its
 questionnaire, so :func:`validate_response` does (status, linkIds, answer codes,
 required and conditional items).
 
-Conventions (``stack.md``): Questionnaire ``id`` = instrument id with ``_`` ->
+Conventions (FHIR R4B, ``fhir.resources``): Questionnaire ``id`` = instrument id with ``_`` ->
 ``-``; ``linkId`` = item number (scores use ``total`` and the subscale name);
 LOINC codes for PHQ-9 and GAD-7, otherwise the local systems
 ``urn:harmonybridge:instrument`` (instrument and its answer scales, as

@@ -15,10 +15,10 @@ import pandas as pd
 from harmonybridge import schema
 from harmonybridge.change import (
     TrajectoryFit,
+    change_criterion,
     detect_ruptures,
     fit_trajectories,
     reliable_change,
-    s_diff,
     sudden_gains,
 )
 from harmonybridge.errors import DataValidationError
@@ -114,12 +114,9 @@ def _instrument(name: str, notes: list[str]) -> Instrument | None:
 
 
 def _rc_size(inst: Instrument) -> float | None:
-    """Reliable-change size in points: the published value, else 1.96 · S_diff."""
-    if inst.rc_value is not None:
-        return float(inst.rc_value.value)
-    if inst.sd is not None and inst.reliability is not None:
-        return 1.96 * s_diff(inst.sd.value, inst.reliability.value)
-    return None
+    """Size of the instrument's reliable-change criterion (the core's one rule)."""
+    crit = change_criterion(inst.id)
+    return None if crit is None else crit.size
 
 
 def _quiet(call: Callable[[], _T], notes: list[str], what: str) -> _T | None:
@@ -158,7 +155,7 @@ def analyze_scores(
         Fit expected-response curves per outcome instrument on the file
         (:func:`harmonybridge.change.fit_trajectories`) and draw their bands.
     min_clients : int
-        Series with follow-up needed before curves are fitted (300, §2.4.2).
+        Series with follow-up needed before curves are fitted (300; project choice for a stable mixed model, see docs/alert-rules.md).
 
     Returns
     -------

@@ -217,7 +217,7 @@ AXES_ENABLED = env_bool("HB_AXES_ENABLED", True)
 # --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
 # A database table (created by the ops app's migration) rather than per-process memory:
 # with several gunicorn workers a per-process cache would split login rate limits and
-# keep each worker's dashboard cache cold; no Redis is required (stack.md).
+# keep each worker's dashboard cache cold; no Redis is required.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -216,3 +216,47 @@ def test_inputs_are_not_changed():
 def test_bad_input_names_the_problem(d, r, gap, match):
     with pytest.raises(DataValidationError, match=match):
         join_episodes(d, r, gap=gap)
+
+
+def test_no_repair_marker_while_the_alliance_is_still_falling_issue_11():
+    # The client reports tension at session 4 (3.0, resolution 2 < 4), then reports
+    # none while the alliance keeps falling (2.67, 2.33). Before: "no tension
+    # reported" counted as repair and the dashboard drew a repair marker at session 5.
+    # Now a reported tension is repaired only by a resolution rating >= 4 (or the
+    # scores coming back within 1 SD of the baseline, which they do not).
+    from harmonybridge.change import detect_ruptures
+    from harmonybridge.web.insights.dashboard import episode_markers
+
+    nan = float("nan")
+    series = {
+        1: (4.0, 0, nan, nan),
+        2: (4.0, 0, nan, nan),
+        3: (4.0, 0, nan, nan),
+        4: (3.0, 1, 3, 2),
+        5: (8 / 3, 0, nan, nan),
+        6: (7 / 3, 0, nan, nan),
+    }
+    rows = []
+    for s, values in series.items():
+        for sub, v in zip(
+            ("", "rupture_present", "rupture_intensity", "rupture_resolution"),
+            values,
+            strict=True,
+        ):
+            rows.append(
+                {
+                    "engagement_id": 1,
+                    "respondent_id": "c1",
+                    "instrument": "hb_checkin",
+                    "subscale": sub,
+                    "session": s,
+                    "rater_role": "client",
+                    "score": v,
+                }
+            )
+    detected = detect_ruptures(pd.DataFrame(rows), reference_sd=0.1)
+    assert detected["repair_session"].isna().all()
+    episodes = join_episodes(
+        detected, pd.DataFrame(columns=["engagement_id", "session", "resolved"])
+    )
+    assert [m["kind"] for m in episode_markers(episodes)].count("repair") == 0

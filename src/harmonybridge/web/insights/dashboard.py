@@ -47,16 +47,13 @@ def _inst(inst_id: str) -> Any:
 
 
 def rc_value(inst: Any) -> float | None:
-    """The instrument's reliable-change value: published, else 1.96·S_diff."""
+    """The size of the instrument's reliable-change criterion (the core's one rule)."""
     if inst is None:
         return None
-    if inst.rc_value is not None:
-        return float(inst.rc_value.value)
-    if inst.sd is not None and inst.reliability is not None:
-        from harmonybridge.change import s_diff
+    from harmonybridge.change import change_criterion
 
-        return 1.96 * float(s_diff(inst.sd.value, inst.reliability.value))
-    return None
+    crit = change_criterion(inst.id)
+    return None if crit is None else crit.size
 
 
 def session_markers(sessions: pd.DataFrame) -> list[dict[str, Any]]:

@@ -21,6 +21,23 @@ class CurveSet(models.Model):
     instrument = models.CharField(max_length=40)
     fit = models.JSONField(help_text="TrajectoryFit.to_dict()")
     n_clients = models.PositiveIntegerField(default=0)
+    converged = models.BooleanField(
+        default=False, help_text="Only converged fits are ever stored or used."
+    )
+    calibration = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="calibrate_bands rows on the practice's closed engagements "
+        "(eventual reliable deterioration), with share_flagged",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,6 +51,11 @@ class CurveSet(models.Model):
 
     def __str__(self) -> str:
         return f"curves {self.instrument} ({self.n_clients} clients)"
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the practice admin accepted these curves for alerts."""
+        return self.accepted_at is not None
 
 
 class ClientViewOptions(models.Model):

@@ -7,6 +7,7 @@ from django.urls import path
 from harmonybridge.web.insights.views import (
     caseload,
     client_view,
+    curves,
     dashboard,
     guide,
     report,
@@ -17,6 +18,8 @@ app_name = "insights"
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("guide", guide.guide, name="guide"),
+    path("curves", curves.curve_list, name="curves"),
+    path("curves/<int:pk>/accept", curves.curve_accept, name="curve_accept"),
     path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),
     path("engagements/<int:pk>/goals", dashboard.goals_edit, name="goals"),
     path(

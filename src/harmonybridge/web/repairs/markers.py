@@ -1,4 +1,4 @@
-"""Rupture markers and resolution strategies (3RS; psychometrics.md §2.3.1) in plain words.
+"""Rupture markers and resolution strategies (3RS; Eubanks, Muran & Safran 2015, docs/references.md) in plain words.
 
 The codes are stored; the labels and explanations are shown. The categories follow
 the Rupture Resolution Rating System (Eubanks, Muran & Safran 2015); HarmonyBridge

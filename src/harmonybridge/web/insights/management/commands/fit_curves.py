@@ -23,11 +23,28 @@ class Command(BaseCommand):
         if options.get("practice"):
             practices = practices.filter(pk=options["practice"])
         for practice in practices:
-            saved = fit_practice_curves(practice.pk, min_clients=options["min_clients"])
+            notes: list[str] = []
+            saved = fit_practice_curves(
+                practice.pk, min_clients=options["min_clients"], notes=notes
+            )
             names = (
                 ", ".join(f"{c.instrument} ({c.n_clients})" for c in saved) or "none"
             )
             self.stdout.write(f"{practice.name}: curve sets {names}")
+            for note in notes:
+                self.stdout.write(f"  {note}")
+            for c in saved:
+                for row in c.calibration:
+                    self.stdout.write(
+                        f"  {c.instrument} {row['band']}: {row['n_flagged']} of "
+                        f"{row['n_series']} clients flagged, {row['n_deteriorated']} "
+                        "eventually deteriorated"
+                    )
+            if saved:
+                self.stdout.write(
+                    "  Not used for alerts until the practice admin accepts them "
+                    "(Practice > Expected-response curves)."
+                )
             call_command(
                 "refresh_alert_reference", practice=practice.pk, stdout=self.stdout
             )
