@@ -14,7 +14,7 @@ DOCTESTS := --doctest-modules src/harmonybridge --ignore=src/harmonybridge/web -
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[web,pdf,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[web,pdf,research,dev]'
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv with every extra (idempotent)
@@ -55,7 +55,7 @@ bench: install ## run every benchmark; each prints its ratio against an in-run b
 	@for b in benchmarks/*.py; do case $$b in *crash_test*|*_common*) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lock: ## refresh constraints.txt from a clean install (then commit it)
-	rm -rf /tmp/hb-lock && $(PY) -m venv /tmp/hb-lock && /tmp/hb-lock/bin/pip install --quiet -e '.[web,pdf,dev]' && /tmp/hb-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf /tmp/hb-lock && $(PY) -m venv /tmp/hb-lock && /tmp/hb-lock/bin/pip install --quiet -e '.[web,pdf,research,dev]' && /tmp/hb-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:
 	rm -rf $(VENV) var build dist

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "harmonybridge._cli_change",
     "harmonybridge._cli_ruptures",
     "harmonybridge._cli_analyze",
+    "harmonybridge._cli_research",
 )
 
 

@@ -12,7 +12,8 @@ A definition carries ``id``, ``version``, ``title``, ``citation``, ``rater_role`
 terms, source, note), ``[scales.<id>]`` (min, max, labels per language, answer
 codes, verified, configurable), ``[[items]]`` (number, text per language - only
 for class A -, scale, subscales, reverse, scored, condition = [item, value],
-free_text_label, loinc, required), ``[scoring.total]`` and
+free_text_label, loinc, required, private - an
+answer for its respondent's own use, never exported), ``[scoring.total]`` and
 ``[scoring.subscales.<name>]`` (method sum | mean | none, items, min_answered,
 multiplier, offset, count_missing), ``[[bands]]`` (label, low, high and whether
 each bound is inclusive), ``[cutoff]`` (value, clinical_when, source,

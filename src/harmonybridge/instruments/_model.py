@@ -88,7 +88,11 @@ class ResponseScale:
 
 @dataclass(frozen=True)
 class Item:
-    """One item: wording per language (empty when not shipped), scale and scoring keys."""
+    """One item: wording per language (empty when not shipped), scale and scoring keys.
+
+    ``private`` marks an answer meant for its respondent's own use (such as the
+    practitioner's prediction): it is never exported and feeds no exported score.
+    """
 
     number: int
     text: Mapping[str, str]
@@ -100,6 +104,7 @@ class Item:
     free_text_label: str = ""
     loinc: Code | None = None
     required: bool = True
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,6 +291,27 @@ class Instrument:
     def item_numbers(self) -> tuple[int, ...]:
         """All item numbers, in order."""
         return tuple(i.number for i in self.items)
+
+    @property
+    def private_items(self) -> frozenset[int]:
+        """Numbers of the items flagged ``private`` (never exported)."""
+        return frozenset(i.number for i in self.items if i.private)
+
+    @property
+    def private_scores(self) -> frozenset[str]:
+        """Subscales and derived scores that expose or use a private item.
+
+        A subscale whose rule includes a private item, a derived score that is a
+        private item's raw answer, and ``""`` (the total) when the total uses one.
+        """
+        private = self.private_items
+        names = {
+            n for n, rule in self.subscale_rules.items() if private & set(rule.items)
+        }
+        names |= {n for n, number in self.derived_items.items() if number in private}
+        if private & set(self.total.items):
+            names.add("")
+        return frozenset(names)
 
     def item(self, number: int) -> Item:
         """Return item ``number`` or raise naming the allowed numbers."""

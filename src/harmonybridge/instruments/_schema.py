@@ -165,7 +165,7 @@ def _text(ctx: _Ctx, raw: Any, path: str, languages: tuple[str, ...]) -> dict[st
 
 _ITEM_KEYS = {
     "number", "text", "scale", "subscales", "reverse", "scored", "condition",
-    "free_text_label", "loinc", "required",
+    "free_text_label", "loinc", "required", "private",
 }  # fmt: skip
 
 
@@ -208,6 +208,7 @@ def _item(
         free_text_label=ctx.get(raw, "free_text_label", str, path, default=""),
         loinc=_code(ctx, loinc, f"{path}.loinc") if loinc is not None else None,
         required=ctx.get(raw, "required", bool, path, default=True),
+        private=ctx.get(raw, "private", bool, path, default=False),
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from the database) and looks like::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harmonybridge.errors import DefinitionError
-from harmonybridge.instruments._model import Instrument, Item, ResponseScale
+from harmonybridge.instruments._model import Instrument, ResponseScale
 
 
 @dataclass(frozen=True)
@@ -185,14 +186,9 @@ def apply_wording(inst: Instrument, wording: Wording) -> Instrument:
             f"not {inst.id} version {inst.version}"
         )
     items = tuple(
-        Item(
-            number=it.number, text=dict(wording.items[it.number]), scale=it.scale,
-            subscales=it.subscales, reverse=it.reverse, scored=it.scored,
-            condition=it.condition, free_text_label=it.free_text_label, loinc=it.loinc,
-            required=it.required,
-        )
+        dataclasses.replace(it, text=dict(wording.items[it.number]))
         for it in inst.items
-    )  # fmt: skip
+    )
     scales = dict(inst.scales)
     for sid, spec in wording.scales.items():
         scales[sid] = _scale(inst.scales[sid], spec, wording.languages)

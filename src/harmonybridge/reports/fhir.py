@@ -39,6 +39,7 @@ __all__ = [
     "questionnaire",
     "questionnaire_response",
     "questionnaire_url",
+    "score_coding",
     "validate_response",
 ]
 
@@ -115,20 +116,25 @@ def _question(inst: Instrument, number: int, language: str) -> dict:
     return entry
 
 
+def score_coding(inst: Instrument, subscale: str = "") -> dict:
+    """Return the coding of a score: LOINC for a total that has one, else a local code.
+
+    ``subscale`` is ``""`` for the total; otherwise a subscale or derived score
+    name, coded ``<instrument>.<name>`` in ``urn:harmonybridge:item``.
+    """
+    if not subscale and inst.loinc_total is not None:
+        return {"system": inst.loinc_total.system, "code": inst.loinc_total.code}
+    return {"system": ITEM_SYSTEM, "code": f"{inst.id}.{subscale or 'total'}"}
+
+
 def _score_items(inst: Instrument) -> list[dict]:
     items = []
     if inst.total.method != "none":
-        code = inst.loinc_total
-        coding = (
-            {"system": code.system, "code": code.code}
-            if code is not None
-            else {"system": ITEM_SYSTEM, "code": f"{inst.id}.total"}
-        )
-        items.append({"linkId": "total", "code": [coding], "text": "Total score",
+        items.append({"linkId": "total", "code": [score_coding(inst)], "text": "Total score",
                       "type": "decimal", "required": False, "readOnly": True})  # fmt: skip
     for name in inst.subscales:
         items.append({
-            "linkId": name, "code": [{"system": ITEM_SYSTEM, "code": f"{inst.id}.{name}"}],
+            "linkId": name, "code": [score_coding(inst, name)],
             "text": f"Subscale score: {name}", "type": "decimal", "required": False,
             "readOnly": True,
         })  # fmt: skip

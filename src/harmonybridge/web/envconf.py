@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def env_secret_list(name: str) -> list[str]:
+    """A comma-separated list from NAME or from the file NAME_FILE, read the same way.
+
+    A key file may hold ``NEW,OLD`` on one line or one key per line."""
+    raw = env_secret(name)
+    return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+
+
 def read_or_create_secret(path: Path, make: object) -> str:
     """Return a generated secret kept in ``path`` (demo mode only), creating it once."""
     if path.exists():
@@ -59,3 +68,12 @@ def read_or_create_secret(path: Path, make: object) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value)
     return str(value)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty owner-only (0600) file at ``path`` unless something is there."""
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

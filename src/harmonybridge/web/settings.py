@@ -16,12 +16,15 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge.web.accounts.clientaddress import parse_networks
 from harmonybridge.web.envconf import (
     MODES,
+    create_private_file,
     env_bool,
     env_int,
     env_list,
     env_secret,
+    env_secret_list,
     env_str,
     read_or_create_secret,
 )
@@ -51,9 +54,9 @@ if not SECRET_KEY:
 
 # Field-encryption keys (Fernet, comma-separated, newest first). Rotation: put the
 # new key first, run `harmonybridge manage rotate_field_keys`, then drop the old one.
-HB_FIELD_KEYS = env_list("HB_FIELD_KEYS") or (
-    [env_secret("HB_FIELD_KEYS")] if env_secret("HB_FIELD_KEYS") else []
-)
+# HB_FIELD_KEYS and HB_FIELD_KEYS_FILE are parsed alike (a file used to be read as
+# one key, so "NEW,OLD" broke every decrypt); `check --deploy` decrypts a known value.
+HB_FIELD_KEYS = env_secret_list("HB_FIELD_KEYS")
 if not HB_FIELD_KEYS:
     if PRODUCTION:
         raise ImproperlyConfigured(
@@ -161,6 +164,10 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Created owner-only (0600) like the key files, before SQLite makes it 0644;
+    # SQLite gives its -wal and -shm files the database file's mode.
+    create_private_file(Path(DATABASES["default"]["NAME"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication --------------------------------------------------
@@ -198,6 +205,12 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# allauth refuses two-factor set-up while an email address is unverified, to stop a
+# stranger who signs up with someone else's address from locking its owner out. There
+# is no sign-up here: every account is made by the practice admin (or create_practice),
+# who vouches for the address, so a new colleague can set up TOTP at first sign-in
+# without working mail (issue 9, fault 7).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = "HarmonyBridge"
 MFA_ADAPTER = (
     "harmonybridge.web.accounts.adapters.MFAAdapter"  # secrets encrypted at rest
@@ -214,13 +227,24 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("HB_AXES_ENABLED", True)
 
+# --- The client's address behind a reverse proxy ------------------------------------
+# One setting: the peers whose X-Forwarded-For is believed (the TLS proxy of
+# docs/deployment.md, usually 127.0.0.1). The lockout, allauth's rate limits and the
+# audit log all take the address from accounts.clientaddress.client_address; the
+# shipped gunicorn configuration trusts X-Forwarded-Proto from the same peers.
+HB_TRUSTED_PROXIES = env_list("HB_TRUSTED_PROXIES")
+parse_networks(HB_TRUSTED_PROXIES)  # a typo stops startup with a clear message
+AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.accounts.clientaddress.client_address"
+
 # --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
 # A database table (created by the ops app's migration) rather than per-process memory:
 # with several gunicorn workers a per-process cache would split login rate limits and
 # keep each worker's dashboard cache cold; no Redis is required.
+# Every value is encrypted with HB_FIELD_KEYS before it is stored (ops/cache.py): the
+# panels hold names, goals and scores. `manage backup` leaves the table out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "harmonybridge.web.ops.cache.EncryptedDatabaseCache",
         "LOCATION": "hb_cache",
     }
 }
@@ -346,7 +370,16 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("HB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (demo mode) carry the path, tokens included:
+        # Django's default gives this logger its own unfiltered handler.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
 
 SILENCED_SYSTEM_CHECKS: list[str] = []

@@ -160,3 +160,18 @@ def test_filtered_csv_download():
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [(r["who"], r["action"]) for r in rows] == [(p1.username, "client.view")]
     assert AuditEvent.objects.filter(action="audit_exported", actor=admin).count() == 1
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@"])
+def test_csv_neutralises_formula_cells(lead):
+    """Issue 9, fault 12: a username like ``=HYPERLINK(...)`` must open as text."""
+    import csv
+    import io
+
+    practice = make_practice()
+    admin = make_staff(practice, "admin")
+    evil = make_staff(practice, "practitioner", username=f"{lead}cmd1")
+    audit.record(evil, "client.view", None)
+    response = _as(admin).get("/audit/", {"actor": evil.username, "download": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["who"] for r in rows] == [f"'{lead}cmd1"]

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from harmonybridge.web.checkins import tokens
 from tests.web import factories
-from tests.web.checkins.helpers import open_link
+from tests.web.checkins.helpers import full_post, open_link
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +76,58 @@ def test_qr_code_opening_is_recorded_as_the_qr_channel(client, session):
     client.get(f"/c/t/{token}?via=qr")
     checkin.refresh_from_db()
     assert checkin.channel == "qr"
+
+
+def test_a_new_link_ends_every_browser_that_opened_an_earlier_one(session):
+    """Issue 9, fault 4: the cookie's check-in id was trusted without the link generation."""
+    from django.test import Client
+
+    checkin, old = factories.make_checkin(session)
+    earlier_browser = Client()
+    assert open_link(earlier_browser, old).status_code == 302
+    assert earlier_browser.get("/c/").status_code == 200
+    _again, new = tokens.issue(session, checkin.respondent)
+    response = earlier_browser.get("/c/")
+    assert b"This link is not valid" in response.content
+    assert response.status_code == 404
+    assert earlier_browser.post("/c/", full_post(checkin)).status_code == 404
+    checkin.refresh_from_db()
+    assert checkin.submitted_at is None
+    # The browser that opens the new link carries on.
+    newer_browser = Client()
+    assert open_link(newer_browser, new).status_code == 302
+    assert newer_browser.get("/c/").status_code == 200
+
+
+def test_a_reminder_does_not_extend_the_check_in(practitioner):
+    from django.core import mail
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    client = factories.make_client(practitioner, email="r@example.org")
+    session = factories.make_session(factories.make_engagement(practitioner, [client]))
+    checkin, _ = tokens.issue(session, client, "email")
+    checkin.email_sent_at = timezone.now() - dt.timedelta(hours=30)
+    checkin.save()
+    deadline = checkin.expires_at
+    call_command("send_checkin_reminders")
+    assert len(mail.outbox) == 1
+    checkin.refresh_from_db()
+    assert checkin.expires_at == deadline
+
+
+def test_no_reminder_for_an_expired_check_in(practitioner):
+    from django.core import mail
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    client = factories.make_client(practitioner, email="r@example.org")
+    session = factories.make_session(factories.make_engagement(practitioner, [client]))
+    checkin, _ = tokens.issue(session, client, "email")
+    checkin.email_sent_at = timezone.now() - dt.timedelta(hours=80)
+    checkin.expires_at = timezone.now() - dt.timedelta(hours=1)
+    checkin.save()
+    call_command("send_checkin_reminders")
+    assert mail.outbox == []
+    checkin.refresh_from_db()
+    assert checkin.expires_at < timezone.now()

@@ -178,3 +178,27 @@ def test_encrypted_round_trip_through_the_commands(tmp_path):
     done = _manage(tmp_path, "restore", str(out))
     assert done.returncode == 0, done.stderr
     assert table_checksums(live) == before
+
+
+def test_backup_leaves_the_cache_table_empty_and_its_old_pages_gone(tmp_path):
+    """Issue 9, fault 2: the cache is not copied into backups, not even in freed pages."""
+    db = tmp_path / "live.sqlite3"
+    _make_db(db)
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE hb_cache (cache_key TEXT PRIMARY KEY, value TEXT)")
+    con.executemany(
+        "INSERT INTO hb_cache VALUES (?, ?)",
+        [(f"k{i}", f"ZZCANARY-cached-panel-{i}" * 20) for i in range(200)],
+    )
+    con.commit()
+    con.close()
+    out = tmp_path / "copy.sqlite3"
+    manifest = backup(db, out, empty_tables=["hb_cache"])
+    assert manifest["tables"]["hb_cache"]["rows"] == 0
+    assert manifest["tables"]["answer"]["rows"] == 50
+    assert b"ZZCANARY" not in out.read_bytes()
+    assert b"ZZCANARY" in db.read_bytes() or b"ZZCANARY" in (
+        db.with_name(db.name + "-wal").read_bytes()
+        if db.with_name(db.name + "-wal").exists()
+        else b""
+    )

@@ -44,4 +44,7 @@ def test_production_shares_one_database_cache_between_processes(tmp_path):
         "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("db.DatabaseCache")
+    # the database cache, with every value sealed by the field keys (issue 9, fault 2)
+    assert done.stdout.strip().endswith(
+        "\nharmonybridge.web.ops.cache.EncryptedDatabaseCache"
+    )

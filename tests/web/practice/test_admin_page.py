@@ -146,3 +146,21 @@ def test_practitioner_sees_no_erase_link(owner_client, practitioner):
     client = factories.make_client(practitioner)
     page = owner_client.get(reverse("practice:client", args=[client.pk]))
     assert reverse("privacy:erase", args=[client.pk]) not in page.text
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["newbie-colleague", "123456789012345", "qwerty123456", "short"],
+)
+def test_add_person_applies_the_password_validators(admin_client, password):
+    """Issue 9, fault 10: like the username, all digits, common, too short."""
+    response = admin_client.post(
+        reverse("practice:add_person"),
+        {
+            "username": "newbie-colleague",
+            "role": "practitioner",
+            "password": password,
+        },
+    )
+    assert response.status_code == 400
+    assert not User.objects.filter(username="newbie-colleague").exists()

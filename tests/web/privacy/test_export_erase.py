@@ -231,6 +231,7 @@ def test_erasure_leaves_no_personal_data_in_any_table():
     # The code survives only in the audit log (the tombstone and earlier events).
     assert set(_rows_containing(code)) <= {
         "audit_auditevent.client_code",
+        "audit_auditevent.client_codes",
         "audit_auditevent.detail",
     }
     # Respondent keys ("c<id>") and codes are gone from every respondent column.
@@ -349,3 +350,73 @@ def test_export_bundle_holds_json_and_a_pdf_report():
         AuditEvent.objects.filter(action="client.export", detail__format="zip").count()
         == 1
     )
+
+
+def _add_gad7(world, client, value):
+    from harmonybridge.web.checkins.models import Answer, Response, Score
+
+    response = Response.objects.create(
+        session=world["session"],
+        instrument_id="gad7",
+        instrument_version="1",
+        rater_role="client",
+        respondent_client=client,
+        respondent_key=Response.key_for_client(client.pk),
+        channel="link",
+    )
+    Answer.objects.create(response=response, item=1, value=1)
+    Score.objects.create(
+        response=response, subscale="", value=value, library_version="t"
+    )
+
+
+def test_a_family_members_export_holds_nobody_elses_scores(monkeypatch):
+    """Issue 9, fault 5: the engagement PDF named the other members and their scores."""
+    import io
+    import zipfile
+
+    from harmonybridge import schema
+    from harmonybridge.web.insights.views import report
+    from harmonybridge.web.practice.models import Client, EngagementClient
+
+    world = make_client_world()
+    me = world["client"]
+    family = [me]
+    for n in range(3):
+        member = Client.objects.create(
+            practice=world["practice"],
+            name=f"ZZFAMILY-Member-{n}",
+            practitioner=world["practitioner"],
+        )
+        EngagementClient.objects.create(engagement=world["engagement"], client=member)
+        family.append(member)
+    for n, member in enumerate(family):
+        _add_answers(world, client=member, value=5 + n)
+        _add_gad7(world, member, 3 + n)
+
+    seen: list[tuple[dict, str]] = []
+    real = report.render_to_string
+
+    def capture(template, context=None, request=None):
+        html = real(template, context, request)
+        seen.append((context, html))
+        return html
+
+    monkeypatch.setattr(report, "render_to_string", capture)
+    http = HttpClient()
+    http.force_login(_admin_for(world))
+    download = http.get(f"/privacy/clients/{me.pk}/export.zip")
+    assert download.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
+    assert f"report-engagement-{world['engagement'].pk}.pdf" in names
+    assert len(seen) == 1
+    context, html = seen[0]
+    # the PDF's source: this client's own PHQ-9 and GAD-7 scores, nobody else's
+    scores = context["data"].scores
+    assert set(scores[schema.RESPONDENT_ID]) == {me.code}
+    assert set(scores[schema.INSTRUMENT]) == {"phq9", "gad7"}
+    assert MARK_NAME in html
+    for other in family[1:]:
+        assert other.name not in html
+        assert other.code not in html
+    assert "ZZFAMILY" not in html

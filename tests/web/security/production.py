@@ -24,6 +24,8 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "HB_FIELD_KEYS": Fernet.generate_key().decode("ascii"),
         "ALLOWED_HOSTS": "hb.example.org",
         "CSRF_TRUSTED_ORIGINS": "https://hb.example.org",
+        "HB_PUBLIC_BASE_URL": "https://hb.example.org",
+        "HB_TRUSTED_PROXIES": "127.0.0.1",
         "HB_DATA_DIR": str(data_dir),
         "PYTHONPATH": str(REPO),
     }

@@ -27,6 +27,7 @@ PLAINTEXT_ALLOWED = {
     ("audit.AuditEvent", "target_type"): "model name",
     ("audit.AuditEvent", "target_id"): "id",
     ("audit.AuditEvent", "client_code"): "random pseudonymous code",
+    ("audit.AuditEvent", "client_codes"): "random pseudonymous codes",
     ("practice.ServiceLine", "name"): "practice setting",
     ("practice.ServiceLine", "kind"): "enum",
     ("practice.PractitionerProfile", "profession"): "staff profession",

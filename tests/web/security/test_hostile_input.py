@@ -59,6 +59,25 @@ nasty_text = st.one_of(
     ),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
+    # The outside probe's inputs (issue 9, fault 8): the ends of the calendar, time
+    # zones far from UTC, and JSON nested deeper than any parser's recursion limit.
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "0001-01-01",
+            "9999-12-31T23:59",
+            "0001-01-01T00:00",
+            "9999-12-31 23:59",
+            "Pacific/Kiritimati",
+            "Etc/GMT+12",
+            "Etc/GMT-14",
+            "[" * 20_000 + "]" * 20_000,
+            '{"a":' * 5_000 + "1" + "}" * 5_000,
+        ]
+    ),
+    st.dates().map(lambda d: d.isoformat()),
+    st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
+    st.integers(min_value=1, max_value=3_000).map(lambda n: "[" * n + "]" * n),
 )
 
 

@@ -98,6 +98,8 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     # insights (dashboards, reports) and the rupture-repair record
     "insights:caseload": (STAFF, {}),
     "insights:guide": (STAFF, {}),
+    "insights:curves": (STAFF, {}),
+    "insights:curve_accept": (STAFF, {"pk": "=1"}),  # POST only (admin accepts a fit)
     "insights:dashboard": (STAFF, {"pk": "engagement"}),
     "insights:goals": (STAFF, {"pk": "engagement"}),
     "insights:client_view": (STAFF, {"pk": "engagement"}),

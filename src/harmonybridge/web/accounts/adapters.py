@@ -7,11 +7,19 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
 from harmonybridge.web import fieldcrypto
+from harmonybridge.web.accounts.clientaddress import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits key on: the trusted-proxy rule, not raw XFF."""
+        ip = client_address(request)
+        if not ip:
+            return super().get_client_ip(request)  # refuses: no address at all
+        return ip
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -76,6 +76,18 @@ def _mfa_exempt_prefixes() -> tuple[str, ...]:
     return ("/accounts/", settings.STATIC_URL, "/healthz")
 
 
+def routed_path(request: HttpRequest) -> str:
+    """The path Django routes on: every allow/refuse decision by path uses this.
+
+    ``request.path`` includes ``SCRIPT_NAME``, which a server may take from a request
+    header (gunicorn's ``forwarder_headers``); with ``SCRIPT_NAME: /accounts`` the
+    request for ``/accounts/insights/`` is routed to ``/insights/`` while
+    ``request.path`` still starts with the exempt ``/accounts/``. ``path_info`` is
+    exactly what the URL resolver sees, so the decision and the view always agree.
+    """
+    return request.path_info
+
+
 class RequireMFAMiddleware:
     """Send signed-in staff without an authenticator app to the set-up page.
 
@@ -92,7 +104,7 @@ class RequireMFAMiddleware:
             getattr(settings, "HB_REQUIRE_MFA", False)
             and user is not None
             and user.is_authenticated
-            and not request.path.startswith(_mfa_exempt_prefixes())
+            and not routed_path(request).startswith(_mfa_exempt_prefixes())
             and not has_totp(user)
         ):
             url = reverse("mfa_activate_totp")
@@ -129,7 +141,7 @@ class SecurityHeadersMiddleware:
         if policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = policy
         user = getattr(request, "user", None)
-        static = request.path.startswith(settings.STATIC_URL)
+        static = routed_path(request).startswith(settings.STATIC_URL)
         if not static and user is not None and user.is_authenticated:
             # ASVS 14.3.2: pages with client data must not be kept by browsers or proxies.
             add_never_cache_headers(response)

@@ -158,6 +158,7 @@ def act(request: PractitionerRequest, pk: int, action: str) -> HttpResponse:
     form = AlertStepForm(request.POST, action=action)
     if not form.is_valid():
         if request.htmx:
+            _audit_card_read(request, alert, action)
             return _card(request, alert, form=form, status=400)
         for error in form.errors.get("note", []):
             messages.error(request, error)
@@ -165,11 +166,29 @@ def act(request: PractitionerRequest, pk: int, action: str) -> HttpResponse:
     result = apply_step(
         alert.pk, action, request.user, form.cleaned_data["note"], request
     )
+    if not result.done and request.htmx:
+        # Nothing changed, so apply_step wrote no row; the card still shows the notes.
+        _audit_card_read(request, result.alert, action)
     if request.htmx:
         return _card(request, result.alert, note=result.message, status=200)
     level = messages.SUCCESS if result.done else messages.INFO
     messages.add_message(request, level, result.message)
     return _back(request, result.alert)
+
+
+def _audit_card_read(
+    request: PractitionerRequest, alert: StoredAlert, action: str
+) -> None:
+    """The alert card shows its steps' (decrypted) notes: that read is audited."""
+    audit.record(
+        request.user,
+        "alert.view",
+        alert,
+        request=request,
+        engagement_id=alert.engagement_id,
+        rule=alert.rule_id,
+        tried=action,
+    )
 
 
 def _card(

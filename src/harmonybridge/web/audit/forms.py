@@ -5,16 +5,24 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from harmonybridge.web.inputlimits import check_date
+
 
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action"), max_length=64, required=False)
     actor = forms.CharField(label=_("Staff username"), max_length=150, required=False)
     client_code = forms.CharField(label=_("Client code"), max_length=32, required=False)
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_date],
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_date],
     )
 
     def clean(self) -> dict[str, object]:

@@ -20,6 +20,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
 
+    def about_client(self, code: str) -> AuditEventQuerySet:
+        """Every event that touched or showed this client ("who saw this client?")."""
+        return self.filter(
+            models.Q(client_code=code) | models.Q(client_codes__contains=f" {code} ")
+        )
+
 
 class AuditEvent(models.Model):
     """One access or change. ``detail`` holds ids and action words only."""
@@ -40,6 +46,10 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     client_code = models.CharField(max_length=32, blank=True, db_index=True)
+    #: Every client whose data the event showed or changed, as " C-AAA C-BBB " (the
+    #: spaces make ``contains`` exact on every database). A dashboard of a family
+    #: engagement shows all its members: they are all here.
+    client_codes = models.TextField(blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
@@ -58,3 +68,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
+
+    @property
+    def client_code_list(self) -> list[str]:
+        return self.client_codes.split()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harmonybridge.web.accounts.clientaddress import client_address
 from harmonybridge.web.audit.models import AuditEvent
 
 _SAFE_DETAIL = (str, int, float, bool, type(None))
@@ -20,13 +21,61 @@ def _client_code(target: Any) -> str:
     return ""
 
 
+def _engagement_of(target: Any) -> Any:
+    if type(target).__name__ == "Engagement":
+        return target
+    for path in ("engagement", "session"):
+        found = getattr(target, path, None)
+        if found is None:
+            continue
+        if path == "session":
+            found = getattr(found, "engagement", None)
+        if found is not None and type(found).__name__ == "Engagement":
+            return found
+    return None
+
+
+def clients_shown(target: Any) -> list[str]:
+    """The codes of every client whose data a page about ``target`` shows.
+
+    A client, or the client a row belongs to (a check-in's respondent); otherwise
+    every member of the engagement the target is, or belongs to (an engagement, a
+    session, an alert, a rupture-repair record): its dashboard, report, answers and
+    episodes show them all.
+    """
+    if target is None:
+        return []
+    own = _client_code(target)
+    respondent = getattr(target, "respondent", None)
+    if own or (respondent is not None and hasattr(respondent, "code")):
+        return [own or str(respondent.code)]
+    engagement = _engagement_of(target)
+    if engagement is None or engagement.pk is None:
+        return []
+    from harmonybridge.web.practice.models import EngagementClient
+
+    return sorted(
+        EngagementClient.objects.filter(engagement_id=engagement.pk).values_list(
+            "client__code", flat=True
+        )
+    )
+
+
 def record(
-    actor: Any, action: str, target: Any = None, *, request: Any = None, **detail: Any
+    actor: Any,
+    action: str,
+    target: Any = None,
+    *,
+    request: Any = None,
+    clients: list[str] | None = None,
+    **detail: Any,
 ) -> AuditEvent:
     """Append one audit event.
 
     ``actor`` is a staff user, or None for a client's check-in (then no address is
     kept). ``detail`` values must be ids or short words, never clinical content.
+    ``clients`` (codes) names who the event showed when the target alone does not
+    say; by default every client the target's page shows (:func:`clients_shown`).
     """
     for key, value in detail.items():
         if not isinstance(value, _SAFE_DETAIL) or (
@@ -36,7 +85,7 @@ def record(
     is_staff_actor = actor is not None and getattr(actor, "is_authenticated", False)
     ip = None
     if is_staff_actor and request is not None:
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_address(request)
     practice_id = (
         getattr(actor, "practice_id", None)
         if is_staff_actor
@@ -50,14 +99,20 @@ def record(
         target_type=type(target).__name__ if target is not None else "",
         target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
         client_code=_client_code(target) if target is not None else "",
+        client_codes=_joined(clients if clients is not None else clients_shown(target)),
         ip_address=ip,
         detail=detail,
     )
 
 
+def _joined(codes: list[str]) -> str:
+    unique = sorted({str(c) for c in codes if c})
+    return f" {' '.join(unique)} " if unique else ""
+
+
 def record_login_failure(user: Any, request: Any) -> AuditEvent:
     """Append a failed sign-in: the account when it exists, and the address it came from."""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_address(request) if request is not None else None
     return AuditEvent.objects.create(
         actor=user,
         actor_label=user.get_username() if user is not None else "unknown account",

@@ -40,7 +40,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if data["actor"]:
             events = events.filter(actor_label=data["actor"])
         if data["client_code"]:
-            events = events.filter(client_code=data["client_code"])
+            events = events.about_client(data["client_code"])
         if data["date_from"]:
             events = events.filter(created_at__gte=_day_start(data["date_from"]))
         if data["date_to"]:
@@ -70,6 +70,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/log.html", context)
 
 
+#: A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """The value as text a spreadsheet shows as text: a leading ``'`` before a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _csv(events: object) -> HttpResponse:
     """The filtered events as CSV, e.g. for a breach register ("who saw what, when")."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -83,19 +93,24 @@ def _csv(events: object) -> HttpResponse:
             "object_type",
             "object_id",
             "client_code",
+            "clients_shown",
             "address",
         ]
     )
     for e in events.iterator():  # type: ignore[attr-defined]
         writer.writerow(
             [
-                e.created_at.astimezone(dt.UTC).isoformat(),
-                e.actor_label,
-                e.action,
-                e.target_type,
-                e.target_id,
-                e.client_code,
-                e.ip_address or "",
+                csv_cell(value)
+                for value in (
+                    e.created_at.astimezone(dt.UTC).isoformat(),
+                    e.actor_label,
+                    e.action,
+                    e.target_type,
+                    e.target_id,
+                    e.client_code,
+                    " ".join(e.client_code_list),
+                    e.ip_address or "",
+                )
             ]
         )
     return response

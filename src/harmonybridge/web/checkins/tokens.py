@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -23,6 +24,9 @@ from harmonybridge.web.practice.models import Client, TherapySession
 #: The purpose is mixed into the hash so a token can never serve another purpose.
 PURPOSE = "hb-checkin-v1"
 SESSION_KEY = "hb_checkin_id"
+#: Which link of that check-in the browser opened: issuing a new link changes the
+#: token hash, and every cookie holding the old generation stops working.
+SESSION_GENERATION_KEY = "hb_checkin_generation"
 
 
 def _digest(token: str) -> str:
@@ -44,12 +48,18 @@ def expiry_from_now() -> datetime:
 
 
 def issue(
-    session: TherapySession, respondent: Client, channel: str = "link"
+    session: TherapySession,
+    respondent: Client,
+    channel: str = "link",
+    *,
+    extend: bool = True,
 ) -> tuple[CheckIn, str]:
     """Create (or re-key) the respondent's check-in; return it and the plain token.
 
-    Issuing again for an unsubmitted check-in replaces its token (the old link stops
-    working) and keeps the answers saved so far.
+    Issuing again for an unsubmitted check-in replaces its token: the old link and
+    every browser that opened it stop working (:func:`current` checks the generation);
+    the answers saved so far stay. ``extend=False`` (reminders) keeps the expiry: only
+    a practitioner who issues a link on purpose gives the client more time.
     """
     token, digest = new_token()
     checkin, created = CheckIn.objects.get_or_create(
@@ -63,7 +73,8 @@ def issue(
     )
     if not created:
         checkin.token_hash = digest
-        checkin.expires_at = expiry_from_now()
+        if extend:
+            checkin.expires_at = expiry_from_now()
         checkin.channel = channel
         checkin.save(
             update_fields=["token_hash", "expires_at", "channel", "updated_at"]
@@ -100,13 +111,29 @@ def lookup(token: str) -> CheckIn | None:
     return checkin
 
 
+def _generation(checkin: CheckIn) -> str:
+    return hashlib.sha256(f"generation:{checkin.token_hash}".encode()).hexdigest()
+
+
+def remember(request_session: Any, checkin: CheckIn) -> None:
+    """Tie this browser's session to the check-in *and* the link it was opened with."""
+    request_session[SESSION_KEY] = checkin.pk
+    request_session[SESSION_GENERATION_KEY] = _generation(checkin)
+
+
 def current(request_session: dict, *, allow_submitted: bool = False) -> CheckIn | None:
-    """The check-in this browser holds in its session cookie, if still usable."""
+    """The check-in this browser holds in its session cookie, if still usable.
+
+    Only while the link it was opened with is the check-in's newest one.
+    """
     pk = request_session.get(SESSION_KEY)
-    if not isinstance(pk, int):
+    generation = request_session.get(SESSION_GENERATION_KEY)
+    if not isinstance(pk, int) or not isinstance(generation, str):
         return None
     checkin = _checkins().filter(pk=pk).first()
     if checkin is None:
+        return None
+    if not hmac.compare_digest(generation, _generation(checkin)):
         return None
     if checkin.is_submitted and not allow_submitted:
         return None

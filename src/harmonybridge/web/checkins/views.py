@@ -138,7 +138,7 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     if checkin is None:
         return _invalid(request)
     request.session.cycle_key()
-    request.session[tokens.SESSION_KEY] = checkin.pk
+    tokens.remember(request.session, checkin)
     with transaction.atomic():
         if checkin.opened_at is None:
             checkin.opened_at = timezone.now()
@@ -268,6 +268,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         return redirect("checkins:done")
     _activate_tz(checkin)
     instruments = _instruments(checkin)
+    if not instruments:  # nothing to answer (and no screen to show an error on)
+        return render(request, "checkins/nothing.html")
     if request.POST.get("checkin") != str(checkin.pk):
         return _screen(
             request,

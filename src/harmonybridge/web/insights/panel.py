@@ -22,6 +22,7 @@ from harmonybridge.web.insights import dashboard as build
 from harmonybridge.web.insights import tables
 from harmonybridge.web.insights.models import CurveSet
 from harmonybridge.web.insights.views.context import load
+from harmonybridge.web.ops.cache import engagement_key
 from harmonybridge.web.practice.models import (
     Attendance,
     Client,
@@ -105,14 +106,12 @@ def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
 
 def panel_for(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
     """The cached panel, computed when the data changed since it was cached."""
-    key = ":".join(
-        (
-            "hb-dashboard",
-            str(engagement.pk),
-            data_version(engagement),
-            "s" if subscales else "t",
-            translation.get_language() or "",
-        )
+    key = engagement_key(  # erasing a client of the engagement drops it
+        engagement.pk,
+        "dashboard",
+        data_version(engagement),
+        "s" if subscales else "t",
+        translation.get_language() or "",
     )
     panel = cache.get(key)
     if panel is None:

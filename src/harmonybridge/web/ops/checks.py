@@ -85,3 +85,112 @@ def check_durability(
         )
         for problem in problems
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    if settings.HB_MODE == "production" and not settings.HB_TRUSTED_PROXIES:
+        return [
+            Warning(
+                "HB_TRUSTED_PROXIES is empty: behind the reverse proxy every request "
+                "seems to come from the proxy, so one stranger's failed sign-ins limit "
+                "the whole practice and the audit log records the proxy's address.",
+                hint="Set HB_TRUSTED_PROXIES=127.0.0.1 (the proxy's address); see "
+                "docs/deployment.md, section 7.",
+                id="harmonybridge.W011",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_lockout_enabled(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    if settings.HB_MODE == "production" and not settings.AXES_ENABLED:
+        return [
+            Warning(
+                "The sign-in lockout is switched off (HB_AXES_ENABLED=false).",
+                hint="Unset HB_AXES_ENABLED: five failures per username and address "
+                "must lock that pair (ASVS 6.3.1).",
+                id="harmonybridge.W012",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_public_base_url(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    url = settings.HB_PUBLIC_BASE_URL
+    if settings.HB_MODE == "production" and not url.startswith("https://"):
+        return [
+            Warning(
+                "HB_PUBLIC_BASE_URL is not set to an https:// address"
+                + (f" (it is {url!r})" if url else "")
+                + ": emailed check-in links would not work.",
+                hint="Set HB_PUBLIC_BASE_URL=https://your-host (docs/deployment.md).",
+                id="harmonybridge.W013",
+            )
+        ]
+    return []
+
+
+def field_key_problems(*, stored: bool) -> list[str]:
+    """Why the field keys cannot encrypt and decrypt (empty when they can).
+
+    Round-trips a value with the configured keys and, with ``stored``, decrypts one
+    stored value of every encrypted column: a key file read wrongly, or the wrong
+    file, shows here instead of at the first client page.
+    """
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    from harmonybridge.web import fieldcrypto
+
+    try:
+        if fieldcrypto.decrypt(fieldcrypto.encrypt("hb-probe")) != "hb-probe":
+            return ["the field keys do not give back what they encrypted"]
+    except ImproperlyConfigured as exc:
+        return [f"HB_FIELD_KEYS: {exc}"]
+    if not stored:
+        return []
+    problems = []
+    tables = set(connection.introspection.table_names())  # before `migrate`: none
+    for model in apps.get_models():
+        if model._meta.db_table not in tables:
+            continue
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, fieldcrypto.EncryptedTextField):
+                continue
+            value = (
+                model._base_manager.exclude(**{field.name: ""})
+                .exclude(**{f"{field.name}__isnull": True})
+                .values_list(field.name, flat=True)
+                .order_by()
+            )
+            try:
+                value.first()
+            except ImproperlyConfigured:
+                problems.append(
+                    f"{model._meta.db_table}.{field.column} cannot be decrypted with "
+                    "any key in HB_FIELD_KEYS"
+                )
+    return problems
+
+
+@register(Tags.security, deploy=True)
+def check_field_keys(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[Any]:
+    stored = bool(databases and "default" in databases)
+    try:
+        problems = field_key_problems(stored=stored)
+    except DatabaseError as exc:
+        problems = [f"the database cannot be read to try the field keys: {exc}"]
+    return [
+        Error(
+            problem,
+            hint="HB_FIELD_KEYS (or the file in HB_FIELD_KEYS_FILE) lists Fernet keys, "
+            "newest first, separated by commas or new lines; see docs/deployment.md.",
+            id="harmonybridge.E011",
+        )
+        for problem in problems
+    ]

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,35 @@ def _copy(source: Path, target: Path) -> None:
         src.close()
 
 
+def _empty(path: Path, tables: Sequence[str]) -> None:
+    """Delete every row of ``tables`` in the copy and VACUUM, so no freed page keeps them."""
+    con = sqlite3.connect(path)
+    try:
+        present = {
+            r[0]
+            for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        for table in tables:
+            if table in present:
+                con.execute('DELETE FROM "' + table.replace('"', '""') + '"')
+        con.commit()
+        con.execute("VACUUM")
+    finally:
+        con.close()
+
+
 def backup(
-    database: Path, out: Path, *, encrypt: Cipher | None = None
+    database: Path,
+    out: Path,
+    *,
+    encrypt: Cipher | None = None,
+    empty_tables: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Copy ``database`` to ``out`` online, verify it and write ``out`` + manifest; return it.
 
     With ``encrypt`` the file on disk is the encrypted copy; the manifest's table checksums
     describe the plaintext, so a restore proves the decrypted data is what was backed up.
+    ``empty_tables`` (the cache) are kept with their schema but without rows.
     """
     if not database.exists():
         raise BackupError(f"no database at {database}")
@@ -89,6 +111,8 @@ def backup(
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)
     _copy(database, tmp)
+    if empty_tables:
+        _empty(tmp, empty_tables)
     if not integrity_ok(tmp):
         tmp.unlink()
         raise BackupError("the copy failed SQLite's integrity check")
@@ -139,7 +163,8 @@ def restore(
 ) -> dict[str, Any]:
     """Restore ``backup_file`` into ``database`` and prove every table's checksum matches."""
     manifest = verify(backup_file)
-    if database.exists() and not force:
+    # An empty file is no database: the app creates it owner-only before first use.
+    if database.exists() and database.stat().st_size > 0 and not force:
         raise BackupError(
             f"{database} exists; pass --force to replace it (stop the app first)"
         )

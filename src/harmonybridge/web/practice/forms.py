@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.errors import DataValidationError
+from harmonybridge.web import inputlimits
 from harmonybridge.web.accounts.models import Practice, Role, User
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import (
@@ -60,7 +61,7 @@ def matching_clients(clients: Any, query: str) -> list[int]:
     """Ids of the clients whose name or code contains the query (names decrypted here).
 
     Names are encrypted, so SQL cannot search them; the practitioner's own list is
-    small enough to filter in Python (ADR 0008).
+    small enough to filter in Python (ADR 0010).
     """
     wanted = _folded(query)
     return sorted(
@@ -70,7 +71,7 @@ def matching_clients(clients: Any, query: str) -> list[int]:
     )
 
 
-class ClientChoiceField(forms.ModelMultipleChoiceField):
+class ClientChoiceField(inputlimits.ModelMultipleChoiceField):
     """Clients by name and code, as practitioners know them."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -84,7 +85,7 @@ class EngagementForm(forms.ModelForm):
         label=_("Clients"),
         help_text=_("One client, or several for a couple or a family."),
     )
-    co_practitioners = forms.ModelMultipleChoiceField(
+    co_practitioners = inputlimits.ModelMultipleChoiceField(
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -107,6 +108,7 @@ class EngagementForm(forms.ModelForm):
             "client_sees_scores",
             "client_sees_goals",
         ]
+        field_classes = {"service_line": inputlimits.ModelChoiceField}  # noqa: RUF012
         widgets = {  # noqa: RUF012
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
@@ -132,6 +134,14 @@ class EngagementForm(forms.ModelForm):
             role__in=[Role.PRACTITIONER, Role.SUPERVISOR, Role.ADMIN],
         ).exclude(pk=user.pk)
 
+    def clean_start_date(self) -> Any:
+        inputlimits.check_date(self.cleaned_data.get("start_date"))
+        return self.cleaned_data.get("start_date")
+
+    def clean_end_date(self) -> Any:
+        inputlimits.check_date(self.cleaned_data.get("end_date"))
+        return self.cleaned_data.get("end_date")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start_date"), data.get("end_date")
@@ -149,6 +159,7 @@ class SessionForm(forms.ModelForm):
             attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
         ),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[inputlimits.check_date],
     )
 
     class Meta:
@@ -249,14 +260,7 @@ class WordingForm(forms.Form):
         ]
 
     def clean_wording(self) -> Any:
-        raw = self.cleaned_data["wording"]
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                _("This is not valid JSON (line %(line)s): %(msg)s")
-                % {"line": exc.lineno, "msg": exc.msg}
-            ) from exc
+        return inputlimits.load_json(self.cleaned_data["wording"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -288,6 +292,24 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "role"]  # noqa: RUF012
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if password:
+            # The same validators as a password change (length, common passwords,
+            # all digits, too like the name or address); issue 9, fault 10.
+            candidate = User(
+                username=data.get("username", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                validate_password(password, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)

@@ -21,6 +21,8 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from harmonybridge.web import audit
+from harmonybridge.web.ops.cache import engagement_prefix
+from harmonybridge.web.ops.cache import forget as forget_cached
 
 FORMAT = "harmonybridge-client-export"
 VERSION = 1
@@ -178,7 +180,7 @@ def export_client(client: Any) -> dict[str, Any]:
             "action": e.action,
             "object": f"{e.target_type} {e.target_id}".strip(),
         }
-        for e in audit_model.objects.filter(client_code=client.code).order_by(
+        for e in audit_model.objects.about_client(client.code).order_by(
             "created_at", "id"
         )
     ]
@@ -241,6 +243,10 @@ def erase_client(client: Any, *, actor: Any, request: Any = None) -> dict[str, i
         for obj in rows.values()
         if not (type(obj) is type(client) and obj.pk == client.pk)
     ]
+    engagement_ids = list(client.engagements.values_list("pk", flat=True))
     _force_delete(doomed)
     _force_delete([client])
+    # Cached dashboards of every engagement the client was in show their name and
+    # scores: drop them too (shared engagements are recomputed for the others).
+    forget_cached(engagement_prefix(pk) for pk in engagement_ids)
     return counts

@@ -51,17 +51,17 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_pdfs(request: HttpRequest, client: object) -> list[tuple[str, bytes]]:
-    """The progress report PDF of each of the client's engagements (default sections)."""
-    from harmonybridge.web.insights.views.report import report_pdf
+    """The progress report PDF of each of the client's engagements (default sections).
+
+    Only about this client: in a shared (couple, family) engagement the other members'
+    names and scores stay out (issue 9, fault 5)."""
+    from harmonybridge.web.insights.views.report import client_report_pdf
 
     pdfs = []
     for engagement in client.engagements.all():  # type: ignore[attr-defined]
-        response = report_pdf(request, engagement.pk)
-        if (
-            response.status_code == 200
-            and response["Content-Type"] == "application/pdf"
-        ):
-            pdfs.append((f"report-engagement-{engagement.pk}.pdf", response.content))
+        pdf = client_report_pdf(request, engagement.pk, client)
+        if pdf is not None:
+            pdfs.append((f"report-engagement-{engagement.pk}.pdf", pdf))
     return pdfs
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
+from harmonybridge import schema
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.insights.models import ClientViewOptions
 from harmonybridge.web.practice import frames, language
@@ -46,6 +47,22 @@ class EngagementData:
             chosen=self.chosen,
             curve_sets=curve_sets_for(self.engagement.practice_id),
             **options,
+        )
+
+    def about_one_client(self, client: Any) -> EngagementData:
+        """The engagement through one client's own answers, for that client's data export.
+
+        In a couple or family engagement the other members' names, scores and
+        rupture episodes are left out, and so are the practitioner's ratings (they
+        are about the whole engagement): everything left is about this client.
+        """
+        scores = self.scores[self.scores[schema.RESPONDENT_ID] == client.code]
+        return replace(
+            self,
+            clients=[client],
+            labels={client.code: self.labels.get(client.code, client.code)},
+            scores=scores,
+            episodes=repair_services.episodes_for(self.engagement.pk, scores),
         )
 
     def session_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

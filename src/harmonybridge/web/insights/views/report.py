@@ -37,12 +37,16 @@ def report_form(request: PractitionerRequest, pk: int) -> HttpResponse:
     )
 
 
-def _context(request: PractitionerRequest, pk: int) -> tuple[Any, dict[str, Any]]:
+def _context(
+    request: PractitionerRequest, pk: int, only_client: Any = None
+) -> tuple[Any, dict[str, Any]]:
     engagement = get_engagement_or_404(request, pk)
     form = ReportForm.sections(request.GET)
     form.is_valid()
     sections = form.cleaned_data if form.is_valid() else ReportForm.sections(None).data
     data = load(engagement)
+    if only_client is not None:
+        data = data.about_one_client(only_client)
     context: dict[str, Any] = {
         "engagement": engagement,
         "data": data,
@@ -107,12 +111,9 @@ def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
             request.user, "report.view", engagement, request=request, format="pdf"
         )
         return render(request, "insights/report.html", context)
-    try:
-        from weasyprint import CSS, HTML
-    except ImportError:
+    pdf = _pdf(request, context)
+    if pdf is None:
         return render(request, "insights/report_unavailable.html", context, status=503)
-    html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
     audit.record(
         request.user, "report.export", engagement, request=request, format="pdf"
     )
@@ -120,3 +121,25 @@ def report_pdf(request: PractitionerRequest, pk: int) -> HttpResponse:
     name = "-".join(c.code for c in context["data"].clients) or f"E{engagement.pk}"
     response["Content-Disposition"] = f'attachment; filename="progress-{name}.pdf"'
     return response
+
+
+def _pdf(request: Any, context: dict[str, Any]) -> bytes | None:
+    """The report as PDF bytes; None without WeasyPrint (the ``pdf`` extra)."""
+    try:
+        from weasyprint import CSS, HTML
+    except ImportError:
+        return None
+    html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
+
+
+def client_report_pdf(request: Any, pk: int, client: Any) -> bytes | None:
+    """One client's own progress report of an engagement, for their data export.
+
+    Default sections, only the client's own answers (``about_one_client``); None when
+    the client has no scores there or WeasyPrint is missing. The caller audits the
+    export."""
+    _engagement, context = _context(request, pk, only_client=client)
+    if not context["has_data"]:
+        return None
+    return _pdf(request, context)

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             submitted_at__isnull=True,
             reminder_sent_at__isnull=True,
             email_sent_at__lte=cutoff,
+            expires_at__gt=timezone.now(),  # a reminder never revives a check-in
         ).select_related("session__engagement", "respondent")
         sent = 0
         for checkin in due:
@@ -35,8 +36,9 @@ class Command(BaseCommand):
             if not email:
                 continue
             with transaction.atomic():
+                # A fresh token (only its hash is stored), the same deadline.
                 checkin, token = tokens.issue(
-                    checkin.session, checkin.respondent, Channel.EMAIL
+                    checkin.session, checkin.respondent, Channel.EMAIL, extend=False
                 )
                 checkin.reminder_sent_at = timezone.now()
                 checkin.save(update_fields=["reminder_sent_at", "updated_at"])

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from harmonybridge.web.fieldcrypto import current_fernet
+from harmonybridge.web.ops.cache import database_cache_tables
 from harmonybridge.web.ops.sqlitebackup import BackupError, backup
 
 
@@ -46,7 +47,10 @@ class Command(BaseCommand):
         )
         try:
             cipher = current_fernet().encrypt if options["encrypt"] else None
-            manifest = backup(database, out, encrypt=cipher)
+            # The cache is rebuilt on demand and holds nothing a restore needs.
+            manifest = backup(
+                database, out, encrypt=cipher, empty_tables=database_cache_tables()
+            )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         rows = sum(t["rows"] for t in manifest["tables"].values())

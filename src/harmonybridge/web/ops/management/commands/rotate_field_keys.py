@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from harmonybridge.web.ops.cache import clear_all as clear_all_caches
 from harmonybridge.web.ops.keyrotation import rotate_all
 
 
@@ -23,4 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{result.table}.{result.column}: {result.rows} values re-encrypted"
             )
-        self.stdout.write(f"done: {total} values now use the newest key")
+        # Cached values are sealed with the keys too; drop them all rather than keep
+        # copies under a key that is about to be removed.
+        clear_all_caches()
+        self.stdout.write(f"done: {total} values now use the newest key; cache cleared")
