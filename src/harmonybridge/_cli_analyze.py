@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument(
         "--report", metavar="OUT.html", required=True, help="HTML file to write"
+    )
+    p.add_argument(
+        "--pdf",
+        metavar="OUT.pdf",
+        help="also write the report as PDF (needs the 'pdf' extra: pip install "
+        "'harmonybridge[pdf]')",
+    )
+    p.add_argument(
+        "--no-alliance",
+        action="store_true",
+        help="skip the alliance–outcome analyses (growth, lagged and practitioner models)",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        metavar="N",
+        help="parametric-bootstrap refits for the practitioner ICC intervals (%(default)s)",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress display on standard error"
     )
     p.add_argument(
         "--title", default="HarmonyBridge analysis report", help="report title"
@@ -102,26 +125,68 @@ def read_scores(path: str) -> pd.DataFrame:
     return long.drop(columns=[schema.RESPONSE_ID]).reset_index(drop=True)
 
 
+def _progress(step: str, done: int, total: int) -> None:
+    width = 24
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {step:<50.50}"
+    )
+    sys.stderr.flush()
+
+
 def _analyze(args: argparse.Namespace) -> int:
+    from harmonybridge.alliance.insights import alliance_insights
     from harmonybridge.reports.html import analysis_report, analyze_scores
 
     if args.max_engagements < 0:
         raise DataValidationError(
             f"--max-engagements must be 0 or more, got {args.max_engagements}"
         )
+    if args.bootstrap < 0:
+        raise DataValidationError(
+            f"--bootstrap must be 0 or more, got {args.bootstrap}"
+        )
+    if args.pdf:
+        _check_pdf_available()
+    scores = read_scores(args.file)
+    show = not args.quiet and sys.stderr.isatty()
+    if show:
+        _progress("reliable change, sudden gains, ruptures", 0, 1)
     analysis = analyze_scores(
-        read_scores(args.file),
+        scores,
         rupture_mode=args.rupture_mode,
         curves=not args.no_curves,
         min_clients=args.min_clients,
     )
+    insights = None
+    if not args.no_alliance:
+        insights = alliance_insights(
+            analysis.scores,
+            n_boot=args.bootstrap,
+            progress=_progress if show else None,
+        )
+    if show:
+        sys.stderr.write("\r" + " " * 90 + "\r")
     html = analysis_report(
         analysis,
         title=args.title,
         source=Path(args.file).name,
         max_engagements=args.max_engagements,
+        alliance=insights,
     )
     Path(args.report).write_text(html, encoding="utf-8")
+    if args.pdf:
+        from weasyprint import HTML
+
+        HTML(string=html).write_pdf(args.pdf)
+        print(f"wrote {args.pdf}")
+    if insights is not None:
+        fitted = [o.outcome for o in insights.outcomes if o.growth is not None]
+        print(
+            f"alliance and outcome: {len(insights.outcomes)} outcome instrument(s), growth "
+            f"models for {', '.join(fitted) or 'none'}; {len(insights.notes)} note(s) in "
+            "the report"
+        )
     n_eng = analysis.scores[schema.ENGAGEMENT_ID].nunique()
     print(
         f"wrote {args.report}: {n_eng} engagements, {len(analysis.reliable_change)} "
@@ -129,3 +194,11 @@ def _analyze(args: argparse.Namespace) -> int:
         f"{len(analysis.ruptures)} rupture episodes"
     )
     return 0
+
+
+def _check_pdf_available() -> None:
+    if importlib.util.find_spec("weasyprint") is None:
+        raise DataValidationError(
+            "--pdf needs WeasyPrint, which is not installed: pip install "
+            "'harmonybridge[pdf]' (and Debian's pango libraries), or leave out --pdf"
+        )

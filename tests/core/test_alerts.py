@@ -198,7 +198,8 @@ def _phq(scores, eng="e1"):
         ([12, 18], ["outcome.reliable_deterioration", "outcome.sudden_loss"]),
         ([12, 17], []),  # +5: not reliable
         ([20, 14], ["outcome.reliable_improvement"]),  # -6, 14 still clinical
-        ([15, 9], ["outcome.recovered", "outcome.reliable_improvement"]),  # -6, 9 < 10
+        # -6 and 9 < 10: one change, one alert with the stronger label
+        ([15, 9], ["outcome.recovered"]),
         ([10, 6, 12], ["outcome.sudden_loss"]),  # 6 -> 12: +6 >= 6 and >= 25% of 6
         ([10, 16, 18], ["outcome.reliable_deterioration"]),  # 16 -> 18 only +2
         ([20, 18, 17, 16], ["outcome.not_on_track"]),  # session 4, only -4 since intake

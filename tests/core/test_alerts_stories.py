@@ -64,7 +64,8 @@ def _fired(all_alerts, engagement, session):
         # "PHQ-9 item 9 is above 0 at the latest session"
         ("safety_item", 0, {"safety.item"}, set()),
         # "PHQ-9 falls by about 9-10 points between sessions 5 and 6"
-        ("sudden_gain", 1, {"outcome.reliable_improvement"}, set()),
+        # (below the cut-off too: one alert with the stronger label, "recovered")
+        ("sudden_gain", 1, {"outcome.recovered"}, {"outcome.reliable_improvement"}),
     ],
 )
 def test_story_raises_its_alert(practice, all_alerts, story, offset, present, absent):

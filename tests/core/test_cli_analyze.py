@@ -217,3 +217,99 @@ def test_no_curves_below_min_clients(scores):
     a = analyze_scores(scores)
     assert a.curves == {}
     assert any("no curves fitted" in n for n in a.notes)
+
+
+# --- alliance and outcome (issue 13) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def practice_csv(tmp_path_factory):
+    p = simulate_practice(n_clients=60, n_sessions=10, seed=13)
+    long = p.scores.merge(
+        p.sessions[["engagement_id", "session", "modality"]],
+        on=["engagement_id", "session"],
+        how="left",
+    ).merge(p.engagements[["engagement_id", "service_line"]], on="engagement_id")
+    path = tmp_path_factory.mktemp("alliance") / "practice.csv"
+    long.to_csv(path, index=False)
+    return path
+
+
+def test_cli_report_shows_the_alliance_analyses_with_the_core_numbers(
+    tmp_path, practice_csv, capsys
+):
+    from harmonybridge.alliance import by_session, fit_growth
+    from harmonybridge.cli import main as cli
+
+    out, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    assert cli(["analyze", str(practice_csv), "--report", str(out), "--pdf", str(pdf),
+                "--bootstrap", "20"]) == 0  # fmt: skip
+    html = out.read_text(encoding="utf-8")
+    assert 'id="alliance-outcome"' in html
+    assert "Flückiger et al. (2018)" in html
+    assert "not proof that the alliance caused" in html
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert '<td class="t">service_line</td>' in html  # reliable change per service line
+    assert "Alliance by session modality" in html
+    assert "mean_standardised_discrepancy" in html  # dyadic_discrepancy, summarised
+    # the growth model printed is the one the core fits on the same file
+    long = pd.read_csv(practice_csv, dtype={"subscale": str}, keep_default_na=True)
+    long["subscale"] = long["subscale"].fillna("")
+    wide = by_session(
+        long, outcome="who5", alliance=["hb_checkin", "hb_checkin_practitioner"]
+    )
+    fit = fit_growth(
+        wide, outcome="who5", fixed=["alliance_client"], client="engagement_id"
+    )
+    slope = fit.fixed_effects.set_index("term").loc["session"]
+    assert f"who5 changed by {slope['estimate']:.2f} points on average" in html
+    assert f"{fit.n_obs} sessions, {fit.n_clients} engagements" in html
+    assert "alliance and outcome:" in capsys.readouterr().out
+
+
+def test_cli_no_alliance_and_bad_options(tmp_path, practice_csv, capsys, monkeypatch):
+    out = tmp_path / "r.html"
+    assert (
+        main(["analyze", str(practice_csv), "--report", str(out), "--no-alliance"]) == 0
+    )
+    assert 'id="alliance-outcome"' not in out.read_text(encoding="utf-8")
+    assert (
+        main(["analyze", str(practice_csv), "--report", str(out), "--bootstrap", "-1"])
+        == 2
+    )
+    assert "--bootstrap must be 0 or more" in capsys.readouterr().err
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda n, *a: None if n == "weasyprint" else real(n, *a),
+    )
+    r2 = tmp_path / "r2.html"
+    assert (
+        main(["analyze", str(practice_csv), "--report", str(r2), "--pdf", "x.pdf"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "pip install 'harmonybridge[pdf]'" in err
+    assert not r2.exists()
+
+
+def test_alliance_section_explains_what_cannot_be_computed(scores):
+    # the small fixture has no practitioner_id column: a note, not a traceback
+    from harmonybridge.alliance.insights import alliance_insights
+
+    ins = alliance_insights(scores)
+    assert ins.outcomes == []
+    assert any("practitioner_id" in n for n in ins.notes)
+    html = analysis_report(scores, alliance=ins)
+    assert "No alliance–outcome analyses" in html
+
+
+def test_progress_display_counts_steps(capsys):
+    from harmonybridge._cli_analyze import _progress
+
+    _progress("who5: growth model", 3, 12)
+    err = capsys.readouterr().err
+    assert "3/12 who5: growth model" in err
+    assert "[######" in err

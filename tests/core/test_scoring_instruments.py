@@ -322,11 +322,30 @@ def test_checkin_total_is_mean_of_goal_task_bond(instrument):
     res = inst.score({1: 4, 2: 5, 3: 3, 4: 1, 5: 2, 6: 4})
     assert res.total == 4.0  # (4 + 5 + 3) / 3
     assert dict(res.subscales) == {"goal": 4.0, "task": 5.0, "bond": 3.0}
-    assert dict(res.derived) == {
+    ruptures = {k: v for k, v in res.derived.items() if k.startswith("rupture_")}
+    assert ruptures == {
         "rupture_present": 1, "rupture_intensity": 2, "rupture_resolution": 4,
     }  # fmt: skip
     assert inst.score(dict.fromkeys((1, 2, 3), 1)).total == 1
     assert inst.score(dict.fromkeys((1, 2, 3), 5)).total == 5
+
+
+def test_practitioner_prediction_item_is_optional_and_unscored():
+    inst = get("hb_checkin_practitioner")
+    item = inst.items[6]
+    assert item.number == 7
+    assert "How do you think your client rated" in item.text["en"]
+    assert item.required is False
+    assert item.scale == inst.items[0].scale  # the client's 1-5 agreement scale
+    without = inst.score({1: 4, 2: 5, 3: 3, 4: 0})
+    with_low = inst.score({1: 4, 2: 5, 3: 3, 4: 0, 7: 1})
+    with_high = inst.score({1: 4, 2: 5, 3: 3, 4: 0, 7: 5})
+    # (4 + 5 + 3) / 3 = 4 whatever the prediction: not part of the total or subscales
+    assert without.total == with_low.total == with_high.total == 4.0
+    assert dict(without.subscales) == dict(with_high.subscales)
+    assert without.derived["predicted_client_rating"] is None
+    assert with_low.derived["predicted_client_rating"] == 1
+    assert "predicted_client_rating" not in get("hb_checkin").derived_items
 
 
 def test_checkin_needs_all_three_alliance_items():

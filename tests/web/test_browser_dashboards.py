@@ -68,7 +68,9 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
     for status in ("safety item", "rupture open", "not on track", "gap between views"):
         assert page.locator(".caseload .pill", has_text=status).count() >= 1, status
     assert page.locator(".caseload tbody tr").first.locator(".status-safety").count()
-    assert page.locator(".banner-urgent .crisis-text").count() >= 1
+    # the safety story's card (one per client), without the client's crisis text
+    assert page.locator(".safety-card").count() >= 1
+    assert page.locator(".crisis").count() == 0
 
     # the unrepaired-rupture client's dashboard
     e = pk[_story(data, "unrepaired_rupture")]
@@ -104,6 +106,20 @@ def test_caseload_dashboard_and_report(live_server, browser, practice):
     family = pk[_story(data, "split_alliance_family")]
     page.goto(f"{live_server.url}/insights/engagements/{family.pk}/")
     save_screenshot(page, "dash-05-dashboard-family")
+    members = {c.label for c in family.clients.all()}
+    for card in page.locator("#open-alerts article.alert-card").all():
+        about = card.locator(".alert-member").text_content() or ""
+        assert any(m in about for m in members), about
+
+    # the alerts list: most severe first, links to the dashboard, inline actions
+    page.goto(f"{live_server.url}/insights/alerts/?sort=severity")
+    save_screenshot(page, "dash-05b-alerts-list")
+    first = page.locator("#alert-table article.alert-card").first
+    assert first.locator("a[href*='/insights/engagements/']").count() == 1
+    before = page.locator("#alert-table article.alert-card").count()
+    first.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_selector(f"#{first.get_attribute('id')} .flash")
+    assert page.locator("#alert-table article.alert-card").count() == before
 
     # progress report: choose sections, print-friendly HTML, then the PDF
     page.goto(f"{live_server.url}/insights/engagements/{e.pk}/report")

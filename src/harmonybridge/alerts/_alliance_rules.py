@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -65,13 +66,11 @@ def rupture_parts(
     if not events:
         return []
     ev = at_current(pd.concat(events, ignore_index=True), current, "onset_session")
-    ev = ev.assign(
-        **{
-            S: ev["onset_session"],
-            "score": ev["baseline"] - ev["depth"],
-            "drop": ev["depth"],
-        }
-    )
+    ev = ev.assign(**{S: ev["onset_session"]})
+    # The score quoted for a session is the one observed in that session (the deepest
+    # point of the episode can come later; it stays in the evidence as ``depth``).
+    ev = _observed_score(ev, alliance)
+    ev = ev.assign(drop=ev["baseline"] - ev["score"])
     parts: list[Part] = []
     stat_cols = ["baseline", "score", "drop", "threshold", "depth_sd"]
     for role in ("client", "practitioner"):
@@ -100,7 +99,7 @@ def rupture_parts(
             3,
             un.params["practitioner_drop_min"],
         )
-        u = u.assign(**{S: u["onset_session"], "score": u["baseline"] - u["depth"]})
+        u = _observed_score(u.assign(**{S: u["onset_session"]}), alliance)
         u = u.sort_values(
             "source", key=lambda s: s != "statistical", kind="stable"
         ).drop_duplicates([E, S, P, INS])
@@ -118,6 +117,20 @@ def rupture_parts(
             )
         )
     return parts
+
+
+def _observed_score(ev: pd.DataFrame, alliance: pd.DataFrame) -> pd.DataFrame:
+    """``ev`` with ``score`` = the respondent's total alliance score in session ``S``."""
+    keys = [E, S, P, INS]
+    tot = alliance[(alliance[SUB].astype(str) == "").to_numpy()][[*keys, SC]]
+    tot = tot.drop_duplicates(keys).rename(columns={SC: "score"})
+    ev = ev.drop(columns=["score"], errors="ignore")
+    if ev.empty:
+        return ev.assign(score=pd.Series(dtype=float))
+    cast = {k: tot[k].dtype for k in keys if k in ev and ev[k].dtype != tot[k].dtype}
+    with contextlib.suppress(TypeError, ValueError):
+        ev = ev.astype(cast)
+    return ev.merge(tot, on=keys, how="left")
 
 
 def _rupture_params(ctx: AlertContext, role: str, inst: str) -> dict[str, Any]:

@@ -74,7 +74,6 @@ def outcome_parts(
             pd.Series(imp).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
         )
         add("outcome.reliable_deterioration", det, ["intake", SC, "change"])
-        add("outcome.reliable_improvement", first_imp, ["intake", SC, "change"])
         clin_in = _clinical(intake, m)
         rec = (
             clin_in
@@ -86,6 +85,10 @@ def outcome_parts(
             pd.Series(rec).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
         )
         add("outcome.recovered", first_rec, ["intake", SC, "change", "cutoff"])
+        # One change, one alert: a score that is both a reliable improvement and a
+        # recovery is reported once, with the stronger label (recovered).
+        same = first_rec if ctx.rule("outcome.recovered") else np.zeros_like(first_imp)
+        add("outcome.reliable_improvement", first_imp & ~same, ["intake", SC, "change"])
         sl = ctx.rule("outcome.sudden_loss")
         if sl:
             loss = reliable("outcome.sudden_loss", step_change)[1] & (
@@ -98,7 +101,13 @@ def outcome_parts(
             )
     nt = ctx.rule("outcome.not_on_track")
     if nt:
-        curves = o[INS].isin(list(ctx.curve_sets)).to_numpy()
+        # An expected-response curve describes one person's course: where several
+        # people of an engagement answer the instrument (couples, families) it does
+        # not apply, so only the rule without curves can say "not on track".
+        single = (
+            o.groupby([E, INS], sort=False, observed=True)[P].transform("nunique") == 1
+        ).to_numpy()
+        curves = o[INS].isin(list(ctx.curve_sets)).to_numpy() & single
         with np.errstate(invalid="ignore"):
             # Rational rule (no curve set): session index >= check_session and
             # no reliable improvement, not in the functional range, not a

@@ -6,16 +6,19 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from harmonybridge.formatting import fmt_score
+
 __all__ = ["MESSAGES"]
 
 _Row = dict[str, Any]
 
 
 def _n(x: Any) -> str:
-    """Format a score for a sentence (unrounded values stay in the evidence)."""
+    """Format a score for a sentence with the one score formatter (unrounded values
+    stay in the evidence)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "no rating"
-    return f"{x:.1f}" if abs(x - round(x)) > 1e-9 else f"{x:.0f}"
+    return fmt_score(x)
 
 
 def _title(k: _Row) -> str:
@@ -80,7 +83,7 @@ def _gap(k: _Row, e: _Row) -> str:
     unit = "standard deviations" if e.get("standardised") else "points"
     return (
         f"The client sees the alliance as {side} than you do in session {k['session']} "
-        f"(a gap of {abs(e['discrepancy']):.1f} {unit})."
+        f"(a gap of {_n(abs(e['discrepancy']))} {unit})."
     )
 
 

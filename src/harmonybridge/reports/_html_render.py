@@ -12,6 +12,7 @@ import pandas as pd
 from harmonybridge import __version__, schema
 from harmonybridge.change import predict_bands
 from harmonybridge.errors import DataValidationError
+from harmonybridge.formatting import fmt_score
 from harmonybridge.instruments import get
 from harmonybridge.reports import charts
 
@@ -37,7 +38,7 @@ def _fmt(value: object) -> str:
     ):
         return "–"
     if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
+        return fmt_score(value)
     return str(value)
 
 

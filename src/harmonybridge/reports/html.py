@@ -13,6 +13,7 @@ from typing import TypeVar
 import pandas as pd
 
 from harmonybridge import schema
+from harmonybridge.alliance.insights import AllianceInsights
 from harmonybridge.change import (
     TrajectoryFit,
     change_criterion,
@@ -23,6 +24,7 @@ from harmonybridge.change import (
 )
 from harmonybridge.errors import DataValidationError
 from harmonybridge.instruments import Instrument, get
+from harmonybridge.reports._alliance_html import alliance_section
 from harmonybridge.reports._html_render import (
     _CSS,
     _engagement_section,
@@ -298,6 +300,7 @@ def analysis_report(
     title: str = "HarmonyBridge analysis report",
     source: str | None = None,
     max_engagements: int = 50,
+    alliance: AllianceInsights | None = None,
 ) -> str:
     """Return a standalone HTML report of :func:`analyze_scores` with charts.
 
@@ -311,6 +314,9 @@ def analysis_report(
         Where the data came from (shown, e.g. the file name).
     max_engagements : int
         Engagements drawn as charts (the tables always cover every series).
+    alliance : AllianceInsights, optional
+        Results of :func:`harmonybridge.alliance.insights.alliance_insights`, shown as
+        the "Alliance and outcome" section.
 
     Returns
     -------
@@ -369,6 +375,7 @@ def analysis_report(
             ],
             "Rupture episodes and their repair",
         ),
+        alliance_section(alliance) if alliance is not None else "",
         '<h2 id="engagements">Engagements</h2>',
         *(_engagement_section(analysis, e) for e in shown),
         _notes(analysis),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.urls import reverse
 
 from harmonybridge.web.alerts import rules
 from harmonybridge.web.alerts.models import StoredAlert
@@ -100,10 +101,12 @@ def test_alert_list_shows_my_alerts_only(
         message="Theirs",
     )
     client.force_login(practitioner)
-    page = client.get("/alerts/")
+    page = client.get(reverse("insights:alerts"))
     assert "Mine" in page.text
     assert "Theirs" not in page.text
-    fragment = client.get("/alerts/?status=open", headers={"HX-Request": "true"})
+    fragment = client.get(
+        reverse("insights:alerts") + "?show=open", headers={"HX-Request": "true"}
+    )
     assert fragment.text.lstrip().startswith('<div id="alert-table"')
 
 

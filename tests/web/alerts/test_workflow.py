@@ -28,7 +28,7 @@ def alert(engagement):
 
 
 def url(alert, action):
-    return reverse("alerts:act", args=[alert.pk, action])
+    return reverse("insights:alert_act", args=[alert.pk, action])
 
 
 def test_owner_acknowledges_and_the_step_is_kept(owner_client, alert, practitioner):

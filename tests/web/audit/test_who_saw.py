@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client as HttpClient
+from django.urls import reverse
 
 from harmonybridge.web.audit.models import AuditEvent
 from harmonybridge.web.privacy.services import export_client
@@ -104,7 +105,7 @@ def test_repeating_an_alert_action_audits_the_card_it_shows():
     admin = make_staff(world["practice"], "admin")
     http = HttpClient()
     http.force_login(admin)
-    url = f"/alerts/{world['stored_alert'].pk}/acknowledge"
+    url = reverse("insights:alert_act", args=[world["stored_alert"].pk, "acknowledge"])
     post = {"note": "ZZCANARY-TEXT-first note"}
     first = http.post(url, post, HTTP_HX_REQUEST="true")
     assert first.status_code == 200

@@ -18,9 +18,11 @@ def test_every_question_is_a_fieldset_with_a_legend_and_labelled_radios(
     _checkin, token = factories.make_checkin(session)
     open_link(client, token)
     html = client.get("/c/").text
-    # htmx only adds saving on each change; the form posts without JavaScript too.
+    # htmx only adds saving on each change (and our own script scrolls the crisis
+    # text into view); the form posts without JavaScript too.
     assert re.findall(r"<script[^>]*>", html) == [
-        '<script src="/static/django_htmx/htmx-2.min.js" defer>'
+        '<script src="/static/django_htmx/htmx-2.min.js" defer>',
+        '<script src="/static/hb/checkin.js" defer>',
     ]
     assert 'method="post" action="/c/' in html
     assert " style=" not in html  # strict CSP: no inline styles

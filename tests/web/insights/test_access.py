@@ -18,7 +18,7 @@ ROUTES = [
     ("insights:answers", "s", "get", "post"),
     ("repairs:record", "es", "get", "put"),
     ("repairs:episodes", "e", "get", "post"),
-    ("alerts:act", "a", "post", "get"),
+    ("insights:alert_act", "a", "post", "get"),
 ]
 
 

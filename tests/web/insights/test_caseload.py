@@ -40,8 +40,8 @@ def caseload(practitioner):
     """One engagement per status kind, created in the reverse order of urgency."""
     make = lambda: checked_in(factories.make_engagement(practitioner))  # noqa: E731
     on_track = make()
-    missing = factories.make_engagement(practitioner)
-    helpers.session_at(missing, 1)
+    missing = checked_in(factories.make_engagement(practitioner), n=1)
+    helpers.session_at(missing, 2)  # attended, not answered
     gap = make()
     alert(gap, "alliance.gap")
     not_on_track = make()
@@ -125,22 +125,26 @@ def test_family_member_without_checkin_is_missing(owner_client, practitioner):
     assert r.context["rows"][0]["statuses"][0].kind == "checkin_missing"
 
 
-def test_acknowledged_safety_notice_no_longer_shows(owner_client, practitioner):
+def test_safety_card_closed_with_an_action_no_longer_shows(owner_client, practitioner):
     e = checked_in(factories.make_engagement(practitioner))
     notice = SafetyNotice.objects.create(engagement=e, session=e.sessions.first())
     assert owner_client.get(URL).context["rows"][0]["statuses"][0].kind == "safety"
-    owner_client.post(reverse("alerts:acknowledge_safety", args=[notice.pk]))
+    owner_client.post(
+        reverse("alerts:safety_action", args=[notice.pk]), {"action": "contacted"}
+    )
     assert owner_client.get(URL).context["rows"][0]["statuses"][0].kind == "on_track"
 
 
-def test_safety_banner_with_crisis_text_on_the_next_page(owner_client, practitioner):
+def test_safety_card_never_shows_staff_the_clients_crisis_text(
+    owner_client, practitioner
+):
     e = checked_in(factories.make_engagement(practitioner))
     practitioner.practice.crisis_text = "Call the practice line 0100 000"
     practitioner.practice.save()
     SafetyNotice.objects.create(engagement=e, session=e.sessions.first())
     body = owner_client.get(URL).content.decode()
-    assert 'class="banner banner-urgent" role="alert"' in body
-    assert "Call the practice line 0100 000" in body
+    assert 'class="safety-card"' in body
+    assert "Call the practice line 0100 000" not in body
 
 
 def test_other_practitioners_engagements_are_not_listed(other_client, caseload):

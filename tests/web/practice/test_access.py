@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 # (url name, kwargs builder, allowed method, wrong method)
 PAGES = [
-    ("practice:caseload", lambda w: {}, "get", "post"),
+    ("insights:engagements", lambda w: {}, "get", "post"),
     ("practice:client_create", lambda w: {}, "get", "put"),
     ("practice:client", lambda w: {"pk": w["client"].pk}, "get", "post"),
     ("practice:client_edit", lambda w: {"pk": w["client"].pk}, "get", "delete"),
@@ -30,7 +30,7 @@ PAGES = [
     ("practice:session_rate", lambda w: {"pk": w["session"].pk}, "post", "get"),
     ("practice:checkin_links", lambda w: {"pk": w["session"].pk}, "post", "get"),
     ("practice:plan_add", lambda w: {"pk": w["engagement"].pk}, "post", "get"),
-    ("alerts:list", lambda w: {}, "get", "post"),
+    ("insights:alerts", lambda w: {}, "get", "post"),
 ]
 ADMIN_PAGES = [
     ("practice:admin", "get", "post"),

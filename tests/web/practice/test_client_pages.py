@@ -68,7 +68,7 @@ def test_detail_shows_latest_scores_and_htmx_fragment(
     url = reverse("practice:client", args=[client.pk])
     page = owner_client.get(url)
     assert page.status_code == 200
-    assert "<td>4</td>" in page.text  # mean of items 1-3 = (4+4+4)/3, a whole number
+    assert "<td>4</td>" in page.text  # mean of items 1-3 = (4+4+4)/3, one formatter
     fragment = owner_client.get(url, headers={"HX-Request": "true"})
     assert fragment.text.lstrip().startswith('<div id="score-table"')
     assert AuditEvent.objects.filter(action="client.view").count() == 2

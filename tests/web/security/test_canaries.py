@@ -85,8 +85,8 @@ def test_markers_never_reach_logs_or_emails(caplog, settings):
         f"/practice/clients/{world['client'].pk}/",
         f"/practice/engagements/{world['engagement'].pk}/",
         f"/practice/sessions/{world['session'].pk}/",
-        "/practice/",
-        "/alerts/",
+        "/insights/engagements/",
+        "/insights/alerts/",
     ):
         assert staff.get(url).status_code == 200, url
     admin = make_staff(world["practice"], "admin")

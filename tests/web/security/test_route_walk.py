@@ -62,7 +62,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "mfa_generate_recovery_codes": (STAFF, {}),
     "mfa_download_recovery_codes": (STAFF, {}),
     # practice app
-    "practice:caseload": (STAFF, {}),
+    "insights:engagements": (STAFF, {}),
     "practice:client_create": (STAFF, {}),
     "practice:client": (STAFF, {"pk": "client"}),
     "practice:client_edit": (STAFF, {"pk": "client"}),
@@ -92,9 +92,9 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "checkins:draft": (CHECKIN, {}),
     "checkins:start": (CHECKIN, {"token": "text"}),
     # alerts
-    "alerts:list": (STAFF, {}),
-    "alerts:acknowledge_safety": (STAFF, {"pk": "safety_notice"}),
-    "alerts:act": (STAFF, {"pk": "stored_alert", "action": "=acknowledge"}),
+    "insights:alerts": (STAFF, {}),
+    "alerts:safety_action": (STAFF, {"pk": "safety_notice"}),
+    "insights:alert_act": (STAFF, {"pk": "stored_alert", "action": "=acknowledge"}),
     # insights (dashboards, reports) and the rupture-repair record
     "insights:caseload": (STAFF, {}),
     "insights:guide": (STAFF, {}),

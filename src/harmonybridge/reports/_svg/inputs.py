@@ -126,7 +126,7 @@ def describe(
     series: Sequence[Series],
     markers: Sequence[Marker],
     extra: Sequence[str],
-    decimals: int = 2,
+    decimals: int = 1,
 ) -> str:
     f = lambda v: fmt(v, decimals)  # noqa: E731 - local formatter
     sessions = sorted({s for x in series for s, _ in x.points})

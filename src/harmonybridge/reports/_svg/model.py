@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from harmonybridge.formatting import fmt_score
+
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 # Okabe & Ito's colour-blind-safe hues, darkened where needed so every line has at
@@ -120,7 +122,7 @@ class Spec:
     markers: tuple[Marker, ...] = ()
     x_range: tuple[int, int] | None = None
     empty_message: str = ""
-    decimals: int = 2
+    decimals: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -147,11 +149,9 @@ def distinct_styles(series: tuple[Series, ...]) -> tuple[Series, ...]:
     return tuple(out)
 
 
-def fmt(value: float, decimals: int = 2) -> str:
-    """Format a score for text: integers without decimals, others rounded."""
-    if value == int(value):
-        return str(int(value))
-    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+def fmt(value: float, decimals: int = 1) -> str:
+    """Format a score for text with the one score formatter (chart tables, titles)."""
+    return fmt_score(value, decimals)
 
 
 def _num(x: float) -> str:

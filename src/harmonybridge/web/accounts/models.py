@@ -34,6 +34,14 @@ class Practice(models.Model):
     crisis_text = models.TextField(
         _("crisis text shown to clients"), default=DEFAULT_CRISIS_TEXT
     )
+    safety_contact_email = models.EmailField(
+        _("safety contact's email"),
+        blank=True,
+        help_text=_(
+            "Also told (without client details) when a client's answer touches on "
+            "safety, besides the lead practitioner."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

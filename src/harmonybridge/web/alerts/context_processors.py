@@ -1,4 +1,4 @@
-"""Put unacknowledged safety notices on every page for signed-in practitioners."""
+"""Put the open safety cards (one per client) on every page for signed-in staff."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def safety_notices(request: HttpRequest) -> dict[str, Any]:
         or not getattr(user, "practice_id", None)
     ):
         return {}
-    from harmonybridge.web.alerts.safety import unacknowledged_for
+    from harmonybridge.web.alerts.models import SafetyAction
+    from harmonybridge.web.alerts.safety import cards_for
 
-    return {"safety_notices": list(unacknowledged_for(user)[:5])}
+    return {"safety_cards": cards_for(user), "safety_actions": SafetyAction.choices}

@@ -1,4 +1,4 @@
-"""Alerts from the core's transparent rules, and safety notices awaiting acknowledgement."""
+"""Alerts from the core's transparent rules, and safety notices awaiting an action."""
 
 from __future__ import annotations
 
@@ -92,8 +92,31 @@ class StoredAlert(models.Model):
         return reverse("practice:engagement", args=[self.engagement_id])
 
 
+class SafetyAction(models.TextChoices):
+    """What the practitioner did about a safety answer (closes the client's card)."""
+
+    CONTACTED = "contacted", _("contacted the client")
+    PLAN_REVIEWED = "plan_reviewed", _("safety plan reviewed")
+    REFERRED = "referred", _("referred")
+    NOT_NEEDED = "not_needed", _("judged not needed")
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", _("waiting to be sent")
+    SENT = "sent", _("sent")
+    RETRYING = "retrying", _("not sent yet, trying again")
+    FAILED = "failed", _("could not be sent")
+    NONE = "none", _("nobody to email")
+
+
+class SafetyNoticeQuerySet(models.QuerySet["SafetyNotice"]):
+    def open(self) -> SafetyNoticeQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
 class SafetyNotice(models.Model):
-    """A client's answer triggered a safety item; shown until each practitioner acknowledges."""
+    """A client's answer triggered a safety item; open until a practitioner records the
+    action taken (the open notices of one client make one safety card)."""
 
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="safety_notices"
@@ -108,8 +131,35 @@ class SafetyNotice(models.Model):
         blank=True,
         related_name="safety_notice",
     )
+    client = models.ForeignKey(
+        "practice.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="safety_notices",
+    )
+    instrument = models.CharField(max_length=40, blank=True)
+    item_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    answer = models.FloatField(null=True, blank=True)
+    action = models.CharField(max_length=20, choices=SafetyAction.choices, blank=True)
+    action_note = EncryptedTextField(blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(
+        max_length=10, choices=EmailState.choices, default=EmailState.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SafetyNoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]  # noqa: RUF012
@@ -118,26 +168,7 @@ class SafetyNotice(models.Model):
         return f"safety notice {self.pk}"
 
     def get_absolute_url(self) -> str:
-        return reverse("practice:session", args=[self.session_id])
-
-
-class SafetyAcknowledgement(models.Model):
-    notice = models.ForeignKey(
-        SafetyNotice, on_delete=models.CASCADE, related_name="acknowledgements"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [  # noqa: RUF012
-            models.UniqueConstraint(fields=["notice", "user"], name="safety_ack_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} acknowledged {self.notice_id}"
+        return reverse("insights:answers", args=[self.session_id])
 
 
 class AlertReference(models.Model):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from harmonybridge.web.alerts import views, workflow
+from harmonybridge.web.alerts import views
 
 app_name = "alerts"
 
 urlpatterns = [
-    path("", views.alert_list, name="list"),
     path(
-        "safety/<int:pk>/acknowledge",
-        views.acknowledge_safety,
-        name="acknowledge_safety",
+        "safety/<int:pk>/action",
+        views.safety_action,
+        name="safety_action",
     ),
-    path("<int:pk>/<str:action>", workflow.act, name="act"),
 ]

@@ -1,58 +1,84 @@
-"""Alert list and safety-notice acknowledgement (the alert workflow pages come later)."""
+"""The action taken on a safety card (the alert pages live in ``insights``)."""
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from harmonybridge.web import audit
 from harmonybridge.web.alerts import safety
-from harmonybridge.web.alerts.models import AlertStatus, SafetyNotice, StoredAlert
+from harmonybridge.web.alerts.models import (
+    SafetyAction,
+    SafetyNotice,
+)
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.scoping import engagements_for
 
 
-@require_GET
-@staff_view
-def alert_list(request: PractitionerRequest) -> HttpResponse:
-    status = request.GET.get("status", AlertStatus.OPEN)
-    if status not in AlertStatus.values:
-        status = AlertStatus.OPEN
-    alerts = (
-        StoredAlert.objects.filter(
-            engagement__in=engagements_for(request.user).values("pk")
-        )
-        .filter(status=status)
-        .select_related("engagement__service_line")
-        .prefetch_related("engagement__clients")
+class SafetyActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=SafetyAction.choices,
+        error_messages={"required": gettext_lazy("Choose what you did.")},
     )
-    audit.record(request.user, "alerts.view", None, request=request, status=status)
-    template = "alerts/alert_list.html"
-    if request.htmx:
-        template += "#alert-table"
-    return render(
-        request,
-        template,
-        {"alerts": alerts, "status": status, "statuses": AlertStatus.choices},
-    )
+    note = forms.CharField(max_length=500, required=False)
 
 
 @require_POST
 @staff_view
-def acknowledge_safety(request: PractitionerRequest, pk: int) -> HttpResponse:
+def safety_action(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """Record the action taken on a safety card: closes the client's open notices."""
+    changeable = engagements_for(request.user, change=True).values("pk")
     notice = (
-        SafetyNotice.objects.filter(
-            engagement__in=engagements_for(request.user).values("pk")
-        )
-        .filter(pk=pk)
-        .first()
+        SafetyNotice.objects.open().filter(engagement__in=changeable, pk=pk).first()
     )
     if notice is None:
         raise Http404
-    safety.acknowledge(notice, request.user, request)
+    form = SafetyActionForm(request.POST)
+    card = next(
+        (c for c in safety.cards_for(request.user) if notice in c.notices), None
+    )
+    if not form.is_valid() or card is None:
+        error = " ".join(e for errs in form.errors.values() for e in errs)
+        if request.htmx and card is not None:
+            return render(
+                request,
+                "alerts/_safety_card.html",
+                {
+                    "card": card,
+                    "card_error": error,
+                    "safety_actions": SafetyAction.choices,
+                },
+                status=400,
+            )
+        messages.error(request, error or _("This safety answer is already closed."))
+        return _next(request)
+    allowed = set(changeable.values_list("pk", flat=True))
+    mine = [n for n in card.notices if n.engagement_id in allowed]
+    safety.record_action(
+        mine,
+        request.user,
+        form.cleaned_data["action"],
+        form.cleaned_data["note"],
+        request,
+    )
+    if request.htmx:
+        return HttpResponse(
+            '<p class="flash" role="status">{}</p>'.format(
+                escape(_("Action recorded; the safety card is closed."))
+            )
+        )
+    messages.success(request, _("Action recorded; the safety card is closed."))
+    return _next(request)
+
+
+def _next(request: PractitionerRequest) -> HttpResponse:
     nxt = request.POST.get("next", "")
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         return redirect(nxt)
-    return redirect(notice)
+    return redirect("insights:caseload")

@@ -12,21 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import AlertStatus, StoredAlert
-from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.scoping import engagements_for
 
 #: URL action word -> the status it leads to.
 ACTIONS: dict[str, str] = {
@@ -126,87 +118,3 @@ def _already(alert: StoredAlert) -> str:
 
 def _done(alert: StoredAlert) -> str:
     return _("The alert is now %(status)s.") % {"status": alert.get_status_display()}
-
-
-def _alert_or_404(request: PractitionerRequest, pk: int) -> StoredAlert:
-    alert = (
-        StoredAlert.objects.filter(
-            engagement__in=engagements_for(request.user, change=True).values("pk")
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if alert is None:
-        raise Http404
-    return alert
-
-
-def _back(request: PractitionerRequest, alert: StoredAlert) -> HttpResponse:
-    nxt = request.POST.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return redirect(nxt)
-    return redirect(reverse("insights:dashboard", args=[alert.engagement_id]))
-
-
-@require_POST
-@staff_view
-def act(request: PractitionerRequest, pk: int, action: str) -> HttpResponse:
-    """Acknowledge, mark discussed or resolve one alert (htmx: the alert card only)."""
-    if action not in ACTIONS:
-        raise Http404
-    alert = _alert_or_404(request, pk)
-    form = AlertStepForm(request.POST, action=action)
-    if not form.is_valid():
-        if request.htmx:
-            _audit_card_read(request, alert, action)
-            return _card(request, alert, form=form, status=400)
-        for error in form.errors.get("note", []):
-            messages.error(request, error)
-        return _back(request, alert)
-    result = apply_step(
-        alert.pk, action, request.user, form.cleaned_data["note"], request
-    )
-    if not result.done and request.htmx:
-        # Nothing changed, so apply_step wrote no row; the card still shows the notes.
-        _audit_card_read(request, result.alert, action)
-    if request.htmx:
-        return _card(request, result.alert, note=result.message, status=200)
-    level = messages.SUCCESS if result.done else messages.INFO
-    messages.add_message(request, level, result.message)
-    return _back(request, result.alert)
-
-
-def _audit_card_read(
-    request: PractitionerRequest, alert: StoredAlert, action: str
-) -> None:
-    """The alert card shows its steps' (decrypted) notes: that read is audited."""
-    audit.record(
-        request.user,
-        "alert.view",
-        alert,
-        request=request,
-        engagement_id=alert.engagement_id,
-        rule=alert.rule_id,
-        tried=action,
-    )
-
-
-def _card(
-    request: PractitionerRequest,
-    alert: StoredAlert,
-    *,
-    form: AlertStepForm | None = None,
-    note: str = "",
-    status: int = 200,
-) -> HttpResponse:
-    alert = (
-        StoredAlert.objects.select_related("status_by")
-        .prefetch_related("steps__user")
-        .get(pk=alert.pk)
-    )
-    context = {
-        "a": alert,
-        "form_error": form.errors.get("note") if form else None,
-        "flash": note,
-    }
-    return render(request, "insights/_alert_card.html", context, status=status)

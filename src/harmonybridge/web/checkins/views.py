@@ -76,11 +76,18 @@ def _screened_initial(inst: Any, checkin: CheckIn) -> dict[int, Any]:
     return {full: short[str(s)] for full, s in items.items() if str(s) in short}
 
 
+def _draft_answers(checkin: CheckIn, inst: Any) -> dict[int, Any]:
+    return {int(k): v for k, v in ((checkin.draft or {}).get(inst.id) or {}).items()}
+
+
+def _fired_items(inst: Any, answers: dict[int, Any]) -> set[int]:
+    """The instrument's safety items whose answer triggers the crisis text."""
+    return {r.item for r in inst.safety_items if r.fires(answers.get(r.item))}
+
+
 def _crisis(checkin: CheckIn, instruments: list[Any]) -> bool:
-    draft = checkin.draft or {}
     for inst in instruments:
-        answers = {int(k): v for k, v in (draft.get(inst.id) or {}).items()}
-        if storage.safety_fires(inst, answers):
+        if storage.safety_fires(inst, _draft_answers(checkin, inst)):
             return True
     return hasattr(checkin, "safety_notice")
 
@@ -115,6 +122,8 @@ def _screen(
     error: str = "",
 ) -> HttpResponse:
     inst = instruments[index]
+    fired_here = _fired_items(inst, _draft_answers(checkin, inst))
+    crisis = _crisis(checkin, instruments)
     context = {
         "checkin": checkin,
         "practice": checkin.session.engagement.practice,
@@ -124,7 +133,10 @@ def _screen(
         "step": index + 1,
         "steps": len(instruments),
         "is_last": index == len(instruments) - 1,
-        "crisis": _crisis(checkin, instruments),
+        # under the item that triggered it; at the top when an earlier part did
+        "safety_items": {r.item for r in inst.safety_items},
+        "fired_items": fired_here,
+        "crisis": crisis and not fired_here,
         "error": error,
     }
     return render(request, "checkins/step.html", context, status=status)
@@ -196,7 +208,7 @@ def step(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return redirect("checkins:done")
     if storage.safety_fires(inst, answers):
-        raise_notice(saved)
+        raise_notice(saved, inst, answers)
     instruments = _instruments(saved)  # a positive short form adds the full forms
     if index + 1 < len(instruments):
         return redirect(reverse("checkins:step") + f"?s={index + 2}")
@@ -208,8 +220,9 @@ def step(request: HttpRequest) -> HttpResponse:
 def draft(request: HttpRequest) -> HttpResponse:
     """Keep each answer as it is given (htmx posts the screen on every change).
 
-    Answers only what is valid so far; returns the crisis text at once when an answer
-    touches a safety item, else an empty fragment.
+    Answers only what is valid so far. When an answer touches a safety item, the crisis
+    text goes at once into that item's live region (an out-of-band swap), else the
+    response is empty.
     """
     checkin = tokens.current(request.session)
     if checkin is None or request.POST.get("checkin") != str(checkin.pk):
@@ -228,10 +241,16 @@ def draft(request: HttpRequest) -> HttpResponse:
     if saved is None:
         return HttpResponse(status=204)
     if storage.safety_fires(inst, answers):
-        raise_notice(saved)
-    if _crisis(saved, instruments):  # once shown, the crisis text stays on the page
+        raise_notice(saved, inst, _draft_answers(saved, inst))
+    # once shown, the crisis text stays on the page (an empty response swaps nothing)
+    fired = sorted(_fired_items(inst, _draft_answers(saved, inst)))
+    if fired:
         practice = checkin.session.engagement.practice
-        return render(request, "checkins/_crisis.html", {"practice": practice})
+        return render(
+            request,
+            "checkins/_crisis_oob.html",
+            {"practice": practice, "inst": inst, "items": fired},
+        )
     return HttpResponse("")
 
 
@@ -289,10 +308,12 @@ def submit(request: HttpRequest) -> HttpResponse:
         )
         first = next(i for i, x in enumerate(staged) if x.id not in answers)
         return redirect(reverse("checkins:step") + f"?s={first + 1}")
-    fired = any(storage.safety_fires(i, answers[i.id]) for i in instruments)
+    fired = next(
+        (i for i in instruments if storage.safety_fires(i, answers[i.id])), None
+    )
     storage.submit_checkin(checkin.pk, answers, instruments=instruments)
-    if fired:
-        raise_notice(checkin)
+    if fired is not None:
+        raise_notice(checkin, fired, answers[fired.id])
     return redirect("checkins:done")
 
 

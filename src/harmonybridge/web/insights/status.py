@@ -2,7 +2,9 @@
 
 Each active engagement gets every status that applies, most urgent first:
 safety item > rupture open > not on track > gap between views > check-in missing;
-``on track`` when none applies. They come from the stored alerts not yet resolved,
+``on track`` when none applies, ``no data yet`` before any answer. Every page that shows
+an engagement's status or open-alert count calls :func:`states` (or :func:`state_of`):
+"open" means not yet resolved. They come from the stored alerts not yet resolved,
 the practitioner's rupture–repair records, unacknowledged safety notices and the
 latest attended session's client check-in.
 """
@@ -35,6 +37,7 @@ STATUSES: tuple[tuple[str, Any, str], ...] = (
     ("gap", _("gap between views"), "warning"),
     ("checkin_missing", _("check-in missing"), "info"),
     ("on_track", _("on track"), "ok"),
+    ("no_data", _("no data yet"), "info"),
 )
 STATUS_KINDS: tuple[str, ...] = tuple(k for k, _l, _c in STATUSES)
 NOT_ON_TRACK_RULES = (
@@ -57,9 +60,7 @@ _BY_KIND = {k: Status(k, str(lab), lvl) for k, lab, lvl in STATUSES}
 
 def annotate(qs: QuerySet[Engagement], user: Any) -> QuerySet[Engagement]:
     """Add the status inputs as annotations (subqueries: no row multiplication)."""
-    unresolved = StoredAlert.objects.filter(engagement=OuterRef("pk")).exclude(
-        status=AlertStatus.RESOLVED
-    )
+    unresolved = unresolved_alerts().filter(engagement=OuterRef("pk"))
     sessions = TherapySession.objects.filter(engagement=OuterRef("pk"))
     records = RepairRecord.objects.filter(session__engagement=OuterRef("pk")).order_by(
         "-session__number"
@@ -72,9 +73,7 @@ def annotate(qs: QuerySet[Engagement], user: Any) -> QuerySet[Engagement]:
     return qs.annotate(
         st_safety_alert=Exists(unresolved.filter(rule_id__startswith="safety.")),
         st_safety_notice=Exists(
-            SafetyNotice.objects.filter(engagement=OuterRef("pk")).exclude(
-                acknowledgements__user=user
-            )
+            SafetyNotice.objects.open().filter(engagement=OuterRef("pk"))
         ),
         st_rupture_session=Subquery(
             unresolved.filter(rule_id__startswith="rupture.")
@@ -108,6 +107,9 @@ def annotate(qs: QuerySet[Engagement], user: Any) -> QuerySet[Engagement]:
             .values("n")[:1]
         ),
         st_last_date=Subquery(sessions.order_by("-number").values("starts_at")[:1]),
+        st_has_answers=Exists(
+            Response.objects.filter(session__engagement=OuterRef("pk"))
+        ),
         st_n_open=Subquery(
             unresolved.values("engagement")
             .order_by()
@@ -130,6 +132,7 @@ FIELDS: tuple[str, ...] = (
     "st_n_answered",
     "st_n_members",
     "st_last_date",
+    "st_has_answers",
     "st_n_open",
 )
 
@@ -153,8 +156,41 @@ def statuses_of(row: Any) -> list[Status]:
         e.st_n_members or 1
     ):
         kinds.append("checkin_missing")
-    return [_BY_KIND[k] for k in kinds] or [_BY_KIND["on_track"]]
+    if not e.st_has_answers:  # nothing answered yet: not "on track", not "missing"
+        kinds = [k for k in kinds if k != "checkin_missing"] + ["no_data"]
+    if not kinds:
+        kinds.append("on_track")
+    return [_BY_KIND[k] for k in kinds]
 
 
 def urgency(statuses: list[Status]) -> int:
     return min(STATUS_KINDS.index(s.kind) for s in statuses)
+
+
+@dataclass(frozen=True)
+class EngagementState:
+    """What every page shows about one engagement: its statuses and open-alert count."""
+
+    statuses: list[Status]
+    n_open: int
+
+    @property
+    def urgency(self) -> int:
+        return urgency(self.statuses)
+
+
+def state_of(row: Any) -> EngagementState:
+    """The state of one annotated engagement (a ``values()`` dict or an instance)."""
+    e = SimpleNamespace(**row) if isinstance(row, dict) else row
+    return EngagementState(statuses_of(row), int(e.st_n_open or 0))
+
+
+def states(qs: QuerySet[Engagement], user: Any) -> dict[int, EngagementState]:
+    """The state of each engagement in ``qs``, by primary key (one query)."""
+    rows = annotate(qs, user).values("pk", *FIELDS)
+    return {r["pk"]: state_of(r) for r in rows}
+
+
+def unresolved_alerts() -> QuerySet[StoredAlert]:
+    """The alerts every page counts as open: not yet resolved (any earlier step)."""
+    return StoredAlert.objects.exclude(status=AlertStatus.RESOLVED)

@@ -14,12 +14,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from harmonybridge.formatting import fmt_score
 
-def _number(value: Any, decimals: int = 2) -> str:
-    if value is None or value != value:
-        return "–"
-    text = f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
-    return text or "0"
+
+def _number(value: Any) -> str:
+    return fmt_score(value)
 
 
 def chart_table_html(table: Any) -> SafeString:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.urls import path
 
 from harmonybridge.web.insights.views import (
+    alerts,
     caseload,
     client_view,
     curves,
     dashboard,
+    engagements,
     guide,
     report,
 )
@@ -18,6 +20,9 @@ app_name = "insights"
 urlpatterns = [
     path("", caseload.caseload, name="caseload"),
     path("guide", guide.guide, name="guide"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:pk>/<str:action>", alerts.act, name="alert_act"),
+    path("engagements/", engagements.engagement_list, name="engagements"),
     path("curves", curves.curve_list, name="curves"),
     path("curves/<int:pk>/accept", curves.curve_accept, name="curve_accept"),
     path("engagements/<int:pk>/", dashboard.dashboard, name="dashboard"),

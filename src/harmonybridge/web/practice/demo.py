@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import harmonybridge
 from harmonybridge.web.accounts.models import Practice, Role, User
-from harmonybridge.web.alerts.models import SafetyNotice
+from harmonybridge.web.alerts.models import EmailState, SafetyNotice
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
 from harmonybridge.web.practice import catalogue
@@ -309,8 +309,24 @@ def _safety(data: Any, sess_by_key: dict, client_by_id: dict) -> None:
     for r in story.itertuples(index=False):
         session = sess_by_key.get((r.engagement_id, int(r.session)))
         if session is not None:
+            answer = (
+                Answer.objects.filter(
+                    response__session=session,
+                    response__instrument_id="phq9",
+                    item=9,
+                    value__gt=0,
+                )
+                .select_related("response")
+                .first()
+            )
             notice = SafetyNotice.objects.create(
-                engagement=session.engagement, session=session
+                engagement=session.engagement,
+                session=session,
+                client_id=answer.response.respondent_client_id if answer else None,
+                instrument="phq9" if answer else "",
+                item_number=9 if answer else None,
+                answer=answer.value if answer else None,
+                email_state=EmailState.NONE,  # the demo sends no email
             )
             # Raised when the client answered, an hour after the session.
             SafetyNotice.objects.filter(pk=notice.pk).update(

@@ -61,7 +61,7 @@ def matching_clients(clients: Any, query: str) -> list[int]:
     """Ids of the clients whose name or code contains the query (names decrypted here).
 
     Names are encrypted, so SQL cannot search them; the practitioner's own list is
-    small enough to filter in Python (ADR 0010).
+    small enough to filter in Python (ADR 0011).
     """
     wanted = _folded(query)
     return sorted(
@@ -213,7 +213,7 @@ class PlanEntryForm(forms.ModelForm):
 class PracticeSettingsForm(forms.ModelForm):
     class Meta:
         model = Practice
-        fields = ["name", "time_zone", "crisis_text"]  # noqa: RUF012
+        fields = ["name", "time_zone", "crisis_text", "safety_contact_email"]  # noqa: RUF012
         widgets = {"crisis_text": forms.Textarea(attrs={"rows": 4})}  # noqa: RUF012
         help_texts = {  # noqa: RUF012
             "time_zone": _(

@@ -9,7 +9,6 @@ from harmonybridge.web.practice import views
 app_name = "practice"
 
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
     path("clients/new", views.client_create, name="client_create"),
     path("clients/<int:pk>/", views.client_detail, name="client"),
     path("clients/<int:pk>/edit", views.client_edit, name="client_edit"),

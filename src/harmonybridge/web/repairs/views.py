@@ -36,7 +36,7 @@ def record(
             status=400,
         )
     existing = RepairRecord.objects.filter(session=session).first()
-    form = RepairRecordForm(request.POST or None, instance=existing)
+    form = RepairRecordForm(request.POST if change else None, instance=existing)
     if change and form.is_valid():
         with transaction.atomic():
             obj = form.save(commit=False)

@@ -46,3 +46,11 @@ def client_alert_history(context: Any, client: Any) -> dict[str, Any]:
         .order_by("-session_number", "-created_at")
     )
     return {"alerts": list(alerts), "request": request}
+
+
+@register.filter
+def evidence_rows(alert: Any) -> list[tuple[str, str]]:
+    """The alert's evidence with human labels and rounded numbers."""
+    from harmonybridge.web.insights.evidence import evidence_rows as rows
+
+    return rows(alert)

@@ -44,7 +44,8 @@ def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
         members.setdefault(eid, []).append(f"{name} ({code})" if name else code)
     rows = []
     for r in annotated:
-        statuses = st.statuses_of(r)
+        state = st.state_of(r)
+        statuses = state.statuses
         rows.append(
             {
                 "pk": r["pk"],
@@ -52,9 +53,9 @@ def _rows(request: PractitionerRequest) -> list[dict[str, Any]]:
                 "service": r["service_line__name"],
                 "kind": r["service_line__kind"],
                 "statuses": statuses,
-                "urgency": st.urgency(statuses),
+                "urgency": state.urgency,
                 "last": r["st_last_date"],
-                "open": r["st_n_open"] or 0,
+                "open": state.n_open,
             }
         )
     return rows

@@ -124,11 +124,16 @@ def alerts_of(engagement: Engagement) -> tuple[list[StoredAlert], list[StoredAle
         .order_by("-session_number", "-created_at")
     )
     severity = {"urgent": 0, "warning": 1, "info": 2}
+    from harmonybridge.web.alerts.workflow import is_unresolved
+    from harmonybridge.web.insights.evidence import name_members
+
+    name_members(alerts)
+
     unresolved = sorted(
-        (a for a in alerts if a.status != "resolved"),
+        (a for a in alerts if is_unresolved(a)),
         key=lambda a: (-(a.session_number or 0), severity.get(a.severity, 3)),
     )
-    return unresolved, [a for a in alerts if a.status == "resolved"]
+    return unresolved, [a for a in alerts if not is_unresolved(a)]
 
 
 def split_current(

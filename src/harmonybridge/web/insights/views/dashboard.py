@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from harmonybridge import instruments
 from harmonybridge.web import audit
-from harmonybridge.web.alerts.models import SafetyNotice
 from harmonybridge.web.checkins.forms import answer_label
-from harmonybridge.web.checkins.models import Response
+from harmonybridge.web.checkins.models import CheckIn, Response
+from harmonybridge.web.insights import status as st
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
 from harmonybridge.web.insights.panel import panel_for
@@ -24,6 +24,7 @@ from harmonybridge.web.insights.views.context import (
 )
 from harmonybridge.web.practice import language
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
+from harmonybridge.web.practice.models import Engagement
 from harmonybridge.web.practice.scoping import (
     engagements_for,
     get_engagement_or_404,
@@ -54,12 +55,12 @@ def dashboard(request: PractitionerRequest, pk: int) -> HttpResponse:
         "alliance": panel["alliance"],
         "episodes": panel["episodes"],
         "open_alerts": unresolved,
+        "state": st.states(Engagement.objects.filter(pk=engagement.pk), request.user)[
+            engagement.pk
+        ],
         "current_alerts": current,
         "earlier_alerts": earlier,
         "resolved_alerts": resolved,
-        "safety_notices": SafetyNotice.objects.filter(engagement=engagement)
-        .exclude(acknowledgements__user=request.user)
-        .select_related("session"),
         "subscales": subscales,
         "can_change": can_change,
         "goals_form": GoalsForm(instance=engagement),
@@ -179,6 +180,7 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
                 "scores": list(r.scores.all()),
             }
         )
+    blocks = _unsent_safety_drafts(session) + blocks
     audit.record(
         request.user, "answers.view", session, request=request, session_id=session.pk
     )
@@ -190,6 +192,33 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
         template,
         {"session": session, "engagement": session.engagement, "blocks": blocks},
     )
+
+
+def _unsent_safety_drafts(session) -> list[dict]:
+    """Draft answers not sent by the client whose safety answer opened a notice."""
+    out = []
+    drafts = CheckIn.objects.filter(
+        session=session, submitted_at__isnull=True, safety_notice__isnull=False
+    ).select_related("respondent")
+    for checkin in drafts:
+        for instrument_id, given in (checkin.draft or {}).items():
+            inst = _instrument(instrument_id)
+            texts = {}
+            if inst is not None:
+                texts = {it.number: (it.text.get("en") or "") for it in inst.items}
+            out.append(
+                {
+                    "title": inst.title if inst else instrument_id,
+                    "who": checkin.respondent.label,
+                    "draft": True,
+                    "answers": [
+                        (int(k), texts.get(int(k), ""), v)
+                        for k, v in sorted(given.items(), key=lambda kv: int(kv[0]))
+                    ],
+                    "scores": [],
+                }
+            )
+    return out
 
 
 def _instrument(instrument_id: str):

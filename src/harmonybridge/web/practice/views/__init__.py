@@ -9,7 +9,6 @@ from harmonybridge.web.practice.views.admin import (
     save_practice,
     save_wording,
 )
-from harmonybridge.web.practice.views.caseload import caseload
 from harmonybridge.web.practice.views.clients import (
     client_create,
     client_detail,
@@ -34,7 +33,6 @@ from harmonybridge.web.practice.views.sessions import (
 __all__ = [
     "add_person",
     "add_service_line",
-    "caseload",
     "checkin_links",
     "client_create",
     "client_detail",

@@ -16,7 +16,7 @@ def test_caseload_lists_my_clients_not_others(owner_client, practitioner):
     theirs = factories.make_engagement(
         factories.make_practitioner(practitioner.practice)
     )
-    response = owner_client.get(reverse("practice:caseload"))
+    response = owner_client.get(reverse("insights:engagements"))
     assert response.status_code == 200
     assert mine.clients.first().code in response.text
     assert theirs.clients.first().code not in response.text
@@ -28,7 +28,8 @@ def test_caseload_lists_my_clients_not_others(owner_client, practitioner):
 def test_htmx_gets_only_the_table(owner_client, practitioner):
     factories.make_engagement(practitioner)
     response = owner_client.get(
-        reverse("practice:caseload") + "?status=closed", headers={"HX-Request": "true"}
+        reverse("insights:engagements") + "?status=closed",
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="caseload-table"')
@@ -37,5 +38,5 @@ def test_htmx_gets_only_the_table(owner_client, practitioner):
 
 def test_unknown_status_falls_back_to_active(owner_client, practitioner):
     engagement = factories.make_engagement(practitioner)
-    response = owner_client.get(reverse("practice:caseload") + "?status=<script>")
+    response = owner_client.get(reverse("insights:engagements") + "?status=<script>")
     assert engagement.clients.first().code in response.text
