@@ -98,7 +98,7 @@ def test_axe_finds_no_serious_violations_on_the_main_pages(
     person = family.clients.first()
     pages = {
         "caseload": reverse("insights:caseload"),
-        "engagements": reverse("practice:caseload"),
+        "engagements": reverse("insights:engagements"),
         "dashboard": reverse("insights:dashboard", args=[family.pk]),
         "client-form": reverse("practice:client_create"),
         "engagement-form": reverse("practice:engagement_create", args=[person.pk]),
@@ -108,7 +108,7 @@ def test_axe_finds_no_serious_violations_on_the_main_pages(
         ),
         "session-scores": reverse("practice:session", args=[session.pk]),
         "repair-form": reverse("repairs:record", args=[family.pk, session.pk]),
-        "alerts": reverse("alerts:list"),
+        "alerts": reverse("insights:alerts"),
     }
     for name, url in pages.items():
         page.goto(live_server.url + url)

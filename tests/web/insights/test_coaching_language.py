@@ -69,14 +69,14 @@ def test_every_page_and_message_of_a_coaching_engagement_avoids_clinical_words(
     client = coaching.clients.first()
     sessions = list(coaching.sessions.all())
     urls = [
-        reverse("practice:caseload"),
+        reverse("insights:engagements"),
         reverse("practice:client", args=[client.pk]),
         reverse("practice:engagement", args=[coaching.pk]),
         reverse("insights:caseload"),
         reverse("insights:dashboard", args=[coaching.pk]),
         reverse("insights:report", args=[coaching.pk]),
         reverse("insights:report_html", args=[coaching.pk]),
-        reverse("alerts:list"),
+        reverse("insights:alerts"),
         reverse("repairs:episodes", args=[coaching.pk]),
     ]
     for s in sessions:

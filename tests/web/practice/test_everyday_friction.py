@@ -68,7 +68,7 @@ def test_the_plan_page_prints_the_questions_each_session_asks(owner_client, enga
     Client: check-in items 1-4 (5-6 only after "yes, there was tension"), WHO-5 5,
     goal progress 2 (two agreed goals) every session; SWLS 5 and FS 8 at sessions
     1, 5, 9 ... So session 1 asks 4 + 5 + 2 + 5 + 8 = 24, sessions 2-4 ask 11.
-    Practitioner: check-in items 1-4 every session.
+    Practitioner: check-in items 1-4 and the optional prediction item 7 every session.
     """
     html = owner_client.get(reverse("practice:engagement", args=[engagement.pk])).text
     table = re.search(r'<table class="burden".*?</table>', html, flags=re.S)
@@ -77,10 +77,10 @@ def test_the_plan_page_prints_the_questions_each_session_asks(owner_client, enga
         r"<tr><th scope=\"row\">(\d+)</th><td>(\d+)</td><td>(\d+)</td></tr>", table[0]
     )
     assert rows[:5] == [
-        ("1", "24", "4"),
-        ("2", "11", "4"),
-        ("3", "11", "4"),
-        ("4", "11", "4"),
-        ("5", "24", "4"),
+        ("1", "24", "5"),
+        ("2", "11", "5"),
+        ("3", "11", "5"),
+        ("4", "11", "5"),
+        ("5", "24", "5"),
     ]
     assert "up to 2 more follow-up questions" in html  # after "yes, there was tension"

@@ -84,7 +84,15 @@ def test_correcting_my_rating_keeps_the_earlier_version_and_is_audited(
     total = Score.objects.get(response=stored, subscale="").value
     assert total == pytest.approx(10 / 3)
     (revision,) = ResponseRevision.objects.filter(response=stored)
-    assert revision.answers == {"1": 4, "2": 3, "3": 5, "4": 1, "5": 2, "6": 4}
+    assert revision.answers == {
+        "1": 4,
+        "2": 3,
+        "3": 5,
+        "4": 1,
+        "5": 2,
+        "6": 4,
+        "7": None,
+    }
     assert revision.revised_by == practitioner
     event = AuditEvent.objects.get(action="session.rate_correct")
     assert event.detail.get("instrument") == P
