@@ -36,6 +36,7 @@ STAFF = "staff"  # sign-in required
 ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "home": (STAFF, {}),
     "healthz": (PUBLIC, {}),
+    "favicon": (PUBLIC, {}),
     # allauth: sign-in, password reset and two-factor steps
     "account_login": (PUBLIC, {}),
     "account_logout": (PUBLIC, {}),
@@ -71,10 +72,15 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:engagement": (STAFF, {"pk": "engagement"}),
     "practice:engagement_edit": (STAFF, {"pk": "engagement"}),
     "practice:plan_add": (STAFF, {"pk": "engagement"}),
+    "practice:plan_brief": (STAFF, {"pk": "engagement"}),
     "practice:plan_remove": (STAFF, {"pk": "engagement", "entry_pk": "plan_entry"}),
     "practice:session_create": (STAFF, {"pk": "engagement"}),
     "practice:session": (STAFF, {"pk": "session"}),
     "practice:session_rate": (STAFF, {"pk": "session"}),
+    "practice:session_rating_correct": (
+        STAFF,
+        {"pk": "session", "response_pk": "practitioner_rating"},
+    ),
     "practice:checkin_links": (STAFF, {"pk": "session"}),
     "practice:admin": (STAFF, {}),
     "practice:add_service_line": (STAFF, {}),
