@@ -42,12 +42,15 @@ def _activate_tz(checkin: CheckIn) -> None:
 
 
 def _instruments(
-    checkin: CheckIn, short_form: dict[int, Any] | None = None
+    checkin: CheckIn,
+    short_form: dict[int, Any] | None = None,
+    due: list[Any] | None = None,
 ) -> list[Any]:
     """The check-in's screens: the plan's, plus the full forms a positive short form
     (PHQ-4, brief plan) calls for, right after it. ``short_form``: its answers when
-    just posted (else the draft's)."""
-    due = storage.due_instruments(checkin.session, RaterRole.CLIENT)
+    just posted (else the draft's); ``due``: the plan's instruments when already read."""
+    if due is None:
+        due = storage.due_instruments(checkin.session, RaterRole.CLIENT)
     ids = [i.id for i in due]
     if catalogue.SHORT_FORM not in ids:
         return due
@@ -304,7 +307,8 @@ def submit(request: HttpRequest) -> HttpResponse:
     if checkin.is_submitted:
         return redirect("checkins:done")
     _activate_tz(checkin)
-    instruments = _instruments(checkin)
+    due = storage.due_instruments(checkin.session, RaterRole.CLIENT)
+    instruments = _instruments(checkin, due=due)
     if not instruments:  # nothing to answer (and no screen to show an error on)
         return render(request, "checkins/nothing.html")
     if request.POST.get("checkin") != str(checkin.pk):
@@ -319,7 +323,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     answers, gap, form = _complete_answers(checkin, instruments, request.POST)
     if gap is not None:
         return _screen(request, checkin, instruments, gap, form=form, status=400)
-    staged = _instruments(checkin, answers.get(catalogue.SHORT_FORM))
+    staged = _instruments(checkin, answers.get(catalogue.SHORT_FORM), due=due)
     if len(staged) > len(instruments):  # the short form just posted is positive
         storage.save_draft(
             checkin.pk, catalogue.SHORT_FORM, answers[catalogue.SHORT_FORM]
