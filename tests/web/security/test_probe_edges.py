@@ -72,7 +72,7 @@ def test_pages_listing_sessions_at_the_edges_of_the_range_render(zone):
         session.save()
         http = _admin_http(world)
         for url in (
-            "/practice/",
+            "/insights/",
             f"/practice/engagements/{world['engagement'].pk}/",
             f"/practice/sessions/{session.pk}/",
         ):

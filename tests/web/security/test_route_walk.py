@@ -187,10 +187,14 @@ POST_ONLY: dict[str, dict[str, str]] = {
         "starting_session": "1",
     },
     "practice:plan_remove": {},
+    "practice:plan_brief": {"brief": "1"},
     "practice:session_rate": {
         "instrument": "hb_checkin_practitioner",
         # the answers of tests/web/practice/test_session_pages.py::RATING
         **{f"hb_checkin_practitioner-i{i}": v for i, v in enumerate("435124", 1)},
+    },
+    "practice:session_rating_correct": {
+        f"hb_checkin_practitioner-i{i}": v for i, v in enumerate("435124", 1)
     },
     "practice:checkin_links": {"channel": "link"},
     "alerts:act": {"note": ""},
@@ -304,6 +308,8 @@ def test_every_view_of_client_data_is_audited(name):
     leaves an audit event naming the admin and the practice."""
     world = make_client_world()
     admin = make_staff(world["practice"], "admin")
+    if name == "practice:session_rating_correct":  # only one's own rating (else 404)
+        admin = world["practitioner"]
     client = Client()
     client.force_login(admin)
     before = AuditEvent.objects.exclude(action="login").count()
