@@ -199,6 +199,8 @@ POST_ONLY: dict[str, dict[str, str]] = {
     "practice:checkin_links": {"channel": "link"},
     "alerts:act": {"note": ""},
     "alerts:acknowledge_safety": {},
+    "insights:alert_act": {"note": ""},
+    "alerts:safety_action": {"action": "contacted", "note": ""},
     "insights:goals": {"goal_1": "synthetic goal"},
     "insights:client_view": {"show_alliance": "on"},
     "insights:curve_accept": {},
