@@ -72,11 +72,11 @@ def _instruments(
     return due[: at + 1] + extra + due[at + 1 :]
 
 
-def _screened_initial(inst: Any, checkin: CheckIn) -> dict[int, Any]:
+def _screened_initial(inst: Any, checkin: CheckIn) -> dict[str, Any]:
     """A full form's items the short form already asked, as given there."""
     _sub, _at, items = catalogue.SCREENED.get(inst.id, ("", 0, {}))
     short = (checkin.draft or {}).get(catalogue.SHORT_FORM) or {}
-    return {full: short[str(s)] for full, s in items.items() if str(s) in short}
+    return {str(full): short[str(s)] for full, s in items.items() if str(s) in short}
 
 
 def _draft_answers(checkin: CheckIn, inst: Any) -> dict[int, Any]:

@@ -56,9 +56,8 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         "alerts": engagement.alerts.all()[:20],
         "plan": plan,
         "brief_applies": any(
-            e["entry"].instrument_id in catalogue.SCREENED
-            and e["entry"].rater_role == "client"
-            for e in entries
+            e.instrument_id in catalogue.SCREENED and e.rater_role == "client"
+            for e in plan_entries
         ),
         "full_every": catalogue.BRIEF_FULL_EVERY,
     }
