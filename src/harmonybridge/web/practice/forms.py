@@ -62,7 +62,7 @@ def matching_clients(clients: Any, query: str) -> list[int]:
     """Ids of the clients whose name or code contains the query (names decrypted here).
 
     Names are encrypted, so SQL cannot search them; the practitioner's own list is
-    small enough to filter in Python (ADR 0011).
+    small enough to filter in Python (ADR 0012).
     """
     wanted = _folded(query)
     return sorted(

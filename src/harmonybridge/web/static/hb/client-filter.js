@@ -1,4 +1,4 @@
-// Narrow a long list of checkboxes as the practitioner types (ADR 0011).
+// Narrow a long list of checkboxes as the practitioner types (ADR 0012).
 // The list is already the practitioner's own decrypted clients; nothing is fetched.
 // Without JavaScript the search form posts ?q= and the server narrows the list.
 (function () {
