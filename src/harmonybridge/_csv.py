@@ -1,7 +1,7 @@
 """Read a CSV file into a pandas frame with pyarrow's multi-threaded reader.
 
 The command line reads files of millions of rows; pandas' own parser takes seconds
-where pyarrow's takes a fraction of one (ADR 0011). The result matches what
+where pyarrow's takes a fraction of one (ADR 0013). The result matches what
 ``pandas.read_csv`` gives for the files we read: numbers as int64/float64, empty
 cells and the usual NA spellings as missing, everything else as text (dates stay
 text, as with pandas). Every parse failure becomes one :class:`DataValidationError`

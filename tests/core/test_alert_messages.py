@@ -33,3 +33,30 @@ def test_short_title_falls_back_to_the_id_for_an_instrument_no_longer_shipped() 
 
     assert short_title("gad7") == "GAD-7"
     assert short_title("retired_scale") == "retired_scale"
+
+
+def test_a_reported_tension_without_a_resolution_rating_is_not_called_unresolved() -> (
+    None
+):
+    """ "Not sure" how far it was resolved is stored as no value: say so, claim nothing."""
+    say = MESSAGES["rupture.self_report"]
+    key = {"session": 3, "rater_role": "practitioner"}
+    unknown = say(key, {"tension": 3.0, "resolution": None, "resolved_in_session": 0})
+    assert "not resolved" not in unknown
+    assert "did not say how far it was resolved" in unknown
+    known = say(key, {"tension": 3.0, "resolution": 2.0, "resolved_in_session": 0})
+    assert "not resolved by the end of the session" in known
+
+
+def test_a_sudden_loss_across_sessions_without_the_score_says_which_session() -> None:
+    """Missed sessions are skipped (docs/alert-rules.md); the message names the session
+    the previous score is from instead of claiming "since the last session"."""
+    say = MESSAGES["outcome.sudden_loss"]
+    key = {"instrument": "phq9", "session": 9}
+    gap = say(key, {"previous_session": 5, "previous": 8.0, "score": 20.0})
+    assert gap == (
+        "The client's PHQ-9 score worsened sharply since session 5, the last with a "
+        "PHQ-9 score, from 8 to 20."
+    )
+    next_one = say(key, {"previous_session": 8, "previous": 8.0, "score": 20.0})
+    assert "since the last session, from 8 to 20" in next_one

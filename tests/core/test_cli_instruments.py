@@ -31,7 +31,8 @@ def test_list_shows_ids_roles_licence_and_not_validated(capsys):
     code, out, _ = run(capsys, "instruments", "list")
     assert code == 0
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert len(lines) == 12
+    assert len(lines) == 13  # 12 shipped at first, the PHQ-4 (brief plan) added
+    assert lines["phq4"].split()[1:3] == ["client", "A"]
     assert lines["wai_sr"].split()[1:3] == ["client", "C"]
     assert lines["wai_sr_t"].split()[1:3] == ["practitioner", "C"]
     assert "not a validated instrument" in lines["hb_checkin"]

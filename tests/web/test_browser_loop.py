@@ -51,7 +51,12 @@ def test_the_whole_loop(live_server, browser, settings):
     page.get_by_role("button", name="Start a new session").click()
     page.wait_for_url("**/sessions/*/")
 
-    _answer_all(page.locator("form.rating"))
+    _answer_all(page.locator("form.rating"))  # ends on "Yes, there was tension"
+    page.get_by_role("button", name="Save my rating").click()
+    page.wait_for_load_state()
+    assert "or choose “Not sure”" in page.content()  # the follow-ups are asked for
+    for question in page.locator("form.rating fieldset.question.conditional").all():
+        question.locator("label.option").get_by_text("Not sure").click()
     page.get_by_role("button", name="Save my rating").click()
     page.wait_for_load_state()
     assert "Your rating is stored." in page.content()

@@ -34,6 +34,9 @@ def outcome_parts(
     o = o.assign(
         intake=intake,
         previous=prev,
+        # Missed sessions (or the brief plan's short-form-only sessions) are skipped:
+        # the evidence names the session the previous score is from.
+        previous_session=o.groupby([E, P, INS], sort=False)[S].shift(1),
         change=x - intake,
         change_since_previous=x - prev,
         cutoff=m["cutoff"].to_numpy(float),
@@ -91,7 +94,11 @@ def outcome_parts(
             loss = reliable("outcome.sudden_loss", step_change)[1] & (
                 step >= sl.params["min_pct"] * np.abs(prev) - EPS
             )
-            add("outcome.sudden_loss", loss, ["previous", SC, "change_since_previous"])
+            add(
+                "outcome.sudden_loss",
+                loss,
+                ["previous_session", "previous", SC, "change_since_previous"],
+            )
     nt = ctx.rule("outcome.not_on_track")
     if nt:
         # An expected-response curve describes one person's course: where several

@@ -56,11 +56,15 @@ def _unrecognised(k: _Row, e: _Row) -> str:
 
 
 def _self_report(k: _Row, e: _Row) -> str:
-    end = (
-        ", and said it was resolved by the end"
-        if e.get("resolved_in_session")
-        else ", not resolved by the end of the session"
-    )
+    resolution = e.get("resolution")
+    if e.get("resolved_in_session"):
+        end = ", and said it was resolved by the end"
+    elif resolution is None or (
+        isinstance(resolution, float) and math.isnan(resolution)
+    ):
+        end = ", but did not say how far it was resolved"  # "not sure" or not asked
+    else:
+        end = ", not resolved by the end of the session"
     return (
         f"The {_who(k)} reported a moment of tension or misunderstanding in session "
         f"{k['session']}{end}."
@@ -114,8 +118,14 @@ def _not_on_track(k: _Row, e: _Row) -> str:
 
 
 def _sudden_loss(k: _Row, e: _Row) -> str:
+    before = e.get("previous_session")
+    since = (
+        "the last session"
+        if before is None or int(before) == int(k["session"]) - 1
+        else f"session {int(before)}, the last with a {_title(k)} score"
+    )
     return (
-        f"The client's {_title(k)} score worsened sharply since the last session, "
+        f"The client's {_title(k)} score worsened sharply since {since}, "
         f"from {_n(e['previous'])} to {_n(e['score'])}."
     )
 
@@ -129,9 +139,9 @@ def _improvement(k: _Row, e: _Row) -> str:
 
 def _recovered(k: _Row, e: _Row) -> str:
     return (
-        f"The client's {_title(k)} score has moved from the clinical to the "
-        f"non-clinical range with reliable improvement ({_n(e['intake'])} to "
-        f"{_n(e['score'])})."
+        # No clinical words: the same sentence reaches coaching engagements.
+        f"The client's {_title(k)} score has improved reliably and moved past the "
+        f"instrument's threshold ({_n(e['intake'])} to {_n(e['score'])})."
     )
 
 

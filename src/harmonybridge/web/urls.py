@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 
 from harmonybridge.web.accounts import views as account_views
 from harmonybridge.web.api.fhir import fhir_urls
@@ -20,9 +23,17 @@ practice_screens = (
     + insights_urls.practice_screens
 )
 
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers and tools that ask for /favicon.ico get the site's SVG icon."""
+    return HttpResponsePermanentRedirect(static("hb/favicon.svg"))
+
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("practice/", include((practice_screens, practice_urls.app_name))),
     path("c/", include("harmonybridge.web.checkins.urls")),

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from harmonybridge.web.audit.models import AuditEvent
-from harmonybridge.web.insights.language import CLINICAL_WORDS
 from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.practice.language import CLINICAL_WORDS
 from harmonybridge.web.practice.models import ServiceKind
 from tests.web import factories
 from tests.web.insights import helpers

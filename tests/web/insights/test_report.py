@@ -141,3 +141,10 @@ def test_goals_section_shows_first_and_latest_rating(owner_client, practitioner)
     # goal 1 (factory: "Sleep through the night") rated 2 first and 7 latest
     assert "1. Sleep through the night</td><td>2 / 10</td><td>7 / 10</td>" in body
     assert "2. Go back to choir</td><td>5 / 10</td><td>6 / 10</td>" in body
+
+
+def test_download_the_pdf_downloads_it(owner_client, therapy):
+    """The button says "Download the PDF": the browser saves it, not opens it."""
+    r = owner_client.get(u("report_pdf", therapy))
+    assert r["Content-Disposition"].startswith("attachment;")
+    assert r["Content-Disposition"].endswith('.pdf"')

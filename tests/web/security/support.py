@@ -54,7 +54,7 @@ def make_client_world(
     from django.utils import timezone
 
     from harmonybridge.web.alerts.models import CurveSet, SafetyNotice, StoredAlert
-    from harmonybridge.web.checkins.models import CheckIn
+    from harmonybridge.web.checkins.models import CheckIn, Response
     from harmonybridge.web.practice.models import (
         Client,
         Engagement,
@@ -139,6 +139,15 @@ def make_client_world(
         converged=True,
         calibration=[{"band": "synthetic"}],
     )
+    rating = Response.objects.create(
+        session=session,
+        instrument_id="hb_checkin_practitioner",
+        instrument_version="1.0",
+        rater_role="practitioner",
+        respondent_user=practitioner,
+        respondent_key=Response.key_for_user(practitioner.pk),
+        channel="web",
+    )
     return {
         "curve_set": curve_set,
         "practice": practice,
@@ -146,6 +155,7 @@ def make_client_world(
         "client": client,
         "export_project": project,
         "export_run": run,
+        "practitioner_rating": rating,
         "engagement": engagement,
         "session": session,
         "plan_entry": entry,

@@ -68,6 +68,7 @@ PLAINTEXT_ALLOWED = {
     ("checkins.CheckIn", "channel"): "enum",
     ("checkins.Response", "instrument_id"): "instrument id",
     ("checkins.Response", "instrument_version"): "version",
+    ("checkins.ResponseRevision", "instrument_version"): "version",
     ("checkins.Response", "rater_role"): "enum",
     ("checkins.Response", "respondent_key"): "c<id> / p<id>",
     ("checkins.Response", "channel"): "enum",

@@ -38,6 +38,7 @@ TOKEN = "token"  # a personal access token only (the JSON API and FHIR); never a
 ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "home": (STAFF, {}),
     "healthz": (PUBLIC, {}),
+    "favicon": (PUBLIC, {}),
     # allauth: sign-in, password reset and two-factor steps
     "account_login": (PUBLIC, {}),
     "account_logout": (PUBLIC, {}),
@@ -73,10 +74,15 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:engagement": (STAFF, {"pk": "engagement"}),
     "practice:engagement_edit": (STAFF, {"pk": "engagement"}),
     "practice:plan_add": (STAFF, {"pk": "engagement"}),
+    "practice:plan_brief": (STAFF, {"pk": "engagement"}),
     "practice:plan_remove": (STAFF, {"pk": "engagement", "entry_pk": "plan_entry"}),
     "practice:session_create": (STAFF, {"pk": "engagement"}),
     "practice:session": (STAFF, {"pk": "session"}),
     "practice:session_rate": (STAFF, {"pk": "session"}),
+    "practice:session_rating_correct": (
+        STAFF,
+        {"pk": "session", "response_pk": "practitioner_rating"},
+    ),
     "practice:checkin_links": (STAFF, {"pk": "session"}),
     "practice:admin": (STAFF, {}),
     "practice:add_service_line": (STAFF, {}),
@@ -234,10 +240,14 @@ POST_ONLY: dict[str, dict[str, str]] = {
         "starting_session": "1",
     },
     "practice:plan_remove": {},
+    "practice:plan_brief": {"brief": "1"},
     "practice:session_rate": {
         "instrument": "hb_checkin_practitioner",
         # the answers of tests/web/practice/test_session_pages.py::RATING
         **{f"hb_checkin_practitioner-i{i}": v for i, v in enumerate("435124", 1)},
+    },
+    "practice:session_rating_correct": {
+        f"hb_checkin_practitioner-i{i}": v for i, v in enumerate("435124", 1)
     },
     "practice:checkin_links": {"channel": "link"},
     "insights:alert_act": {"note": ""},
@@ -400,6 +410,8 @@ def test_every_view_of_client_data_is_audited(name):
     leaves an audit event naming the admin and the practice."""
     world = make_client_world()
     admin = make_staff(world["practice"], "admin")
+    if name == "practice:session_rating_correct":  # only one's own rating (else 404)
+        admin = world["practitioner"]
     client = Client()
     client.force_login(admin)
     before = AuditEvent.objects.exclude(action="login").count()

@@ -10,16 +10,35 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from harmonybridge.web.practice import language
+
 _FIELD = re.compile(r"^i(\d+)$")
+
+#: Scales with more points than this are shown as one compact row of numbers.
+COMPACT_SCALE_MIN = 7
+
+#: The explicit "not sure" answer to a follow-up question (stored as no value).
+NOT_SURE = "not_sure"
+
+
+def _answer_value(value: str) -> int | None:
+    return None if value == NOT_SURE else int(value)
 
 
 def field_name(item_number: int) -> str:
     return f"i{item_number}"
 
 
-def item_text(inst: Any, item: Any, goals: Sequence[str] = ()) -> str:
-    """The wording shown for an item; goal-progress items show the agreed goal itself."""
+def item_text(
+    inst: Any, item: Any, goals: Sequence[str] = (), coaching: bool = False
+) -> str:
+    """The wording shown for an item; goal-progress items show the agreed goal itself.
+
+    ``coaching``: the coaching words ("my coach" for "my practitioner").
+    """
     text = (item.text or {}).get("en") or item.free_text_label or ""
+    if coaching:
+        text = language.coach_wording(text)
     if inst.kind == "goals" and item.number <= len(goals):
         goal = goals[item.number - 1]
         return _("Goal %(n)s: “%(goal)s” — how far along are you?") % {
@@ -27,6 +46,22 @@ def item_text(inst: Any, item: Any, goals: Sequence[str] = ()) -> str:
             "goal": goal,
         }
     return text or _("Item %(n)s") % {"n": item.number}
+
+
+def answer_label(inst: Any, item_number: int, value: float | None) -> str:
+    """An answer in the words the respondent chose ("More than half the days")."""
+    if value is None or value != value:
+        return "—"
+    item = next((it for it in inst.items if it.number == item_number), None)
+    scale = inst.scales.get(item.scale) if item is not None else None
+    number = int(value) if float(value).is_integer() else value
+    if scale is None:
+        return str(number)
+    labels = dict(scale.option_labels("en"))
+    label = labels.get(number)
+    if not label or str(label) == str(number):
+        return str(number)
+    return f"{label} ({number})"
 
 
 def shown_items(inst: Any, goals: Sequence[str] = ()) -> list[Any]:
@@ -43,6 +78,9 @@ class InstrumentForm(forms.Form):
 
     ``data`` may hold answers for other instruments (prefixed); any field of this
     instrument's prefix that names an unknown item is rejected.
+
+    ``followups``: a follow-up question whose condition holds ("yes, there was
+    tension") must be answered, or answered "Not sure" explicitly.
     """
 
     def __init__(
@@ -51,20 +89,25 @@ class InstrumentForm(forms.Form):
         *args: Any,
         goals: Sequence[str] = (),
         require_all: bool = True,
+        coaching: bool = False,
+        followups: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("prefix", inst.id)
         super().__init__(*args, **kwargs)
         self.inst = inst
         self.items = shown_items(inst, goals)
+        self.followups = followups
         for it in self.items:
             scale = inst.scales[it.scale]
             choices = [(str(v), label) for v, label in scale.option_labels("en")]
             conditional = it.condition is not None
+            if conditional and followups:
+                choices.append((NOT_SURE, _("Not sure")))
             field = forms.TypedChoiceField(
-                label=item_text(inst, it, goals),
+                label=item_text(inst, it, goals, coaching),
                 choices=choices,
-                coerce=int,
+                coerce=_answer_value,
                 widget=forms.RadioSelect,
                 required=require_all and it.required and not conditional,
                 error_messages={
@@ -81,6 +124,8 @@ class InstrumentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.followups:
+            self._require_followups(cleaned)
         known = {field_name(it.number) for it in self.items}
         if self.data is not None:
             pre = f"{self.prefix}-"
@@ -95,6 +140,24 @@ class InstrumentForm(forms.Form):
                         )
         return cleaned
 
+    def _require_followups(self, cleaned: dict[str, Any]) -> None:
+        """A follow-up whose condition holds needs an answer or an explicit "not sure"."""
+        for it in self.items:
+            if it.condition is None:
+                continue
+            cond_item, cond_value = it.condition
+            name = field_name(it.number)
+            if cleaned.get(field_name(cond_item)) != cond_value or name in self.errors:
+                continue
+            if not self.data.get(self.add_prefix(name)):
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("Please answer this, or choose “Not sure”."),
+                        code="followup_missing",
+                    ),
+                )
+
     def answers(self) -> dict[int, int | None]:
         """Item number -> value, with conditional items dropped when their condition fails."""
         data = self.cleaned_data
@@ -105,12 +168,28 @@ class InstrumentForm(forms.Form):
         return _apply_conditions(self.items, given)
 
     def fieldsets(self) -> list[dict[str, Any]]:
-        """Per item: the bound field, its legend and whether it is conditional."""
+        """Per item: the bound field, its legend and whether it is conditional.
+
+        A long numeric scale (goal progress 0–10) is ``compact``: one row of numbers,
+        with the labelled anchors ("0 – no progress") printed once under it.
+        """
         rows = []
         for it in self.items:
             bf = self[field_name(it.number)]
+            labels = self.inst.scales[it.scale].option_labels("en")
+            compact = len(labels) > COMPACT_SCALE_MIN
             rows.append(
-                {"field": bf, "item": it, "conditional": it.condition is not None}
+                {
+                    "field": bf,
+                    "item": it,
+                    "conditional": it.condition is not None,
+                    "compact": compact,
+                    "anchors": [
+                        str(label) for v, label in labels if str(label) != str(v)
+                    ]
+                    if compact
+                    else [],
+                }
             )
         return rows
 

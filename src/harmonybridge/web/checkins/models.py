@@ -133,6 +133,31 @@ class Response(models.Model):
         return f"p{user_id}"
 
 
+class ResponseRevision(models.Model):
+    """An earlier version of a corrected response: its answers before the correction."""
+
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="revisions"
+    )
+    #: {item number (str): value or None} as stored before the correction.
+    answers = models.JSONField()
+    instrument_version = models.CharField(max_length=40)
+    submitted_at = models.DateTimeField()
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["response", "created_at"]  # noqa: RUF012
+
+    def __str__(self) -> str:
+        return f"revision of response {self.response_id}"
+
+
 class Answer(models.Model):
     response = models.ForeignKey(
         Response, on_delete=models.CASCADE, related_name="answers"

@@ -29,24 +29,30 @@ def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
     """Usable instruments the plan asks of this rater at this session, in plan order."""
     engagement = session.engagement
     # One query however many instruments: the practice's wording rides along.
-    entries = PlanEntry.objects.filter(
-        plan__engagement=engagement, rater_role=rater_role
-    ).annotate(
-        stored_wording=Subquery(
-            InstrumentWording.objects.filter(
-                practice_id=engagement.practice_id,
-                instrument_id=OuterRef("instrument_id"),
-            ).values("wording")[:1]
+    entries = list(
+        PlanEntry.objects.filter(plan__engagement=engagement, rater_role=rater_role)
+        .select_related("plan")
+        .annotate(
+            stored_wording=Subquery(
+                InstrumentWording.objects.filter(
+                    practice_id=engagement.practice_id,
+                    instrument_id=OuterRef("instrument_id"),
+                ).values("wording")[:1]
+            )
         )
     )
+    ids = [e.instrument_id for e in entries if e.is_due(session.number)]
+    if entries and entries[0].plan.brief and rater_role == RaterRole.CLIENT:
+        ids = catalogue.brief_instrument_ids(ids, session.number)
     out = []
-    for entry in entries:
-        if entry.is_due(session.number):
-            inst = catalogue.with_stored_wording(
-                entry.instrument_id, entry.stored_wording
-            )
-            if inst is not None:
-                out.append(inst)
+    wordings = {e.instrument_id: e.stored_wording for e in entries}
+    for inst_id in ids:
+        if inst_id in wordings:
+            inst = catalogue.with_stored_wording(inst_id, wordings[inst_id])
+        else:  # the brief plan's short form, not itself in the plan
+            inst = catalogue.instrument_for(engagement.practice, inst_id)
+        if inst is not None:
+            out.append(inst)
     return out
 
 

@@ -112,8 +112,11 @@ _UNUSED = (
 
 
 def _checkins() -> QuerySet[CheckIn]:
+    # the service line tells coaching from therapy (the wording of every screen)
     return CheckIn.objects.select_related(
-        "session__engagement__practice", "respondent"
+        "session__engagement__practice",
+        "session__engagement__service_line",
+        "respondent",
     ).defer(*_UNUSED)
 
 

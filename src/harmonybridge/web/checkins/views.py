@@ -23,6 +23,7 @@ from harmonybridge.web.checkins.forms import (
     initial_from_draft,
 )
 from harmonybridge.web.checkins.models import Channel, CheckIn
+from harmonybridge.web.practice import catalogue, language
 from harmonybridge.web.practice.models import RaterRole
 
 
@@ -40,8 +41,42 @@ def _activate_tz(checkin: CheckIn) -> None:
         timezone.deactivate()
 
 
-def _instruments(checkin: CheckIn) -> list[Any]:
-    return storage.due_instruments(checkin.session, RaterRole.CLIENT)
+def _instruments(
+    checkin: CheckIn,
+    short_form: dict[int, Any] | None = None,
+    due: list[Any] | None = None,
+) -> list[Any]:
+    """The check-in's screens: the plan's, plus the full forms a positive short form
+    (PHQ-4, brief plan) calls for, right after it. ``short_form``: its answers when
+    just posted (else the draft's); ``due``: the plan's instruments when already read."""
+    if due is None:
+        due = storage.due_instruments(checkin.session, RaterRole.CLIENT)
+    ids = [i.id for i in due]
+    if catalogue.SHORT_FORM not in ids:
+        return due
+    if short_form is None:
+        draft = (checkin.draft or {}).get(catalogue.SHORT_FORM) or {}
+        short_form = {int(k): v for k, v in draft.items()}
+    at = ids.index(catalogue.SHORT_FORM)
+    scores = (
+        due[at]
+        .score({it.number: short_form.get(it.number) for it in due[at].items})
+        .subscales
+    )
+    practice = checkin.session.engagement.practice
+    extra = [
+        inst
+        for full in catalogue.second_stage(ids, dict(scores))
+        if (inst := catalogue.instrument_for(practice, full)) is not None
+    ]
+    return due[: at + 1] + extra + due[at + 1 :]
+
+
+def _screened_initial(inst: Any, checkin: CheckIn) -> dict[str, Any]:
+    """A full form's items the short form already asked, as given there."""
+    _sub, _at, items = catalogue.SCREENED.get(inst.id, ("", 0, {}))
+    short = (checkin.draft or {}).get(catalogue.SHORT_FORM) or {}
+    return {str(full): short[str(s)] for full, s in items.items() if str(s) in short}
 
 
 def _draft_answers(checkin: CheckIn, inst: Any) -> dict[int, Any]:
@@ -61,12 +96,14 @@ def _crisis(checkin: CheckIn, instruments: list[Any]) -> bool:
 
 
 def _form(inst: Any, checkin: CheckIn, data: Any = None) -> InstrumentForm:
-    draft = (checkin.draft or {}).get(inst.id) or {}
+    draft = (checkin.draft or {}).get(inst.id) or _screened_initial(inst, checkin)
+    engagement = checkin.session.engagement
     return InstrumentForm(
         inst,
         data,
-        goals=checkin.session.engagement.goals if inst.kind == "goals" else (),
+        goals=engagement.goals if inst.kind == "goals" else (),
         initial=initial_from_draft(draft),
+        coaching=engagement.is_coaching,
     )
 
 
@@ -177,6 +214,7 @@ def step(request: HttpRequest) -> HttpResponse:
         signals.safety_item_answered.send(
             sender=CheckIn, checkin=saved, inst=inst, answers=answers
         )
+    instruments = _instruments(saved)  # a positive short form adds the full forms
     if index + 1 < len(instruments):
         return redirect(reverse("checkins:step") + f"?s={index + 2}")
     return redirect(reverse("checkins:step") + f"?s={index + 1}")
@@ -269,7 +307,8 @@ def submit(request: HttpRequest) -> HttpResponse:
     if checkin.is_submitted:
         return redirect("checkins:done")
     _activate_tz(checkin)
-    instruments = _instruments(checkin)
+    due = storage.due_instruments(checkin.session, RaterRole.CLIENT)
+    instruments = _instruments(checkin, due=due)
     if not instruments:  # nothing to answer (and no screen to show an error on)
         return render(request, "checkins/nothing.html")
     if request.POST.get("checkin") != str(checkin.pk):
@@ -284,6 +323,13 @@ def submit(request: HttpRequest) -> HttpResponse:
     answers, gap, form = _complete_answers(checkin, instruments, request.POST)
     if gap is not None:
         return _screen(request, checkin, instruments, gap, form=form, status=400)
+    staged = _instruments(checkin, answers.get(catalogue.SHORT_FORM), due=due)
+    if len(staged) > len(instruments):  # the short form just posted is positive
+        storage.save_draft(
+            checkin.pk, catalogue.SHORT_FORM, answers[catalogue.SHORT_FORM]
+        )
+        first = next(i for i, x in enumerate(staged) if x.id not in answers)
+        return redirect(reverse("checkins:step") + f"?s={first + 1}")
     fired = next(
         (i for i in instruments if storage.safety_fires(i, answers[i.id])), None
     )
@@ -309,5 +355,11 @@ def done(request: HttpRequest) -> HttpResponse:
         if checkin.session.engagement.client_sees_scores
         else ""
     )
-    context = {"practice": practice, "crisis": crisis, "progress_url": progress_url}
+    words = language.words(checkin.session.engagement.is_coaching)
+    context = {
+        "practice": practice,
+        "crisis": crisis,
+        "progress_url": progress_url,
+        "practitioner": words["practitioner"],
+    }
     return render(request, "checkins/done.html", context)

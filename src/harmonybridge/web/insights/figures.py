@@ -18,7 +18,7 @@ from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.reports import charts
 from harmonybridge.web.alerts import curves as curve_cache
-from harmonybridge.web.insights import language
+from harmonybridge.web.practice import language
 
 
 @dataclass

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web.accounts.models import Practice
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.models import InstrumentWording, ServiceKind
 
 #: (instrument id, rater role, every Nth session, first session).
@@ -107,11 +108,18 @@ def unusable_reason(practice: Practice | None, instrument_id: str) -> str | None
     ) % {"title": inst.title, "cls": inst.licence.cls}
 
 
-def choosable_instruments(practice: Practice | None) -> list[tuple[str, str]]:
-    """(id, label) for every instrument, marking those not usable yet."""
+def choosable_instruments(
+    practice: Practice | None, coaching: bool = False
+) -> list[tuple[str, str]]:
+    """(id, label) for every instrument, marking those not usable yet.
+
+    ``coaching``: short titles only (full titles such as "Patient Health
+    Questionnaire" speak of patients and disorders).
+    """
     out = []
     for inst in instruments.all_instruments():
-        label = f"{inst.title} ({inst.rater_role})"
+        title = language.instrument_title(inst.id, True) if coaching else inst.title
+        label = f"{title} ({inst.rater_role})"
         if not is_usable(practice, inst.id):
             label += " — " + _("needs licensed wording")
         out.append((inst.id, label))
@@ -124,3 +132,45 @@ def default_plan_rows(practice: Practice | None, kind: str) -> list[PlanRow]:
     rows = list(ALLIANCE_WAI if wai_ready else ALLIANCE_OPEN)
     rows += COACHING_ROWS if kind == ServiceKind.COACHING else THERAPY_ROWS
     return rows
+
+
+#: The brief plan (Kroenke et al. 2009): the PHQ-4 screens for the full forms, which are
+#: asked every BRIEF_FULL_EVERY sessions (1, 5, 9 ...) and when the screen is positive.
+SHORT_FORM = "phq4"
+BRIEF_FULL_EVERY = 4
+#: Full form -> (the short form's subscale that screens for it, positive at, and
+#: which of the full form's items the short form already asked: full item -> PHQ-4 item).
+SCREENED: dict[str, tuple[str, float, dict[int, int]]] = {
+    "phq9": ("phq2", 3, {1: 1, 2: 2}),
+    "gad7": ("gad2", 3, {1: 3, 2: 4}),
+}
+
+
+def is_full_form_session(session_number: int) -> bool:
+    """Whether the brief plan asks the full forms at this session anyway."""
+    return (session_number - 1) % BRIEF_FULL_EVERY == 0
+
+
+def brief_instrument_ids(instrument_ids: list[str], session_number: int) -> list[str]:
+    """A session's instruments under the brief plan: the PHQ-4 stands in for the full
+    PHQ-9 and GAD-7 except at every fourth session (where the full forms hold it)."""
+    if is_full_form_session(session_number):
+        return list(instrument_ids)
+    out: list[str] = []
+    for inst_id in instrument_ids:
+        wanted = SHORT_FORM if inst_id in SCREENED else inst_id
+        if wanted not in out:
+            out.append(wanted)
+    return out
+
+
+def second_stage(
+    instrument_ids: list[str], short_form_scores: dict[str, float | None]
+) -> list[str]:
+    """The full forms a positive short form calls for (in plan order, after it)."""
+    return [
+        full
+        for full, (sub, positive_at, _items) in SCREENED.items()
+        if full not in instrument_ids
+        and (short_form_scores.get(sub) or 0) >= positive_at
+    ]

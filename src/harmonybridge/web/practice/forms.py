@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -50,8 +51,36 @@ class ClientForm(forms.ModelForm):
         return value
 
 
+def _folded(text: str) -> str:
+    """Lower case without accents or extra spaces ("Zoë  Ådahl" -> "zoe adahl")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.split())
+
+
+def matching_clients(clients: Any, query: str) -> list[int]:
+    """Ids of the clients whose name or code contains the query (names decrypted here).
+
+    Names are encrypted, so SQL cannot search them; the practitioner's own list is
+    small enough to filter in Python (ADR 0014).
+    """
+    wanted = _folded(query)
+    return sorted(
+        c.pk
+        for c in clients
+        if not wanted or wanted in _folded(c.name) or wanted in _folded(c.code)
+    )
+
+
+class ClientChoiceField(inputlimits.ModelMultipleChoiceField):
+    """Clients by name and code, as practitioners know them."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
 class EngagementForm(forms.ModelForm):
-    clients = inputlimits.ModelMultipleChoiceField(
+    clients = ClientChoiceField(
         queryset=Client.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label=_("Clients"),
@@ -63,6 +92,8 @@ class EngagementForm(forms.ModelForm):
         required=False,
         label=_("Co-practitioners"),
     )
+    #: The clients first, right under the search box that narrows them.
+    field_order = ("clients",)
 
     class Meta:
         model = Engagement
@@ -147,11 +178,14 @@ class PlanEntryForm(forms.ModelForm):
         model = PlanEntry
         fields = ["instrument_id", "rater_role", "every_n", "starting_session"]  # noqa: RUF012
 
-    def __init__(self, *args: Any, practice: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, practice: Any, coaching: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.practice = practice
         self.fields["instrument_id"] = forms.ChoiceField(
-            label=_("Instrument"), choices=catalogue.choosable_instruments(practice)
+            label=_("Instrument"),
+            choices=catalogue.choosable_instruments(practice, coaching),
         )
         every_n = self.fields["every_n"]
         assert isinstance(every_n, forms.IntegerField)

@@ -288,6 +288,9 @@ class MeasurementPlan(models.Model):
     engagement = models.OneToOneField(
         Engagement, on_delete=models.CASCADE, related_name="plan"
     )
+    #: Opt-in brief plan: the PHQ-4 short form instead of the full PHQ-9 and GAD-7,
+    #: which are asked every fourth session and whenever the short form is positive.
+    brief = models.BooleanField(_("brief plan"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

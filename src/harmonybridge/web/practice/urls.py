@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("engagements/<int:pk>/edit", views.engagement_edit, name="engagement_edit"),
     path("engagements/<int:pk>/plan/add", views.plan_entry_add, name="plan_add"),
+    path("engagements/<int:pk>/plan/brief", views.plan_brief, name="plan_brief"),
     path(
         "engagements/<int:pk>/plan/<int:entry_pk>/remove",
         views.plan_entry_remove,

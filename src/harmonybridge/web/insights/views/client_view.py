@@ -12,13 +12,18 @@ from harmonybridge import instruments, schema
 from harmonybridge.reports import charts
 from harmonybridge.web import audit
 from harmonybridge.web.checkins import frames, tokens
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.practice import language
 
 
 def client_view_allowed(checkin: object) -> bool:
     engagement = checkin.session.engagement  # type: ignore[attr-defined]
     return bool(engagement.client_sees_scores)
+
+
+#: The client reads this page on a phone: charts drawn for a 390 px screen keep their
+#: text at its designed size there (a 640 px chart shrunk to fit would not).
+PHONE_CHART_WIDTH = 360
 
 
 @never_cache
@@ -50,6 +55,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 figures.append(
                     charts.outcome_chart(
                         mine,
+                        width=PHONE_CHART_WIDTH,
                         instrument=inst_id,
                         labels=labels,
                         title=_("%(name)s: your scores") % {"name": inst.short_title},
@@ -65,7 +71,11 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 }
                 figures.append(
                     charts.goal_progress_chart(
-                        mine, goals=goals, labels=labels, title=_("Your goals")
+                        mine,
+                        width=PHONE_CHART_WIDTH,
+                        goals=goals,
+                        labels=labels,
+                        title=_("Your goals"),
                     )
                 )
             elif (
@@ -76,6 +86,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
                 figures.append(
                     charts.alliance_chart(
                         mine,
+                        width=PHONE_CHART_WIDTH,
                         instruments=(inst_id,),
                         labels=labels,
                         title=_("How you rated our work together"),

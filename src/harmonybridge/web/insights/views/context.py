@@ -12,8 +12,8 @@ from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.checkins import frames
 from harmonybridge.web.insights import figures as dashboard
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.models import Engagement, PlanEntry
 from harmonybridge.web.repairs import services as repair_services
 

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from harmonybridge import instruments
 from harmonybridge.web import audit
+from harmonybridge.web.checkins.forms import answer_label
 from harmonybridge.web.checkins.models import CheckIn, Response
-from harmonybridge.web.insights import language
 from harmonybridge.web.insights import status as st
 from harmonybridge.web.insights.forms import ClientViewForm, GoalsForm
 from harmonybridge.web.insights.models import ClientViewOptions
@@ -22,6 +22,7 @@ from harmonybridge.web.insights.views.context import (
     split_current,
     view_options,
 )
+from harmonybridge.web.practice import language
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import Engagement
 from harmonybridge.web.practice.policy import (
@@ -157,7 +158,11 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
         blocks.append(
             {
                 "response": r,
-                "title": inst.title if inst else r.instrument_id,
+                "title": (
+                    language.instrument_title(r.instrument_id, True)
+                    if session.engagement.is_coaching or inst is None
+                    else inst.title
+                ),
                 "who": r.respondent_client.label
                 if r.respondent_client
                 else (
@@ -167,7 +172,12 @@ def session_answers(request: PractitionerRequest, pk: int) -> HttpResponse:
                     else ""
                 ),
                 "answers": [
-                    (a.item, texts.get(a.item, ""), a.value) for a in r.answers.all()
+                    (
+                        a.item,
+                        texts.get(a.item, ""),
+                        answer_label(inst, a.item, a.value) if inst else a.value,
+                    )
+                    for a in r.answers.all()
                 ],
                 "scores": list(r.scores.all()),
             }

@@ -12,10 +12,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
+from harmonybridge.web.checkins import burden
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.forms import PlanEntryForm, SessionForm
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
-from harmonybridge.web.practice.models import EngagementClient, PlanEntry
+from harmonybridge.web.practice.models import (
+    EngagementClient,
+    MeasurementPlan,
+    PlanEntry,
+)
 from harmonybridge.web.practice.policy import get_engagement_or_404
 
 
@@ -33,17 +38,28 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
         }
         for e in plan_entries
     ]
+    plan = MeasurementPlan.objects.filter(engagement=engagement).first()
     audit.record(request.user, "engagement.view", engagement, request=request)
+    first = engagement.next_session_number()
     context = {
+        "burden": burden.questions_per_session(engagement, range(first, first + 8)),
         "engagement": engagement,
         "memberships": EngagementClient.objects.filter(
             engagement=engagement
         ).select_related("client"),
         "sessions": engagement.sessions.order_by("-number"),
         "entries": entries,
-        "plan_form": PlanEntryForm(practice=engagement.practice),
+        "plan_form": PlanEntryForm(
+            practice=engagement.practice, coaching=engagement.is_coaching
+        ),
         "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
         "alerts": engagement.alerts.all()[:20],
+        "plan": plan,
+        "brief_applies": any(
+            e.instrument_id in catalogue.SCREENED and e.rater_role == "client"
+            for e in plan_entries
+        ),
+        "full_every": catalogue.BRIEF_FULL_EVERY,
     }
     template = "insights/engagement_detail.html"
     if request.htmx:

@@ -95,5 +95,5 @@ def _render_pdf(request: Any, pk: int) -> HttpResponse:
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     name = "-".join(c.code for c in context["data"].clients) or f"E{engagement.pk}"
-    response["Content-Disposition"] = f'inline; filename="progress-{name}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="progress-{name}.pdf"'
     return response

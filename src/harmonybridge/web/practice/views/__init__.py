@@ -13,6 +13,7 @@ from harmonybridge.web.practice.views.clients import client_create, client_edit
 from harmonybridge.web.practice.views.engagements import (
     engagement_create,
     engagement_edit,
+    plan_brief,
     plan_entry_add,
     plan_entry_remove,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "client_edit",
     "engagement_create",
     "engagement_edit",
+    "plan_brief",
     "plan_entry_add",
     "plan_entry_remove",
     "practice_admin",

@@ -13,7 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from harmonybridge.web import audit
 from harmonybridge.web.practice import services
-from harmonybridge.web.practice.forms import EngagementForm, PlanEntryForm
+from harmonybridge.web.practice.forms import (
+    EngagementForm,
+    PlanEntryForm,
+    matching_clients,
+)
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import (
     Client,
@@ -33,6 +37,10 @@ from harmonybridge.web.practice.policy import (
 def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpResponse:
     client = get_client_or_404(request, client_pk, change=True)
     clients = clients_for(request.user, change=True)
+    query = request.GET.get("q", "").strip()[:100]
+    if request.method == "GET" and query:  # the search without JavaScript
+        ids = matching_clients(clients, query)
+        clients = clients.filter(Q(pk__in=ids) | Q(pk=client.pk))
     form = EngagementForm(
         request.POST or None,
         user=request.user,
@@ -53,7 +61,7 @@ def engagement_create(request: PractitionerRequest, client_pk: int) -> HttpRespo
     return render(
         request,
         "practice/engagement_form.html",
-        {"form": form, "client": client, "engagement": None},
+        {"form": form, "client": client, "engagement": None, "query": query},
     )
 
 
@@ -150,4 +158,27 @@ def plan_entry_remove(
             instrument=entry.instrument_id,
         )
         entry.delete()
+    return redirect(engagement)
+
+
+@require_POST
+@staff_view
+def plan_brief(request: PractitionerRequest, pk: int) -> HttpResponse:
+    """Switch the opt-in brief plan on or off (PHQ-4 with full forms when needed)."""
+    engagement = get_engagement_or_404(request, pk, change=True)
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    plan.brief = request.POST.get("brief") == "1"
+    with transaction.atomic():
+        plan.save(update_fields=["brief", "updated_at"])
+        audit.record(
+            request.user,
+            "plan.brief",
+            engagement,
+            request=request,
+            brief="on" if plan.brief else "off",
+        )
+    messages.success(
+        request,
+        _("The brief plan is on.") if plan.brief else _("The full plan is back on."),
+    )
     return redirect(engagement)

@@ -73,9 +73,16 @@ def instrument_title(instrument_id: str, coaching: bool) -> str:
     if inst is None:
         return instrument_id
     title = str(getattr(inst, "short_title", "") or inst.title)
-    if coaching:
-        title = title.replace("practitioner", _("coach"))
-    return title
+    return coach_wording(title) if coaching else title
+
+
+def coach_wording(text: str) -> str:
+    """An instrument's wording as a coaching client reads it ("my coach")."""
+    return (
+        text.replace("My practitioner", _("My coach"))
+        .replace("my practitioner", _("my coach"))
+        .replace("practitioner", _("coach"))
+    )
 
 
 def change_label(category: str, coaching: bool) -> str:
