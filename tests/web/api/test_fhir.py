@@ -61,7 +61,8 @@ def test_capability_statement_validates(client):
 def test_questionnaire_search_and_read(api):
     bundle = api.get("/fhir/Questionnaire?name=phq").json()
     Bundle.model_validate(bundle)
-    assert [e["resource"]["id"] for e in bundle["entry"]] == ["phq9"]
+    # FHIR string search matches the start of the name: the PHQ-4 and the PHQ-9
+    assert [e["resource"]["id"] for e in bundle["entry"]] == ["phq4", "phq9"]
     q = api.get("/fhir/Questionnaire/wai-sr")
     # WAI-SR wording is licensed (class C): not usable without the practice's wording
     assert q.status_code == 404
