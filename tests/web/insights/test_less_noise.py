@@ -65,3 +65,23 @@ def test_improvements_never_outrank_warnings(owner_client, practitioner):
     assert rows[1]["statuses"][0].kind == "on_track"  # info only: still on track
     listed = owner_client.get(reverse("insights:engagements")).context["engagements"]
     assert [e.pk for e in listed] == [stuck.pk, improving.pk]
+
+
+def test_the_engagement_page_names_members_and_hides_rule_ids(
+    owner_client, practitioner
+):
+    """The engagement page's alert list follows the dashboard (issue 10 §2, §4): the
+    member is named, and the rule id stays behind "Technical details"."""
+    a = factories.make_client(practitioner, name="Sam Wren")
+    b = factories.make_client(practitioner, name="Alex Wren")
+    e = checked_in(factories.make_engagement(practitioner, clients=[a, b]))
+    msg = "The client's PHQ-9 score has worsened from 12 at intake to 18."
+    _alert(e, "outcome.reliable_deterioration", "warning", b.code, msg)
+    page = owner_client.get(reverse("practice:engagement", args=[e.pk])).text
+    items = page[page.index('<ul class="alerts">') :]
+    items = items[: items.index("</ul>")]
+    assert f"About {b.label}" in items
+    assert f"{b.label}&#x27;s PHQ-9 score has worsened" in items
+    shown = items[: items.index("<details")]  # what is read without opening details
+    assert "outcome.reliable_deterioration" not in shown
+    assert "outcome.reliable_deterioration" in items[items.index("<details") :]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from harmonybridge.web import audit
+from harmonybridge.web.alerts.evidence import name_members
 from harmonybridge.web.checkins import burden
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.forms import PlanEntryForm, SessionForm
@@ -53,7 +54,8 @@ def engagement_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
             practice=engagement.practice, coaching=engagement.is_coaching
         ),
         "session_form": SessionForm(initial={"starts_at": timezone.localtime()}),
-        "alerts": engagement.alerts.all()[:20],
+        # members named, rule ids behind "Technical details" (as on the dashboard)
+        "alerts": name_members(list(engagement.alerts.all()[:20])),
         "plan": plan,
         "brief_applies": any(
             e.instrument_id in catalogue.SCREENED and e.rater_role == "client"
