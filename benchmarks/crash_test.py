@@ -294,8 +294,17 @@ QUERIES = {
     "responses": "SELECT id, checkin_id, instrument_id FROM checkins_response",
     "answers": "SELECT response_id, item, value FROM checkins_answer",
     "scores": "SELECT response_id, subscale FROM checkins_score",
-    # One queued alert evaluation per stored check-in, committed with the answers.
+    # Alert evaluation is coalesced per engagement (alerts.PendingEvaluation): the first
+    # store of an engagement commits its pending row and one queued task with the
+    # answers; later stores only touch that row. No worker runs here, so every engagement
+    # with a stored check-in must still have its pending row and at least one task.
     "tasks": "SELECT id FROM django_tasks_database_dbtaskresult",
+    "pending": "SELECT engagement_id FROM alerts_pendingevaluation",
+    "stored_engagements": (
+        "SELECT DISTINCT s.engagement_id FROM checkins_checkin c "
+        "JOIN practice_therapysession s ON s.id = c.session_id "
+        "WHERE c.submitted_at IS NOT NULL"
+    ),
 }
 
 
@@ -364,7 +373,7 @@ def verify(kind: str, target: str, subs: list[Submission]) -> dict[str, int]:
         con.close()
     return {
         "queued_evaluations": len(state["tasks"]),
-        "evaluations_not_matching": abs(len(state["tasks"]) - len(submitted)),
+        "evaluations_not_matching": _evaluations_missing(state),
         "acknowledged": sum(s.acknowledged for s in subs),
         "stored_checkins": len(submitted),
         "lost_acknowledged": lost,
@@ -373,6 +382,14 @@ def verify(kind: str, target: str, subs: list[Submission]) -> dict[str, int]:
         "orphan_responses": orphans,
         "integrity_ok": int(integrity in ("ok", "n/a")),
     }
+
+
+def _evaluations_missing(state: dict[str, list[tuple[Any, ...]]]) -> int:
+    """Engagements with a stored check-in but no pending evaluation, plus pending rows
+    without a queued task (each pending row was committed with its task)."""
+    stored = {e for (e,) in state["stored_engagements"]}
+    pending = {e for (e,) in state["pending"]}
+    return len(stored - pending) + max(0, len(pending) - len(state["tasks"]))
 
 
 def _error_counts(subs: list[Submission]) -> dict[str, int]:
