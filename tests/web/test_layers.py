@@ -114,3 +114,21 @@ def test_templates_follow_the_layers(app):
         if other in layer and layer[other] < layer[app]
     }
     assert not upward, sorted(upward)
+
+
+def test_no_upward_import_is_excused():
+    """The layer contract lists no exception: the audit log learns an engagement's
+    clients from the practice app at start-up instead of importing it."""
+    (contract,) = (c for c in _contracts() if c["id"] == "web-layers")
+    assert contract.get("ignore_imports", []) == []
+
+
+def test_the_audit_log_names_an_engagements_clients(db):
+    """The practice app provides the lookup the audit log uses for engagement pages."""
+    from harmonybridge.web.audit.recording import clients_shown
+    from tests.web.factories import make_client, make_engagement, make_practitioner
+
+    practitioner = make_practitioner()
+    pair = [make_client(practitioner), make_client(practitioner)]
+    engagement = make_engagement(practitioner, clients=pair)
+    assert clients_shown(engagement) == sorted(c.code for c in pair)

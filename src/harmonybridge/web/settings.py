@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from harmonybridge.web.accounts.clientaddress import parse_networks
+from harmonybridge.web.clientaddress import parse_networks
 from harmonybridge.web.envconf import (
     MODES,
     create_private_file,
@@ -234,11 +234,11 @@ AXES_ENABLED = env_bool("HB_AXES_ENABLED", True)
 # --- The client's address behind a reverse proxy ------------------------------------
 # One setting: the peers whose X-Forwarded-For is believed (the TLS proxy of
 # docs/deployment.md, usually 127.0.0.1). The lockout, allauth's rate limits and the
-# audit log all take the address from accounts.clientaddress.client_address; the
+# audit log all take the address from clientaddress.client_address; the
 # shipped gunicorn configuration trusts X-Forwarded-Proto from the same peers.
 HB_TRUSTED_PROXIES = env_list("HB_TRUSTED_PROXIES")
 parse_networks(HB_TRUSTED_PROXIES)  # a typo stops startup with a clear message
-AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.accounts.clientaddress.client_address"
+AXES_CLIENT_IP_CALLABLE = "harmonybridge.web.clientaddress.client_address"
 
 # --- Cache: shared by every process (rate limits, lockouts, dashboard panels) ------
 # A database table (created by the ops app's migration) rather than per-process memory:

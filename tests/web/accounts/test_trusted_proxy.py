@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from harmonybridge.web.accounts.clientaddress import client_address, parse_networks
+from harmonybridge.web.clientaddress import client_address, parse_networks
 from harmonybridge.web.audit.models import AuditEvent
 from tests.web.security.support import PASSWORD, make_practice, make_staff
 

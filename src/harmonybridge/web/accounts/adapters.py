@@ -7,7 +7,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
 from harmonybridge.web import fieldcrypto
-from harmonybridge.web.accounts.clientaddress import client_address
+from harmonybridge.web.clientaddress import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from harmonybridge.formatting import fmt_score
 from harmonybridge.instruments import short_title
+from harmonybridge.web.practice.models import EngagementClient
 
 #: Evidence key -> label (keys not listed are shown only in the technical details).
 LABELS: dict[str, Any] = {
@@ -79,8 +80,6 @@ def name_members(alerts: list[Any]) -> list[Any]:
     by that member's label. Names are decrypted at render time only, never stored in
     the message.
     """
-    from harmonybridge.web.practice.models import EngagementClient
-
     ids = {a.engagement_id for a in alerts}
     members: dict[int, dict[str, Any]] = {}
     for m in EngagementClient.objects.filter(engagement_id__in=ids).select_related(

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from harmonybridge.web.accounts.clientaddress import client_address
 from harmonybridge.web.audit.models import AuditEvent
+from harmonybridge.web.clientaddress import client_address
 
 _SAFE_DETAIL = (str, int, float, bool, type(None))
+
+#: Engagement id -> the codes of its clients. The audit app sits below the practice
+#: app, so the practice app provides the lookup when Django starts
+#: (:func:`set_engagement_members`, called from ``PracticeConfig.ready``).
+_engagement_members: Callable[[int], list[str]] | None = None
+
+
+def set_engagement_members(lookup: Callable[[int], list[str]]) -> None:
+    """Tell the audit log how to name an engagement's clients (one provider)."""
+    global _engagement_members
+    _engagement_members = lookup
 
 
 def _client_code(target: Any) -> str:
@@ -52,13 +64,12 @@ def clients_shown(target: Any) -> list[str]:
     engagement = _engagement_of(target)
     if engagement is None or engagement.pk is None:
         return []
-    from harmonybridge.web.practice.models import EngagementClient
-
-    return sorted(
-        EngagementClient.objects.filter(engagement_id=engagement.pk).values_list(
-            "client__code", flat=True
+    if _engagement_members is None:
+        raise RuntimeError(
+            "the audit log cannot name an engagement's clients: the practice app "
+            "is not installed"
         )
-    )
+    return sorted(_engagement_members(engagement.pk))
 
 
 def record(

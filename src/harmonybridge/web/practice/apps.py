@@ -10,3 +10,16 @@ class PracticeConfig(AppConfig):
     name = "harmonybridge.web.practice"
     label = "practice"
     verbose_name = _("Practice")
+
+    def ready(self) -> None:
+        from harmonybridge.web.audit.recording import set_engagement_members
+        from harmonybridge.web.practice.models import EngagementClient
+
+        def members(engagement_id: int) -> list[str]:
+            return list(
+                EngagementClient.objects.filter(
+                    engagement_id=engagement_id
+                ).values_list("client__code", flat=True)
+            )
+
+        set_engagement_members(members)
