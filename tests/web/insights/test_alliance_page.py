@@ -160,6 +160,10 @@ def test_researcher_sees_aggregates_without_any_name_or_code(client, demo, resea
     figures = _figures(html)
     assert {"association", "growth", "agreement", "alliance_icc"} <= set(figures)
     assert "prediction" not in figures  # private to the practitioner and the admin
+    agreement = figures["agreement"][0]
+    assert "mean difference, client − practitioner (points)" in agreement
+    for raw in ("mean_difference", "paired_d", "mean_standardised_discrepancy"):
+        assert raw not in agreement  # statistics in words, never column names
     for code, name in Client.objects.values_list("code", "name"):
         assert code not in html
         assert not name or name not in html

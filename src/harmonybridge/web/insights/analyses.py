@@ -57,6 +57,13 @@ _OUTCOME_NAMES = {
     "gad7": "anxiety symptoms (GAD-7)",
     "goal_progress": "goal progress",
 }
+#: The statistics of ``harmonybridge.alliance.agreement`` in words (rows of the table).
+_AGREEMENT_NAMES = {
+    "r": "correlation (r)",
+    "mean_difference": "mean difference, client − practitioner (points)",
+    "paired_d": "standardised mean difference (d_z)",
+    "mean_standardised_discrepancy": "mean standardised discrepancy",
+}
 
 
 @dataclass(frozen=True)
@@ -513,14 +520,14 @@ def figures(ins: AllianceInsights) -> dict[str, Any]:
             _figure(
                 "agreement",
                 "Do client and practitioner see the alliance alike?",
-                f"Client and practitioner ratings of the same sessions: {first['statistic']}"
-                f" = {_num(first['estimate'])}. A negative standardised discrepancy means "
+                "Client and practitioner ratings of the same sessions: "
+                f"{_AGREEMENT_NAMES[first['statistic']]} = {_num(first['estimate'])}. A negative standardised discrepancy means "
                 "clients rate the alliance weaker than their practitioners do.",
                 _ci(first["ci_low"], first["ci_high"]),
                 f"{int(first['n'])} sessions, {int(first['n_units'])} engagements",
                 [
                     [
-                        r.statistic,
+                        _AGREEMENT_NAMES[r.statistic],
                         _num(r.estimate),
                         _ci(r.ci_low, r.ci_high),
                         int(r.n),
