@@ -44,3 +44,24 @@ def save_screenshot(page: Any, name: str) -> None:
     """Save a full-page PNG under test-output/screenshots/ for a person to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(
+    page: Any,
+    live_server: Any,
+    username: str,
+    password: str,
+    *,
+    home: str | None = None,
+) -> Any:
+    """Sign ``username`` in on ``page`` and wait for ``home`` (the caseload by default;
+    ``""`` waits for the page to load instead)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").first.click()
+    if home == "":
+        page.wait_for_load_state()
+    else:
+        page.wait_for_url(home or "**/insights/")
+    return page

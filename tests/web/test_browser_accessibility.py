@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from harmonybridge.web.practice.models import ServiceKind
 from tests.web import factories
-from tests.web.browser import save_screenshot
+from tests.web.browser import save_screenshot, sign_in
 from tests.web.insights import helpers
 
 PASSWORD = "correct horse battery staple"
@@ -75,11 +75,7 @@ def family(transactional_db):
 def _staff_page(browser, live_server, user):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/insights/")
+    sign_in(page, live_server, user.username, PASSWORD)
     return page
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from harmonybridge.web.accounts.models import Role, User
 from harmonybridge.web.practice.models import Client
-from tests.web.browser import save_screenshot
+from tests.web.browser import save_screenshot, sign_in
 
 PASSWORD = "harmony-demo-2026"
 
@@ -31,11 +31,7 @@ def _login(browser, live_server, username: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(120_000)  # the first view of a filter runs every fit
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, username, PASSWORD, home="")
     return page
 
 

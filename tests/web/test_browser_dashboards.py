@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from harmonybridge.web.practice.models import Engagement
-from tests.web.browser import SHOTS, save_screenshot
+from tests.web.browser import SHOTS, save_screenshot, sign_in
 
 
 @pytest.fixture
@@ -44,11 +44,7 @@ def _login(browser, live_server, username: str, csp: list[str]):
             else None
         ),
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "harmony-demo-2026")
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/insights/")
+    sign_in(page, live_server, username, "harmony-demo-2026")
     return page
 
 

@@ -8,7 +8,7 @@ import pytest
 from harmonybridge.web.checkins.models import Response
 from harmonybridge.web.practice.models import Client
 from tests.web import factories
-from tests.web.browser import save_screenshot
+from tests.web.browser import save_screenshot, sign_in
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,11 +32,7 @@ def test_the_whole_loop(live_server, browser, settings):
             csp_errors.append(m.text) if "Content Security Policy" in m.text else None
         ),
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", practitioner.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/insights/")  # home is the caseload overview (insights)
+    sign_in(page, live_server, practitioner.username, PASSWORD)
     save_screenshot(page, "01-caseload")
 
     page.get_by_role("link", name="Add a client").click()

@@ -9,7 +9,7 @@ from harmonybridge.web.alerts.models import SafetyNotice
 from harmonybridge.web.checkins import storage
 from harmonybridge.web.practice.models import RaterRole, ServiceKind
 from tests.web import factories
-from tests.web.browser import SHOTS, save_screenshot
+from tests.web.browser import SHOTS, save_screenshot, sign_in
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,11 +17,7 @@ PASSWORD = "correct horse battery staple"
 def _login(browser, live_server, user):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url("**/insights/")
+    sign_in(page, live_server, user.username, PASSWORD)
     return page
 
 

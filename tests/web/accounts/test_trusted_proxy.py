@@ -14,8 +14,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from harmonybridge.web.clientaddress import client_address, parse_networks
 from harmonybridge.web.audit.models import AuditEvent
+from harmonybridge.web.clientaddress import client_address, parse_networks
 from tests.web.security.support import PASSWORD, make_practice, make_staff
 
 PROXY = "127.0.0.1"
