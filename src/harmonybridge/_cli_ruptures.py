@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the parser is built without pandas; the handler imports it
 
 
 def register(subparsers: Any) -> None:
-    """Add ``ruptures`` to the ``harmonybridge`` parser."""
+    """Add ``ruptures`` to the ``harmonybridge`` parser (options shown in groups)."""
     p = subparsers.add_parser(
         "ruptures",
         help="alliance rupture-repair events (Stiles et al. 2004; Gumz et al. 2012)",
@@ -26,48 +26,59 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "file", metavar="FILE.csv", help="long data, one row per series x session"
     )
-    p.add_argument(
+    _columns(p.add_argument_group("columns of FILE.csv"))
+    _criterion(p.add_argument_group("rupture criterion"))
+    _repair(p.add_argument_group("repair and self-reported ruptures"))
+    p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
+    p.set_defaults(func=_handle)
+
+
+def _columns(g: Any) -> None:
+    g.add_argument(
         "--id",
         default=",".join(schema.SERIES_KEY),
         help="series key column(s), separated by commas (default: %(default)s)",
     )
-    p.add_argument(
+    g.add_argument(
         "--time", default=schema.SESSION, help="session column (%(default)s)"
     )
-    p.add_argument("--score", default=schema.SCORE, help="score column (%(default)s)")
-    p.add_argument(
+    g.add_argument("--score", default=schema.SCORE, help="score column (%(default)s)")
+    g.add_argument(
         "--rater", default=schema.RATER_ROLE, help="rater column (%(default)s)"
     )
-    p.add_argument(
+    g.add_argument(
         "--no-rater", action="store_true", help="the data has no rater column"
     )
-    p.add_argument(
+    g.add_argument(
         "--subscale", default=schema.SUBSCALE, help="subscale column (%(default)s)"
     )
-    p.add_argument(
+
+
+def _criterion(g: Any) -> None:
+    g.add_argument(
         "--mode",
         choices=("prospective", "retrospective"),
         help="prospective (default) never looks at later sessions",
     )
-    p.add_argument(
+    g.add_argument(
         "--preset",
         choices=("stiles2004", "strauss2006"),
         help="the published rules: Stiles et al. 2004 (2 SD) or Strauss et al. 2006 (1 SD)",
     )
-    p.add_argument(
+    g.add_argument(
         "--baseline",
         help="rolling_mean (default), rolling_mean(K), person_mean_excl_t, previous_session",
     )
-    p.add_argument("--baseline-k", type=int, default=3, help="rolling-mean window (3)")
-    p.add_argument(
+    g.add_argument("--baseline-k", type=int, default=3, help="rolling-mean window (3)")
+    g.add_argument(
         "--min-history", type=int, default=3, help="earlier sessions needed (3)"
     )
-    p.add_argument(
+    g.add_argument(
         "--sd-source",
         choices=("within", "pooled", "max", "sem"),
         help="SD for the threshold (default max of within and pooled)",
     )
-    ref = p.add_mutually_exclusive_group()
+    ref = g.add_mutually_exclusive_group()
     ref.add_argument(
         "--reference-sd", type=float, help="pooled within-person SD (number)"
     )
@@ -76,44 +87,45 @@ def register(subparsers: Any) -> None:
         metavar="REF.csv",
         help="reference CSV (same columns) to compute the pooled within-person SD from",
     )
-    p.add_argument("--k-sd", type=float, help="drop threshold in SD units (2)")
-    p.add_argument(
+    g.add_argument("--k-sd", type=float, help="drop threshold in SD units (2)")
+    g.add_argument(
         "--min-abs-drop",
         type=float,
         default=None,
         help="smallest raw drop (0.25; 0 with a preset, as published)",
     )
-    p.add_argument(
+    g.add_argument(
         "--rci-alpha", type=float, default=0.05, help="alpha for --sd-source sem"
     )
-    p.add_argument("--sd-between", type=float, help="between-person SD (sem)")
-    p.add_argument("--reliability", type=float, help="reliability (sem)")
-    p.add_argument(
+    g.add_argument("--sd-between", type=float, help="between-person SD (sem)")
+    g.add_argument("--reliability", type=float, help="reliability (sem)")
+    g.add_argument(
         "--extended-window", type=int, default=3, help="longest gradual decline (3)"
     )
-    p.add_argument(
+
+
+def _repair(g: Any) -> None:
+    g.add_argument(
         "--repair-window", type=int, default=3, help="sessions after the nadir (3)"
     )
-    p.add_argument(
+    g.add_argument(
         "--repair-tolerance",
         type=float,
         default=1.0,
         help="repair = back within this many SDs of the baseline (1.0)",
     )
-    p.add_argument(
+    g.add_argument(
         "--no-self-report", action="store_true", help="skip the rupture items"
     )
-    p.add_argument(
+    g.add_argument(
         "--self-report-tension-min", type=float, default=2, help="tension (2 on 1-5)"
     )
-    p.add_argument(
+    g.add_argument(
         "--self-report-resolved-min",
         type=float,
         default=4,
         help="resolved in session (4 on 1-5)",
     )
-    p.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
-    p.set_defaults(func=_handle)
 
 
 def _read(path: str, text_cols: list[str], subscale: str) -> pd.DataFrame:
