@@ -135,6 +135,8 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if frame.columns.nlevels > 1 or not frame.columns.is_unique:
+        return None  # several header rows, or a name that selects several columns
     header = io.StringIO()
     csv.writer(header, lineterminator=os.linesep).writerow(map(str, frame.columns))
     head = header.getvalue().encode("utf-8")

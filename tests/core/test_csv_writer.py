@@ -72,7 +72,9 @@ def test_random_floats_and_text(tmp_path_factory, values, text):
 def test_text_that_needs_quoting_and_other_types_fall_back_to_pandas(tmp_path):
     quoted = pd.DataFrame({"id": ["a,b", 'say "hi"'], "x": [1.0, 2.0]})
     dates = pd.DataFrame({"when": pd.to_datetime(["2024-01-01", "2024-02-01"])})
-    for frame in (quoted, dates):
+    mixed = pd.DataFrame({"id": ["a", 3], "x": [1.0, 2.0]})
+    twice = pd.DataFrame([[1, 2.0]], columns=["x", "x"])
+    for frame in (quoted, dates, mixed, twice):
         assert _csv_bytes(frame) is None
         assert _ours(frame, tmp_path) == _pandas_bytes(frame, tmp_path)
 
