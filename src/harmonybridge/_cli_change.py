@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from harmonybridge import schema
-from harmonybridge._csv import read_csv
+from harmonybridge._csv import read_csv, write_csv
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 
 if TYPE_CHECKING:  # the parser is built without pandas; handlers import what they use
@@ -180,7 +180,7 @@ def _one_line_warnings() -> Iterator[None]:
 
 
 def _write(frame: pd.DataFrame, out: str | None) -> int:
-    frame.to_csv(out if out else sys.stdout, index=False)
+    write_csv(frame, out)
     return 0
 
 

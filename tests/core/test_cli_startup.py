@@ -73,3 +73,17 @@ def test_a_real_command_still_loads_what_it_needs(tmp_path) -> None:
     assert code == 0
     assert "pandas" in loaded
     assert text.splitlines()[0].startswith("client_id")
+
+
+def test_sudden_gains_loads_neither_scipy_nor_statsmodels(tmp_path) -> None:
+    # issue 14: importing scipy.special for three t quantiles doubled the command's
+    # start-up; criterion 3 (on here) uses the closed forms of _sg_core.t_upper
+    path = tmp_path / "s.csv"
+    rows = [f"a,{s},{v}" for s, v in enumerate([30, 29, 31, 12, 11, 10], start=1)]
+    path.write_text("client_id,session,score\n" + "\n".join(rows) + "\n")
+    code, text, loaded = _probe(
+        f'cli.main(["sudden-gains", {str(path)!r}, "--cutoff", "5"])'
+    )
+    assert code == 0
+    assert text.splitlines()[1].startswith("a,3,4,1,")  # the gain 31 -> 12 is found
+    assert not {"scipy", "statsmodels", "django"} & set(loaded)

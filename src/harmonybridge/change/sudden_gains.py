@@ -93,15 +93,17 @@ def _warn_none(params: core.Params, found: int, depth: int) -> None:
 
 
 def _gain_table(
-    wide: Wide, params: core.Params, crit: core.Criteria, tx: tuple[int, int]
+    wide: Wide, params: core.Params, tx: tuple[int, int]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per identified gain, sorted by series then session (row-major order)."""
     x, grid = wide.x, wide.grid
-    rows, k = np.nonzero(crit.result == 1)
+    rows, k = core.gain_positions(x, params)
     pos = k + 1  # grid position of the pre-gain session
-    padded = np.pad(x, ((0, 0), (2, 3)), constant_values=np.nan)
+    x_rows = x[rows]  # the gains' series only
+    padded = np.pad(x_rows, ((0, 0), (2, 3)), constant_values=np.nan)
+    at = np.arange(len(rows))
     around = {
-        name: padded[rows, pos + 2 + off]
+        name: padded[at, pos + 2 + off]
         for name, off in (
             ("score_n_minus2", -2),
             ("score_n_minus1", -1),
@@ -113,7 +115,7 @@ def _gain_table(
     }
     pre, post = around["score_pregain"], around["score_postgain"]
     raw = pre - post
-    tx_change = x[rows, tx[0]] - x[rows, tx[1]]
+    tx_change = x_rows[:, tx[0]] - x_rows[:, tx[1]]
     reversal_value = post + raw / 2.0
     magnitude, proportion = core.magnitude_and_proportion(raw, tx_change, params)
     out = wide.keys.iloc[rows].reset_index(drop=True)
@@ -126,7 +128,7 @@ def _gain_table(
     out["tx_change"] = tx_change
     out["change_proportion"] = proportion
     out["reversal_value"] = reversal_value
-    rev = core.reversals(x[rows], pos, reversal_value, params)
+    rev = core.reversals(x_rows, pos, reversal_value, params)
     out["reversal"] = pd.array(rev, dtype="Int64")
     return out, rows
 
@@ -140,8 +142,7 @@ def _run(
         grid_position(wide.grid, tx_start, "tx_start", 0),
         grid_position(wide.grid, tx_end, "tx_end", len(wide.grid) - 1),
     )
-    crit = core.evaluate(wide.x, params)
-    gains, rows = _gain_table(wide, params, crit, tx)
+    gains, rows = _gain_table(wide, params, tx)
     _warn_none(params, len(gains), depth=2)
     return wide, gains, rows
 
