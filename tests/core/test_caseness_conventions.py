@@ -229,3 +229,54 @@ def test_loader_rejects_an_unpaired_or_ambiguous_convention(
     message = str(err.value)
     assert message.startswith(f"gad7.toml: field {field!r}"), message
     assert problem in message, message
+
+
+def _long_gad7(pre: float, post: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            schema.ENGAGEMENT_ID: ["E1", "E1"],
+            schema.SESSION: [1, 2],
+            schema.RATER_ROLE: ["client", "client"],
+            schema.RESPONDENT_ID: ["C1", "C1"],
+            schema.INSTRUMENT: ["gad7", "gad7"],
+            schema.SUBSCALE: ["", ""],
+            schema.SCORE: [pre, post],
+        }
+    )
+
+
+def test_html_report_analysis_follows_the_convention():
+    from harmonybridge.reports.html import analyze_scores
+
+    data = _long_gad7(14.0, 8.0)  # NHS: improved (8 still a case); Spitzer: recovered
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nhs = analyze_scores(data, curves=False).reliable_change
+        spitzer = analyze_scores(
+            data, curves=False, conventions={"gad7": "spitzer_2006"}
+        ).reliable_change
+    assert str(nhs["category"].iloc[0]) == "improved"
+    assert str(spitzer["category"].iloc[0]) == "recovered"
+
+
+def test_cli_reliable_change_and_analyze_take_the_convention(tmp_path, capsys):
+    from harmonybridge.cli import main
+
+    src = tmp_path / "gad7.csv"
+    _series(9.0, 5.0).to_csv(src, index=False)
+    out = tmp_path / "rc.csv"
+    argv = ["reliable-change", str(src), "--instrument", "gad7", "--out", str(out)]
+    assert main(argv) == 0
+    assert pd.read_csv(out)["category"].iloc[0] == "recovered"
+    assert main([*argv, "--convention", "spitzer_2006"]) == 0
+    assert pd.read_csv(out)["category"].iloc[0] == "unchanged"
+    assert main([*argv, "--convention", "spitzer"]) != 0
+    assert "nhs_talking_therapies, spitzer_2006" in capsys.readouterr().err
+
+    scores, report = tmp_path / "scores.csv", tmp_path / "r.html"
+    _long_gad7(14.0, 8.0).to_csv(scores, index=False)
+    base = ["analyze", str(scores), "--report", str(report), "--no-curves"]
+    assert main([*base, "--convention", "gad7=spitzer_2006", "--no-alliance"]) == 0
+    assert "1 recovered" in report.read_text(encoding="utf-8")
+    assert main([*base, "--convention", "gad7"]) != 0
+    assert "INSTRUMENT=NAME" in capsys.readouterr().err
