@@ -91,7 +91,32 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="series with follow-up needed to fit curves (%(default)s)",
     )
+    p.add_argument(
+        "--convention",
+        action="append",
+        default=[],
+        metavar="INSTRUMENT=NAME",
+        help="caseness convention (cut-off + its reliable-change value) of an "
+        "instrument, e.g. gad7=spitzer_2006 (default: the definition's; repeatable)",
+    )
     p.set_defaults(func=_analyze)
+
+
+def _conventions(pairs: list[str]) -> dict[str, str]:
+    """``["gad7=spitzer_2006"]`` -> ``{"gad7": "spitzer_2006"}``, each checked."""
+    from harmonybridge import instruments
+
+    out = {}
+    for pair in pairs:
+        inst_id, sep, name = pair.partition("=")
+        if not sep or not inst_id.strip() or not name.strip():
+            raise DataValidationError(
+                f"--convention must be INSTRUMENT=NAME (e.g. gad7=spitzer_2006), got {pair!r}"
+            )
+        inst = instruments.get(inst_id.strip())
+        inst.get_convention(name.strip())  # unknown: the error lists the known ones
+        out[inst.id] = name.strip()
+    return out
 
 
 def read_scores(path: str) -> pd.DataFrame:
@@ -148,6 +173,7 @@ def _analyze(args: argparse.Namespace) -> int:
         )
     if args.pdf:
         _check_pdf_available()
+    conventions = _conventions(args.convention)
     scores = read_scores(args.file)
     show = not args.quiet and sys.stderr.isatty()
     if show:
@@ -157,6 +183,7 @@ def _analyze(args: argparse.Namespace) -> int:
         rupture_mode=args.rupture_mode,
         curves=not args.no_curves,
         min_clients=args.min_clients,
+        conventions=conventions,
     )
     insights = None
     if not args.no_alliance:
@@ -164,6 +191,7 @@ def _analyze(args: argparse.Namespace) -> int:
             analysis.scores,
             n_boot=args.bootstrap,
             progress=_progress if show else None,
+            conventions=conventions,
         )
     if show:
         sys.stderr.write("\r" + " " * 90 + "\r")

@@ -123,6 +123,11 @@ def _register_reliable_change(subparsers: Any) -> None:
         "--rc-value", type=float, help="published reliable-change value in points"
     )
     p.add_argument("--cutoff", type=float, help="clinical cut-off")
+    p.add_argument(
+        "--convention",
+        help="the instrument's caseness convention (cut-off + its reliable-change "
+        "value), e.g. gad7: nhs_talking_therapies (default) or spitzer_2006",
+    )
     direction = p.add_mutually_exclusive_group()
     direction.add_argument(
         "--higher-is-better", dest="higher_is_better", action="store_true", default=None
@@ -239,5 +244,6 @@ def _reliable_change(args: argparse.Namespace) -> int:
             cutoff=args.cutoff,
             higher_is_better=args.higher_is_better,
             z=args.z,
+            convention=args.convention,
         )
     return _write(result, args.out)

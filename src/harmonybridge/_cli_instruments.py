@@ -177,6 +177,9 @@ def _show(args: argparse.Namespace) -> int:
     for label in ("sd", "reliability", "rc_value"):
         if getattr(inst, label) is not None:
             lines.append(_norm(label, getattr(inst, label)))
+    for c in inst.conventions:
+        mark = " (default)" if c.default else ""
+        lines.append(f"Caseness convention {c.name}{mark}: {c.describe()}")
     print("\n".join(lines))
     return 0
 

@@ -54,7 +54,7 @@ def outcome_parts(
         z = rule.params.get("z", 1.96) if rule else 1.96
         better, worse_ = np.zeros(len(o), bool), np.zeros(len(o), bool)
         for inst in pd.unique(groups):
-            crit = _criterion(str(inst), float(z))
+            crit = _criterion(str(inst), float(z), ctx.conventions.get(str(inst)))
             if crit is None:
                 continue
             rows = groups == inst
@@ -153,9 +153,9 @@ def outcome_parts(
     return parts
 
 
-def _criterion(inst: str, z: float) -> ChangeCriterion | None:
+def _criterion(inst: str, z: float, convention: str | None) -> ChangeCriterion | None:
     try:
-        return change_criterion(inst, z=z)
+        return change_criterion(inst, z=z, convention=convention)
     except DataValidationError:  # not in the registry: no reliable change
         return None
 
@@ -177,6 +177,8 @@ def _not_on_track(o: pd.DataFrame, ctx: AlertContext, params: Any) -> pd.DataFra
     out = []
     for inst, rows in o.groupby(INS, sort=False, observed=True):
         fit = ctx.curve_sets[str(inst)]
+        # the practice's convention decides the pair, whatever the fit stored
+        fit = fit.with_convention(ctx.conventions.get(str(inst)))
         cp = classify_progress(
             rows[[E, P, S, SC]],
             fit,

@@ -56,6 +56,11 @@ class AlertContext:
     curve_sets : mapping
         ``{instrument id: TrajectoryFit}``; instruments without one use the
         rational not-on-track rule.
+    conventions : mapping
+        ``{instrument id: caseness convention name}`` (e.g. ``{"gad7":
+        "spitzer_2006"}``): the cut-off and reliable-change criterion pair every
+        outcome rule uses for that instrument; instruments not named use their
+        definition's default convention.
     """
 
     rules: tuple[Rule, ...] = field(default_factory=default_rules)
@@ -63,6 +68,7 @@ class AlertContext:
     alliance_norms: pd.DataFrame | None = None
     alliance_percentiles: pd.DataFrame | None = None
     curve_sets: Mapping[str, Any] = field(default_factory=dict)
+    conventions: Mapping[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule | None:
         """Return the enabled rule with this id, or None."""
@@ -88,6 +94,7 @@ class AlertContext:
             "alliance_norms": records(self.alliance_norms),
             "alliance_percentiles": records(self.alliance_percentiles),
             "curve_sets": {k: v.to_dict() for k, v in self.curve_sets.items()},
+            "conventions": {str(k): str(v) for k, v in self.conventions.items()},
         }
 
     @classmethod
@@ -107,6 +114,7 @@ class AlertContext:
                 k: TrajectoryFit.from_dict(v)
                 for k, v in dict(d.get("curve_sets", {})).items()
             },
+            conventions=dict(d.get("conventions", {})),
         )
 
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,14 @@ __all__ = [
 ]
 
 
-def instrument_table(ids: Iterable[object]) -> pd.DataFrame:
+def instrument_table(
+    ids: Iterable[object], conventions: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Return instrument metadata used by the rules, indexed by instrument id.
 
-    Unknown ids get ``kind`` missing and are ignored by the rules.
+    Unknown ids get ``kind`` missing and are ignored by the rules. ``conventions``
+    (``{instrument id: caseness convention}``) chooses the cut-off and reliable-change
+    pair of instruments that declare several (default: the definition's default).
     """
     from harmonybridge.instruments import find
 
@@ -52,6 +56,7 @@ def instrument_table(ids: Iterable[object]) -> pd.DataFrame:
         if inst is None:
             rows.append({INS: i, "kind": None})
             continue
+        inst = inst.with_convention((conventions or {}).get(str(i)))
         rows.append(
             {
                 INS: i,
@@ -182,7 +187,7 @@ def evaluate_alerts_frame(
     check_unique(d, [E, S, P, INS, SUB])
     current = _current_sessions(d, items) if at == "current" else None
     codes, uniq = pd.factorize(d[INS])
-    meta = instrument_table(uniq)
+    meta = instrument_table(uniq, context.conventions)
     kind = meta["kind"].to_numpy(dtype=object)[codes]
     total = (d[SUB] == "").to_numpy()
     alliance = d[

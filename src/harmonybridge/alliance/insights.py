@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,12 +96,15 @@ def alliance_insights(
     unit: str = schema.ENGAGEMENT_ID,
     n_boot: int = 200,
     progress: Progress | None = None,
+    conventions: Mapping[str, str] | None = None,
 ) -> AllianceInsights:
     """Run the alliance–outcome analyses on a canonical score frame.
 
     ``outcomes`` defaults to the instruments of :data:`OUTCOME_INSTRUMENTS` found in the
     data.  ``progress(step, done, total)`` is called before each step (for a progress
-    display).  Steps that cannot run add a note saying why.
+    display).  Steps that cannot run add a note saying why.  ``conventions``
+    (``{instrument id: caseness convention}``) chooses the cut-off and reliable-change
+    pair of the reliable-change summary (default: each definition's default).
     """
     notes: list[str] = []
     try:
@@ -178,7 +181,12 @@ def alliance_insights(
         if wide is None:
             continue
         wide_any = wide if wide_any is None else wide_any
-        results.append(_one_outcome(long, wide, o, unit, n_boot, step, attempt, notes))
+        results.append(
+            _one_outcome(
+                long, wide, o, unit, n_boot, step, attempt, notes,
+                (conventions or {}).get(o),
+            )
+        )  # fmt: skip
     step("agreement")
     agree = pd.DataFrame()
     a_icc = None
@@ -227,6 +235,7 @@ def _one_outcome(
     step: Callable[[str], None],
     attempt: Callable[[str, Callable[[], Any]], Any],
     notes: list[str],
+    convention: str | None = None,
 ) -> OutcomeInsights:
     with_o = wide[wide[o].notna()]
     res = OutcomeInsights(
@@ -297,6 +306,7 @@ def _one_outcome(
             lambda: reliable_change_summary(
                 long,
                 instrument=o,
+                convention=convention,
                 service_line=(
                     long.groupby(unit)["service_line"].first()
                     if "service_line" in long.columns

@@ -119,11 +119,13 @@ def reliable_change_summary(
     instrument: str,
     service_line: pd.Series | None = None,
     prior_n: float = 10.0,
+    convention: str | None = None,
 ) -> pd.DataFrame:
     """Reliable-change categories counted per practice, service line and practitioner.
 
     Each engagement's client-rated series of ``instrument`` (total score) is classified
-    by :func:`harmonybridge.change.reliable_change` with the instrument's own norms.
+    by :func:`harmonybridge.change.reliable_change` with the instrument's own norms
+    (the pair of its caseness ``convention``; None: the definition's default).
     ``service_line`` maps engagement ids to service lines (optional).
 
     Returns
@@ -146,7 +148,9 @@ def reliable_change_summary(
     if d.empty:
         raise DataValidationError(f"no client-rated {instrument!r} totals in the data")
     key = [_E, schema.RESPONDENT_ID] if schema.RESPONDENT_ID in d else [_E]
-    rc = reliable_change(d, id=key, time=_S, score=_SC, instrument=instrument)
+    rc = reliable_change(
+        d, id=key, time=_S, score=_SC, instrument=instrument, convention=convention
+    )
     rc = rc[rc["category"].notna()].copy()
     rc[_P] = rc[_E].map(long.groupby(_E)[_P].first())
     cats = list(schema.CHANGE_CATEGORIES)

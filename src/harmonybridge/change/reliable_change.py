@@ -110,6 +110,7 @@ def change_criterion(
     sd_source: str = "argument",
     reliability_source: str = "argument",
     rc_source: str = "argument",
+    convention: str | None = None,
 ) -> ChangeCriterion | None:
     """Return the reliable-change criterion in use (None when there is none).
 
@@ -131,6 +132,9 @@ def change_criterion(
         Critical value of the computed rule (1.96: two-tailed p < .05).
     sd_source, reliability_source, rc_source : str
         Provenance of values given as arguments.
+    convention : str, optional
+        The instrument's caseness convention (``Instrument.with_convention``): its
+        change criterion is the one paired with its cut-off. None: the default.
 
     Returns
     -------
@@ -158,8 +162,10 @@ def change_criterion(
             f"rc_value must be a positive number, got {rc_value!r}"
         )
     explicit = sd is not None or reliability is not None
+    if instrument is None and convention is not None:
+        raise DataValidationError("convention needs an instrument")
     if instrument is not None:
-        inst = instruments.get(instrument)
+        inst = _with_convention(instruments.get(instrument), convention)
         if rc_value is None and not explicit and inst.rc_value is not None:
             rc_value, rc_source = (
                 inst.rc_value.value,
@@ -213,6 +219,7 @@ def reliable_change(
     cutoff: float | None = None,
     higher_is_better: bool | None = None,
     z: float = 1.96,
+    convention: str | None = None,
 ) -> pd.DataFrame:
     """Classify each series' change from its first to its last observed session.
 
@@ -246,6 +253,11 @@ def reliable_change(
         Direction of the scale; required unless ``instrument`` gives it.
     z : float
         Critical value for the RCI (1.96 for two-tailed p < .05).
+    convention : str, optional
+        The instrument's caseness convention (e.g. GAD-7 ``"spitzer_2006"``): its
+        cut-off and the reliable-change criterion paired with it are used together.
+        None: the definition's default convention. Unknown names raise, listing the
+        known ones.
 
     Returns
     -------
@@ -289,7 +301,7 @@ def reliable_change(
     )
     _check_no_missing(data, [*keys, time])
     params = _resolve(
-        instrument, sd, reliability, rc_value, cutoff, higher_is_better, z
+        instrument, sd, reliability, rc_value, cutoff, higher_is_better, z, convention
     )
     frame = _first_last(data, keys, time, score)
     return _classify(frame, keys, params)
@@ -324,8 +336,17 @@ def _is_number(x: Any) -> bool:
     )
 
 
+def _with_convention(inst: Any, convention: str | None) -> Any:
+    """The instrument with its caseness ``convention`` applied (None: as defined)."""
+    if convention is None and not hasattr(inst, "with_convention"):
+        return inst  # an instrument-like object without conventions
+    return inst.with_convention(convention)
+
+
 def _norm_source(inst: Any, norm: Any) -> str:
-    text = f"instrument {inst.id}: {getattr(norm, 'source', '') or 'definition'}"
+    conv = getattr(inst, "convention", None)
+    who = f"instrument {inst.id}" + (f" (convention {conv})" if conv else "")
+    text = f"{who}: {getattr(norm, 'source', '') or 'definition'}"
     sample, n = getattr(norm, "sample", ""), getattr(norm, "n", None)
     if sample or n:
         text += " (" + ", ".join(x for x in (sample, f"n={n}" if n else "") if x) + ")"
@@ -340,6 +361,7 @@ def _resolve(
     cutoff: float | None,
     higher_is_better: bool | None,
     z: float,
+    convention: str | None = None,
 ) -> _Params:
     if not _is_number(z) or z <= 0:
         raise DataValidationError(f"z must be a positive number, got {z!r}")
@@ -355,8 +377,10 @@ def _resolve(
         "clinical_when": None,
         "higher_is_better": higher_is_better,
     }
+    if instrument is None and convention is not None:
+        raise DataValidationError("convention needs an instrument")
     if instrument is not None:
-        _merge_instrument(v, instruments.get(instrument))
+        _merge_instrument(v, _with_convention(instruments.get(instrument), convention))
     _validate(v, instrument)
     if v["sd"] is None:
         v["sd_source"] = None

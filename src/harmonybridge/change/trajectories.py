@@ -6,7 +6,7 @@ import datetime as _dt
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,29 @@ class TrajectoryFit:
     clinical_when: str | None = None
     library_version: str = ""
     raw: Any = field(default=None, compare=False, repr=False)
+    #: The instrument's caseness convention whose cut-off and change criterion the
+    #: fields above hold (None: the definition's default or no instrument).
+    convention: str | None = None
+
+    def with_convention(self, convention: str | None) -> TrajectoryFit:
+        """Return a copy whose cut-off and reliable-change criterion are the pair of
+        the instrument's caseness ``convention`` (None: the definition's default).
+
+        The curves themselves do not depend on the convention; only the judgement of
+        reliable change and of the functional range does. A fit without an instrument
+        is returned unchanged.
+        """
+        if self.instrument is None:
+            return self
+        from harmonybridge.instruments import find
+
+        inst = find(self.instrument)
+        if inst is None or not inst.conventions:
+            return self
+        meta = _meta(self.instrument, convention)
+        meta.pop("instrument_version")
+        meta.pop("higher_is_better")
+        return replace(self, **meta)
 
     @property
     def fixed_effects(self) -> pd.DataFrame:
@@ -129,13 +152,16 @@ def _den(v: float | None) -> float:
     return float("nan") if v is None else float(v)
 
 
-def _meta(instrument: str | None) -> dict[str, Any]:
+def _meta(instrument: str | None, convention: str | None = None) -> dict[str, Any]:
     if instrument is None:
+        if convention is not None:
+            raise DataValidationError("convention needs an instrument")
         return {}
     from harmonybridge.instruments import get
 
-    inst = get(instrument)
+    inst = get(instrument).with_convention(convention)
     return {
+        "convention": inst.convention,
         "instrument_version": inst.version,
         "higher_is_better": inst.higher_is_better,
         "rc_value": inst.rc_value.value if inst.rc_value else None,
@@ -180,6 +206,7 @@ def fit_trajectories(
     higher_is_better: bool | None = None,
     min_clients: int = 300,
     fitted_on: str | _dt.date | None = None,
+    convention: str | None = None,
 ) -> TrajectoryFit:
     """Fit expected-response curves conditional on intake (Finch et al. 2001).
 
@@ -202,6 +229,9 @@ def fit_trajectories(
         fitted and the rational rules are used (300; project choice for a stable mixed model, see docs/alert-rules.md).
     fitted_on : str or date, optional
         Provenance date (default today, UTC).
+    convention : str, optional
+        The instrument's caseness convention whose cut-off and reliable-change
+        criterion the curve set carries (default: the definition's default).
 
     Returns
     -------
@@ -224,7 +254,7 @@ def fit_trajectories(
     Psychotherapy, 8(4), 231–242. Reference test:
     ``tests/core/test_trajectories.py::test_recovers_known_parameters``.
     """
-    meta = _meta(instrument)
+    meta = _meta(instrument, convention)
     if higher_is_better is not None:
         meta["higher_is_better"] = bool(higher_is_better)
     if "higher_is_better" not in meta:

@@ -21,6 +21,18 @@ verified), ``[norms.sd|reliability|rc_value]`` (value, source, sample, n, type,
 verified), ``[[safety]]`` (item, op, value, message_key), ``[derived]`` (name =
 item whose raw answer is exposed, e.g. ``rupture_present``) and ``[loinc]``.
 
+Caseness conventions: where published sources disagree on who counts as a case, a
+definition declares named pairs ``[conventions.<name>]`` (title, description, pairing -
+why this change criterion goes with this cut-off -, default, ``cutoff`` and either
+``rc_value`` or ``sd`` with ``reliability``, each with its source). Exactly one is
+``default = true``; a convention without a cut-off or a change criterion, and a
+top-level ``[cutoff]``/``[norms.rc_value]``/``[norms.sd]`` beside conventions, are
+rejected at load. ``get(id)`` returns the instrument with the default applied;
+``inst.with_convention(name)`` applies another pair (an unknown name raises, listing
+the known ones), and ``reliable_change``, ``change_criterion``, ``fit_trajectories``
+and ``AlertContext.conventions`` take the name. GAD-7: ``nhs_talking_therapies``
+(default; >= 8 with 4 points) and ``spitzer_2006`` (>= 10 with 6 points).
+
 Scoring (each definition names its sources; ``docs/references.md``): reverse key ``min + max - r``; a sum score
 with missing items is prorated as ``sum * n_items / n_answered`` and a mean score
 is the mean of the answered items, either only when ``n_answered >=
@@ -50,6 +62,7 @@ from harmonybridge.instruments._loader import (
 from harmonybridge.instruments._model import (
     Band,
     Code,
+    Convention,
     Cutoff,
     Instrument,
     Item,
@@ -67,6 +80,7 @@ from harmonybridge.instruments._wording import Wording, load_wording
 __all__ = [
     "Band",
     "Code",
+    "Convention",
     "Cutoff",
     "Instrument",
     "Item",

@@ -138,6 +138,46 @@ class Cutoff:
 
 
 @dataclass(frozen=True)
+class Convention:
+    """A caseness convention: one cut-off and the reliable-change criterion paired with it.
+
+    A definition may declare several (``[conventions.<name>]``), exactly one marked
+    ``default``; :meth:`Instrument.with_convention` applies one. The change criterion
+    is either a published value (``rc_value``) or ``sd`` with ``reliability`` (Jacobson
+    & Truax 1991); ``pairing`` says why this criterion goes with this cut-off.
+    """
+
+    name: str
+    title: str
+    description: str
+    cutoff: Cutoff
+    rc_value: Norm | None = None
+    sd: Norm | None = None
+    reliability: Norm | None = None
+    default: bool = False
+    pairing: str = ""
+
+    def describe(self) -> str:
+        """One line: the cut-off and its change criterion, with their sources."""
+        when = {"at_or_above": ">=", "above": ">", "at_or_below": "<=", "below": "<"}
+        text = (
+            f"{self.title}: caseness {when[self.cutoff.clinical_when]} "
+            f"{self.cutoff.value:g} ({self.cutoff.source})"
+        )
+        if self.rc_value is not None:
+            return text + (
+                f"; reliable change >= {self.rc_value.value:g} points "
+                f"({self.rc_value.source})"
+            )
+        assert self.sd is not None
+        assert self.reliability is not None
+        return text + (
+            f"; reliable change from SD {self.sd.value:g} ({self.sd.source}) and "
+            f"reliability {self.reliability.value:g} ({self.reliability.source})"
+        )
+
+
+@dataclass(frozen=True)
 class Band:
     """A labelled score band; each bound says whether it is inclusive."""
 
@@ -278,6 +318,61 @@ class Instrument:
     has_wording: bool = True
     notes: str = ""
     source_path: str = ""
+    #: Named caseness conventions (cut-off + reliable-change criterion pairs); the
+    #: ``cutoff``, ``rc_value``, ``sd`` and ``reliability`` above are those of the
+    #: applied one, named in ``convention`` (the default unless chosen).
+    conventions: tuple[Convention, ...] = ()
+    convention: str | None = None
+
+    @property
+    def default_convention(self) -> str | None:
+        """Name of the default caseness convention (None: the definition has none)."""
+        return next((c.name for c in self.conventions if c.default), None)
+
+    @property
+    def convention_names(self) -> tuple[str, ...]:
+        """Names of the declared caseness conventions, in definition order."""
+        return tuple(c.name for c in self.conventions)
+
+    def get_convention(self, name: str | None = None) -> Convention:
+        """Return the convention ``name`` (the default for None).
+
+        Raises ``DataValidationError`` naming the known conventions for an unknown
+        name, or saying the instrument declares none.
+        """
+        if not self.conventions:
+            raise DataValidationError(
+                f"instrument {self.id!r} declares no caseness conventions; its cut-off "
+                "and reliable-change criterion are fixed by its definition"
+            )
+        wanted = self.default_convention if name is None else name
+        for c in self.conventions:
+            if c.name == wanted:
+                return c
+        raise DataValidationError(
+            f"instrument {self.id!r} has no caseness convention {name!r}; known "
+            f"conventions: {', '.join(self.convention_names)} "
+            f"(default {self.default_convention})"
+        )
+
+    def with_convention(self, name: str | None = None) -> Instrument:
+        """Return a copy whose cut-off and reliable-change criterion are convention ``name``.
+
+        ``None`` applies the default convention (and returns the instrument unchanged
+        when it declares none). The pair is applied together: the convention's cut-off,
+        published change value, SD and reliability replace the current ones.
+        """
+        if name is None and not self.conventions:
+            return self
+        c = self.get_convention(name)
+        return dataclasses.replace(
+            self,
+            cutoff=c.cutoff,
+            rc_value=c.rc_value,
+            sd=c.sd,
+            reliability=c.reliability,
+            convention=c.name,
+        )
 
     @property
     def subscales(self) -> tuple[str, ...]:

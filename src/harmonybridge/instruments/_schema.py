@@ -21,6 +21,7 @@ from harmonybridge.instruments._model import (
     SCORE_METHODS,
     Band,
     Code,
+    Convention,
     Cutoff,
     InfoFlag,
     Instrument,
@@ -38,7 +39,7 @@ _TOP = {
     "is_validated": bool, "counterpart": str, "notes": str, "stem": dict,
     "licence": dict, "scales": dict, "items": list, "scoring": dict, "bands": list,
     "cutoff": dict, "norms": dict, "safety": list, "derived": dict, "loinc": dict,
-    "flags": list,
+    "flags": list, "conventions": dict,
 }  # fmt: skip
 _REQUIRED_TOP = (
     "id", "version", "title", "citation", "rater_role", "kind", "languages",
@@ -378,17 +379,106 @@ def _flags(ctx: _Ctx, raw: list[Any], items: tuple[Item, ...]) -> tuple[InfoFlag
     return tuple(out)
 
 
-def _cutoff(ctx: _Ctx, raw: dict[str, Any] | None) -> Cutoff | None:
+def _cutoff(
+    ctx: _Ctx, raw: dict[str, Any] | None, path: str = "cutoff"
+) -> Cutoff | None:
     if raw is None:
         return None
-    ctx.only(raw, {"value", "clinical_when", "source", "verified"}, "cutoff")
-    when = ctx.get(raw, "clinical_when", str, "cutoff")
+    if not isinstance(raw, dict):
+        raise ctx.fail(path, "must be a table")
+    ctx.only(raw, {"value", "clinical_when", "source", "verified"}, path)
+    when = ctx.get(raw, "clinical_when", str, path)
     return Cutoff(
-        value=float(ctx.get(raw, "value", _NUMBER, "cutoff")),
-        clinical_when=ctx.choice(when, CLINICAL_WHEN, "cutoff.clinical_when"),
-        source=ctx.get(raw, "source", str, "cutoff"),
-        verified=ctx.get(raw, "verified", bool, "cutoff"),
+        value=float(ctx.get(raw, "value", _NUMBER, path)),
+        clinical_when=ctx.choice(when, CLINICAL_WHEN, f"{path}.clinical_when"),
+        source=ctx.get(raw, "source", str, path),
+        verified=ctx.get(raw, "verified", bool, path),
     )
+
+
+_CONVENTION_KEYS = {
+    "title", "description", "default", "pairing", "cutoff", "rc_value", "sd",
+    "reliability",
+}  # fmt: skip
+
+
+def _convention(ctx: _Ctx, name: str, raw: Any, reliability: Norm | None) -> Convention:
+    """One caseness convention: a cut-off paired with its reliable-change criterion."""
+    path = f"conventions.{name}"
+    if not isinstance(raw, dict):
+        raise ctx.fail(path, "must be a table")
+    ctx.only(raw, _CONVENTION_KEYS, path)
+    if "cutoff" not in raw:
+        raise ctx.fail(
+            f"{path}.cutoff",
+            "a caseness convention needs its cut-off (a convention is a cut-off paired "
+            "with its reliable-change criterion)",
+        )
+    norms = {
+        k: _norm(ctx, raw[k], f"{path}.{k}")
+        for k in ("rc_value", "sd", "reliability")
+        if k in raw
+    }
+    if "rc_value" in norms and "sd" in norms:
+        raise ctx.fail(
+            path,
+            "give either rc_value (a published reliable-change value) or sd with "
+            "reliability, not both: one criterion decides",
+        )
+    computed = "sd" in norms and "reliability" in norms
+    if "rc_value" not in norms and not computed:
+        raise ctx.fail(
+            path,
+            "a caseness convention needs its reliable-change criterion: rc_value (a "
+            "published value), or sd and reliability",
+        )
+    cutoff = _cutoff(ctx, raw["cutoff"], f"{path}.cutoff")
+    assert cutoff is not None
+    return Convention(
+        name=name,
+        title=ctx.get(raw, "title", str, path),
+        description=ctx.get(raw, "description", str, path),
+        cutoff=cutoff,
+        rc_value=norms.get("rc_value"),
+        sd=norms.get("sd"),
+        reliability=norms.get("reliability", reliability),
+        default=ctx.get(raw, "default", bool, path, default=False),
+        pairing=ctx.get(raw, "pairing", str, path),
+    )
+
+
+def _conventions(
+    ctx: _Ctx,
+    data: Mapping[str, Any],
+    norms: Mapping[str, Any],
+    reliability: Norm | None,
+) -> tuple[Convention, ...]:
+    raw = ctx.get(data, "conventions", dict, "", default={})
+    if not raw:
+        return ()
+    for key in ("cutoff",):
+        if key in data:
+            raise ctx.fail(
+                key,
+                "the definition declares caseness conventions: each convention carries "
+                "its own cut-off, so a top-level [cutoff] would be a second, unpaired one",
+            )
+    for key in ("rc_value", "sd"):
+        if key in norms:
+            raise ctx.fail(
+                f"norms.{key}",
+                "the definition declares caseness conventions: each convention carries "
+                "its own reliable-change criterion, so it may not be given at the top",
+            )
+    found = tuple(_convention(ctx, n, c, reliability) for n, c in raw.items())
+    defaults = [c.name for c in found if c.default]
+    if len(defaults) != 1:
+        raise ctx.fail(
+            "conventions",
+            "exactly one caseness convention must be marked default = true, got "
+            + (", ".join(defaults) if defaults else "none"),
+        )
+    return found
 
 
 def build_instrument(
@@ -429,7 +519,13 @@ def build_instrument(
     ctx.only(norms, {"sd", "reliability", "rc_value"}, "norms")
     loinc = ctx.get(data, "loinc", dict, "", default={})
     ctx.only(loinc, {"panel", "total"}, "loinc")
-    return Instrument(
+    reliability = (
+        _norm(ctx, norms["reliability"], "norms.reliability")
+        if "reliability" in norms
+        else None
+    )
+    conventions = _conventions(ctx, data, norms, reliability)
+    inst = Instrument(
         id=data["id"], version=data["version"], title=data["title"],
         short_title=ctx.get(data, "short_title", str, "", default=data["id"]),
         citation=data["citation"], licence=lic,
@@ -443,8 +539,7 @@ def build_instrument(
         bands=_bands(ctx, ctx.get(data, "bands", list, "", default=[])),
         cutoff=_cutoff(ctx, ctx.get(data, "cutoff", dict, "", default=None)),
         sd=_norm(ctx, norms["sd"], "norms.sd") if "sd" in norms else None,
-        reliability=_norm(ctx, norms["reliability"], "norms.reliability")
-        if "reliability" in norms else None,
+        reliability=reliability,
         rc_value=_norm(ctx, norms["rc_value"], "norms.rc_value") if "rc_value" in norms else None,
         safety_items=safety, derived_items=derived,
         info_flags=_flags(ctx, ctx.get(data, "flags", list, "", default=[]), items),
@@ -453,4 +548,6 @@ def build_instrument(
         has_wording=lic.ships_wording,
         notes=ctx.get(data, "notes", str, "", default=""),
         source_path=source,
+        conventions=conventions,
     )  # fmt: skip
+    return inst.with_convention(None)

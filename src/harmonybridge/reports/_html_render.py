@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +140,7 @@ def _engagement_section(analysis: Analysis, engagement: str) -> str:
                 )
             )
         elif kind != "alliance":
-            okw: dict[str, Any] = _outcome_kwargs(name) | {
+            okw: dict[str, Any] = _outcome_kwargs(name, analysis.conventions) | {
                 "markers": _markers(analysis, engagement, name),
                 "expected_band": _band(analysis, data, name),
             }
@@ -172,10 +172,11 @@ def _kind(name: str) -> str:
     return str(inst.kind) if inst is not None else "outcome"
 
 
-def _outcome_kwargs(name: str) -> dict[str, object]:
+def _outcome_kwargs(name: str, conventions: Mapping[str, str]) -> dict[str, object]:
     inst = find(name)
     if inst is None:
         return {}
+    inst = inst.with_convention(conventions.get(name))
     # Deferred: the public module imports this one.
     from harmonybridge.reports.html import _rc_size
 

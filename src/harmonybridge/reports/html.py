@@ -60,6 +60,9 @@ class Analysis:
         Warnings and analyses skipped, in words.
     curves : mapping of str to TrajectoryFit
         Expected-response curves fitted on the file, by outcome instrument.
+    conventions : mapping of str to str
+        Caseness conventions used (``{instrument id: name}``); instruments not named
+        use their definition's default.
     """
 
     scores: pd.DataFrame
@@ -68,6 +71,7 @@ class Analysis:
     ruptures: pd.DataFrame
     notes: tuple[str, ...]
     curves: Mapping[str, TrajectoryFit] = field(default_factory=dict)
+    conventions: Mapping[str, str] = field(default_factory=dict)
 
 
 def _prepare(scores: object) -> pd.DataFrame:
@@ -105,18 +109,23 @@ def _prepare(scores: object) -> pd.DataFrame:
     return data
 
 
-def _instrument(name: str, notes: list[str]) -> Instrument | None:
+def _instrument(
+    name: str, notes: list[str], conventions: Mapping[str, str] | None = None
+) -> Instrument | None:
+    """The instrument with its caseness convention applied (None: not in the registry)."""
     inst = find(name)
     if inst is None:
         notes.append(
             f"Instrument {name!r} is not in the registry: drawn only, not analysed."
         )
-    return inst
+        return None
+    return inst.with_convention((conventions or {}).get(name))
 
 
 def _rc_size(inst: Instrument) -> float | None:
-    """Size of the instrument's reliable-change criterion (the core's one rule)."""
-    crit = change_criterion(inst.id)
+    """Size of the instrument's reliable-change criterion (the core's one rule), for
+    the caseness convention it carries."""
+    crit = change_criterion(inst.id, convention=inst.convention)
     return None if crit is None else crit.size
 
 
@@ -138,6 +147,7 @@ def analyze_scores(
     rupture_mode: str = "prospective",
     curves: bool = True,
     min_clients: int = 300,
+    conventions: Mapping[str, str] | None = None,
 ) -> Analysis:
     """Run the per-series analyses of a canonical score frame.
 
@@ -157,6 +167,10 @@ def analyze_scores(
         (:func:`harmonybridge.change.fit_trajectories`) and draw their bands.
     min_clients : int
         Series with follow-up needed before curves are fitted (300; project choice for a stable mixed model, see docs/alert-rules.md).
+    conventions : mapping of str to str, optional
+        ``{instrument id: caseness convention}`` (e.g. ``{"gad7": "spitzer_2006"}``):
+        the cut-off and reliable-change pair used for that instrument (default: each
+        definition's default).
 
     Returns
     -------
@@ -189,7 +203,7 @@ def analyze_scores(
     fits: dict[str, TrajectoryFit] = {}
     alliance: list[str] = []
     for name in sorted(totals[schema.INSTRUMENT].unique()):
-        inst = _instrument(name, notes)
+        inst = _instrument(name, notes, conventions)
         if inst is None:
             continue
         if inst.kind == "alliance":
@@ -198,7 +212,13 @@ def analyze_scores(
         d = totals[totals[schema.INSTRUMENT] == name]
         label = inst.short_title
         rc = _quiet(
-            functools.partial(reliable_change, d, id=_SERIES, instrument=name),
+            functools.partial(
+                reliable_change,
+                d,
+                id=_SERIES,
+                instrument=name,
+                convention=inst.convention,
+            ),
             notes,
             f"{label} reliable change",
         )
@@ -207,7 +227,11 @@ def analyze_scores(
         if curves and inst.kind == "outcome":
             fit = _quiet(
                 functools.partial(
-                    fit_trajectories, d, instrument=name, min_clients=min_clients
+                    fit_trajectories,
+                    d,
+                    instrument=name,
+                    min_clients=min_clients,
+                    convention=inst.convention,
                 ),
                 notes,
                 f"{label} expected-response curves",
@@ -247,6 +271,7 @@ def analyze_scores(
         ruptures=ruptures,
         notes=tuple(dict.fromkeys(notes)),
         curves=fits,
+        conventions=dict(conventions or {}),
     )
 
 

@@ -64,6 +64,8 @@ PLAINTEXT_ALLOWED = {
     ("practice.PlanEntry", "rater_role"): "enum",
     ("practice.InstrumentWording", "instrument_id"): "instrument id",
     ("practice.InstrumentWording", "version"): "version",
+    ("practice.CasenessConvention", "instrument_id"): "instrument id",
+    ("practice.CasenessConvention", "convention"): "practice setting (convention name)",
     ("checkins.CheckIn", "token_hash"): "SHA-256 of the link token",
     ("checkins.CheckIn", "channel"): "enum",
     ("checkins.Response", "instrument_id"): "instrument id",

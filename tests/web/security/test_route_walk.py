@@ -89,6 +89,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "practice:add_person": (STAFF, {}),
     "practice:save_wording": (STAFF, {}),
     "practice:save_practice": (STAFF, {}),
+    "practice:save_conventions": (STAFF, {}),
     # client check-in (token, then a signed cookie)
     "checkins:step": (CHECKIN, {}),
     "checkins:submit": (CHECKIN, {}),

@@ -11,6 +11,7 @@ from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.web.alerts.models import CurveSet
 from harmonybridge.web.checkins import frames
+from harmonybridge.web.practice import conventions
 from harmonybridge.web.practice.models import Engagement, EngagementStatus
 
 
@@ -37,6 +38,7 @@ def fit_practice_curves(
     if scores.empty:
         return saved
     totals = scores[scores[schema.SUBSCALE] == ""]
+    chosen = conventions.for_practice(practice_id)
     for inst_id in sorted(totals[schema.INSTRUMENT].unique()):
         inst = instruments.find(inst_id)
         if inst is None or inst.kind != "outcome":
@@ -44,7 +46,12 @@ def fit_practice_curves(
         one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HarmonyBridgeWarning)
-            fit = fit_trajectories(one, instrument=inst_id, min_clients=min_clients)
+            fit = fit_trajectories(
+                one,
+                instrument=inst_id,
+                min_clients=min_clients,
+                convention=chosen.get(inst_id),
+            )
         if fit.method != "mixedlm":
             notes.append(f"{inst_id}: too few clients for curves ({fit.n_clients})")
             continue

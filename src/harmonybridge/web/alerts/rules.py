@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from harmonybridge.alerts import evaluate_alerts_frame
 from harmonybridge.web.alerts.context import json_safe, practice_context
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.checkins import frames
+from harmonybridge.web.practice import conventions
 from harmonybridge.web.practice.models import Engagement, TherapySession
 
 
@@ -25,10 +27,14 @@ def call_engine(
     per engagement) so one call serves one engagement or a whole caseload. The rules
     use the practice's stored reference (``alerts.context.practice_context``: norms,
     pooled SDs and curve sets from its closed engagements); ``AlertContext()`` when
-    it has none yet.
+    it has none yet; the outcome rules use the practice's caseness conventions
+    (``practice.conventions``), read at each call so a change applies at once.
     """
 
-    context = practice_context(practice_id)
+    context = dataclasses.replace(
+        practice_context(practice_id),
+        conventions=conventions.for_practice(practice_id),
+    )
     frame = evaluate_alerts_frame(history, context=context, at=at)
     return [
         SimpleNamespace(**{str(k): v for k, v in row.items()})

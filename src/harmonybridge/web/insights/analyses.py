@@ -28,6 +28,7 @@ from harmonybridge.alliance.insights import AllianceInsights, alliance_insights
 from harmonybridge.alliance.outcomes import FLUCKIGER_2018
 from harmonybridge.web.checkins import frames
 from harmonybridge.web.checkins.models import Response, Score
+from harmonybridge.web.practice import conventions
 from harmonybridge.web.practice.models import (
     Engagement,
     EngagementClient,
@@ -214,7 +215,8 @@ def practice_frame(scope: InsightsScope, filters: Filters) -> pd.DataFrame:
 
 
 def data_version(practice_id: int) -> str:
-    """A short hash that changes whenever scores, sessions or engagements of the practice do."""
+    """A short hash that changes whenever scores, sessions or engagements of the practice
+    do, or its caseness conventions."""
     parts: list[Any] = []
     for qs, stamp in (
         (
@@ -236,6 +238,8 @@ def data_version(practice_id: int) -> str:
     ):
         agg = qs.aggregate(n=Count("pk"), last=Max(stamp))
         parts += [agg["n"], agg["last"]]
+    # the caseness conventions decide the reliable-change figures
+    parts.append(conventions.version(conventions.for_practice(practice_id)))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -625,5 +629,10 @@ def compute(
                 f"analyses need at least {MIN_ENGAGEMENTS}. Widen the filters."
             ],
         }
-    ins = alliance_insights(long, n_boot=N_BOOT, progress=progress)
+    ins = alliance_insights(
+        long,
+        n_boot=N_BOOT,
+        progress=progress,
+        conventions=conventions.for_practice(scope.practice_id),
+    )
     return {**base, **figures(ins)}

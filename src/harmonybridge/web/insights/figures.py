@@ -18,6 +18,7 @@ from harmonybridge import instruments, schema
 from harmonybridge.errors import DataValidationError, HarmonyBridgeWarning
 from harmonybridge.reports import charts
 from harmonybridge.web.alerts import curves as curve_cache
+from harmonybridge.web.practice import conventions as practice_conventions
 from harmonybridge.web.practice import language
 
 
@@ -40,12 +41,13 @@ class DashboardData:
 
 
 def rc_value(inst: Any) -> float | None:
-    """The size of the instrument's reliable-change criterion (the core's one rule)."""
+    """The size of the instrument's reliable-change criterion (the core's one rule),
+    for the caseness convention ``inst`` carries (``conventions.instrument``)."""
     if inst is None:
         return None
     from harmonybridge.change import change_criterion
 
-    crit = change_criterion(inst.id)
+    crit = change_criterion(inst.id, convention=getattr(inst, "convention", None))
     return None if crit is None else crit.size
 
 
@@ -84,9 +86,12 @@ def episode_markers(episodes: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
+def gain_markers(
+    totals: pd.DataFrame, inst_id: str, conventions: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Sudden gains and losses of one instrument (Tang & DeRubeis criteria, core), the
-    absolute criterion being the instrument's reliable-change value."""
+    absolute criterion being the instrument's reliable-change value (of the practice's
+    caseness convention)."""
     from harmonybridge.change import sudden_gains
 
     one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
@@ -101,7 +106,9 @@ def gain_markers(totals: pd.DataFrame, inst_id: str) -> list[dict[str, Any]]:
                     one,
                     id=schema.RESPONDENT_ID,
                     # criterion 1: at least the instrument's reliable-change value
-                    cutoff=rc_value(instruments.find(inst_id)),
+                    cutoff=rc_value(
+                        practice_conventions.instrument(inst_id, conventions or {})
+                    ),
                     instrument=inst_id,
                     losses=losses,
                 )
@@ -123,8 +130,10 @@ def change_rows(
     inst_id: str,
     labels: Mapping[str, str],
     coaching: bool = False,
+    conventions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Reliable change from the first to the latest score, per respondent."""
+    """Reliable change from the first to the latest score, per respondent, under the
+    practice's caseness convention (``conventions``; default: the definition's)."""
     from harmonybridge.change import reliable_change
 
     one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
@@ -133,7 +142,12 @@ def change_rows(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HarmonyBridgeWarning)
-            rc = reliable_change(one, id=schema.RESPONDENT_ID, instrument=inst_id)
+            rc = reliable_change(
+                one,
+                id=schema.RESPONDENT_ID,
+                instrument=inst_id,
+                convention=(conventions or {}).get(inst_id),
+            )
     except DataValidationError:
         return []
     return [
@@ -174,13 +188,16 @@ def build(
     labels: Mapping[str, str],
     chosen: tuple[str, ...] = (),
     curve_sets: Mapping[str, Any] | None = None,
+    conventions: Mapping[str, str] | None = None,
     subscales: bool = False,
     include_alliance: bool = True,
     include_outcomes: bool = True,
     include_goals: bool = True,
     width: int = 640,
 ) -> DashboardData:
-    """All charts and summaries of one engagement."""
+    """All charts and summaries of one engagement (``conventions``: the practice's
+    caseness conventions, ``practice.conventions.for_practice``)."""
+    conventions = conventions or {}
     out = DashboardData(has_scores=not scores.empty)
     if sessions.empty and scores.empty:
         return out
@@ -224,7 +241,7 @@ def build(
             )
     if include_outcomes:
         for inst_id in shown:
-            inst = instruments.find(inst_id)
+            inst = practice_conventions.instrument(inst_id, conventions)
             if inst is None or inst.kind != "outcome":
                 continue
             out.charts.append(
@@ -238,9 +255,10 @@ def build(
                     span,
                     (curve_sets or {}).get(inst_id),
                     width,
+                    conventions,
                 )
             )
-            out.changes += change_rows(totals, inst_id, labels, coaching)
+            out.changes += change_rows(totals, inst_id, labels, coaching, conventions)
     if include_goals and "goal_progress" in present:
         kw = {
             "title": _("Progress on agreed goals"),
@@ -270,6 +288,7 @@ def _outcome_chart(
     span: tuple[int, int],
     fit: Any,
     width: int,
+    conventions: Mapping[str, str],
 ) -> Chart:
     cutoff = None if coaching or inst.cutoff is None else float(inst.cutoff.value)
     expected = _expected(fit, totals, inst.id, span[1])
@@ -281,7 +300,7 @@ def _outcome_chart(
         "cutoff": cutoff,
         "rc_band": rc_value(inst),
         "expected_band": expected,
-        "markers": common + gain_markers(totals, inst.id),
+        "markers": common + gain_markers(totals, inst.id, conventions),
         "labels": labels,
         "title": title,
         "sessions": span,

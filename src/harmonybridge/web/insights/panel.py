@@ -23,6 +23,7 @@ from harmonybridge.web.insights import figures as build
 from harmonybridge.web.insights import tables
 from harmonybridge.web.insights.views.context import load
 from harmonybridge.web.ops.cache import engagement_key
+from harmonybridge.web.practice import conventions as practice_conventions
 from harmonybridge.web.practice.models import (
     Attendance,
     Client,
@@ -112,6 +113,10 @@ def panel_for(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
         data_version(engagement),
         "s" if subscales else "t",
         translation.get_language() or "",
+        # the practice's caseness conventions decide the change categories shown
+        practice_conventions.version(
+            practice_conventions.for_practice(engagement.practice_id)
+        ),
     )
     panel = cache.get(key)
     if panel is None:

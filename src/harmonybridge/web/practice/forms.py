@@ -13,7 +13,7 @@ from harmonybridge import instruments
 from harmonybridge.errors import DataValidationError
 from harmonybridge.web import inputlimits
 from harmonybridge.web.accounts.models import Practice, Role, User
-from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice import catalogue, conventions
 from harmonybridge.web.practice.models import (
     Client,
     Engagement,
@@ -230,6 +230,39 @@ class PracticeSettingsForm(forms.ModelForm):
             "crisis_text": _(
                 "Shown to a client at once when an answer touches on safety."
             ),
+        }
+
+
+class ConventionForm(forms.Form):
+    """One choice per instrument that declares caseness conventions (GAD-7)."""
+
+    def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for inst in conventions.choosable():
+            choices = []
+            for c in inst.conventions:
+                label = f"{c.title}: {c.description}"
+                if c.default:
+                    label += " " + str(_("(default)"))
+                choices.append((c.name, label))
+            self.fields[f"convention_{inst.id}"] = forms.ChoiceField(
+                label=_("%(name)s caseness convention") % {"name": inst.short_title},
+                choices=choices,
+                initial=current.get(inst.id),
+                widget=forms.RadioSelect,
+                help_text=_(
+                    "The cut-off and the reliable-change value are one pair; the "
+                    "dashboard, reports, charts and alerts of the practice all use the "
+                    "pair chosen here. Default: %(default)s."
+                )
+                % {"default": inst.get_convention().title},
+            )
+
+    def choices(self) -> dict[str, str]:
+        """``{instrument id: convention}`` from the cleaned data."""
+        return {
+            key.removeprefix("convention_"): str(value)
+            for key, value in self.cleaned_data.items()
         }
 
 

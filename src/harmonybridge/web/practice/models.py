@@ -366,3 +366,36 @@ class InstrumentWording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} wording v{self.version}"
+
+
+class CasenessConvention(models.Model):
+    """The practice's choice of an instrument's caseness convention (cut-off + its
+    reliable-change criterion, ``[conventions]`` of the definition). No row: the
+    definition's default. Read only through ``practice.conventions``."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="caseness_conventions"
+    )
+    instrument_id = models.CharField(_("instrument"), max_length=40)
+    convention = models.CharField(_("caseness convention"), max_length=60)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument_id"]  # noqa: RUF012
+        constraints = [  # noqa: RUF012
+            models.UniqueConstraint(
+                fields=["practice", "instrument_id"],
+                name="caseness_convention_once_per_practice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id}: {self.convention}"

@@ -33,4 +33,5 @@ urlpatterns = [
     path("admin/people", views.add_person, name="add_person"),
     path("admin/wording", views.save_wording, name="save_wording"),
     path("admin/settings", views.save_practice, name="save_practice"),
+    path("admin/conventions", views.save_conventions, name="save_conventions"),
 ]

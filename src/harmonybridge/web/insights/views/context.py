@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -13,6 +13,7 @@ from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.checkins import frames
 from harmonybridge.web.insights import figures as dashboard
 from harmonybridge.web.insights.models import ClientViewOptions
+from harmonybridge.web.practice import conventions as practice_conventions
 from harmonybridge.web.practice import language
 from harmonybridge.web.practice.models import Engagement, PlanEntry
 from harmonybridge.web.repairs import services as repair_services
@@ -29,6 +30,8 @@ class EngagementData:
     scores: pd.DataFrame
     sessions: pd.DataFrame
     episodes: pd.DataFrame
+    #: The practice's caseness conventions (``practice.conventions.for_practice``).
+    conventions: dict[str, str] = field(default_factory=dict)
 
     @property
     def goals(self) -> dict[int, str]:
@@ -47,6 +50,7 @@ class EngagementData:
             labels=self.labels,
             chosen=self.chosen,
             curve_sets=curve_sets_for(self.engagement.practice_id),
+            conventions=self.conventions,
             **options,
         )
 
@@ -112,6 +116,7 @@ def load(engagement: Engagement) -> EngagementData:
         scores=scores,
         sessions=frames.session_frame(engagement_ids=[engagement.pk]),
         episodes=repair_services.episodes_for(engagement.pk, scores),
+        conventions=practice_conventions.for_practice(engagement.practice_id),
     )
 
 

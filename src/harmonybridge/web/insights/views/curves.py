@@ -15,6 +15,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.alerts.context import refresh_alert_reference
 from harmonybridge.web.alerts.curves import accept_curves
 from harmonybridge.web.alerts.models import CurveSet
+from harmonybridge.web.practice import conventions
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.policy import require_practice_admin
 
@@ -25,10 +26,14 @@ def curve_list(request: PractitionerRequest) -> HttpResponse:
     require_practice_admin(request.user)
     audit.record(request.user, "curves.view", None, request=request)
     curve_sets = list(CurveSet.objects.filter(practice=request.user.practice))
+    chosen = conventions.for_practice(request.user.practice_id)
     for cs in curve_sets:
         cs.title = instruments.short_title(cs.instrument)  # type: ignore[attr-defined]
         # without a reliable-change criterion, deterioration cannot be judged
-        cs.judged = change_criterion(cs.instrument) is not None  # type: ignore[attr-defined]
+        cs.judged = (  # type: ignore[attr-defined]
+            change_criterion(cs.instrument, convention=chosen.get(cs.instrument))
+            is not None
+        )
     return render(request, "insights/curves.html", {"curve_sets": curve_sets})
 
 

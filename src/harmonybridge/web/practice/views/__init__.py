@@ -6,6 +6,7 @@ from harmonybridge.web.practice.views.admin import (
     add_person,
     add_service_line,
     practice_admin,
+    save_conventions,
     save_practice,
     save_wording,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "plan_entry_add",
     "plan_entry_remove",
     "practice_admin",
+    "save_conventions",
     "save_practice",
     "save_wording",
     "session_create",

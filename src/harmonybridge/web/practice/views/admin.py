@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from harmonybridge import instruments
 from harmonybridge.web import audit
 from harmonybridge.web.accounts.models import User
-from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice import catalogue, conventions
 from harmonybridge.web.practice.forms import (
+    ConventionForm,
     PersonForm,
     PracticeSettingsForm,
     ServiceLineForm,
@@ -50,6 +51,8 @@ def _context(request: PractitionerRequest, **forms: Any) -> dict[str, Any]:
         "wording_form": forms.get("wording_form") or WordingForm(),
         "settings_form": forms.get("settings_form")
         or PracticeSettingsForm(instance=practice),
+        "convention_form": forms.get("convention_form")
+        or ConventionForm(current=conventions.for_practice(request.user.practice_id)),
     }
 
 
@@ -144,3 +147,36 @@ def save_practice(request: PractitionerRequest) -> HttpResponse:
         _context(request, settings_form=form),
         status=400,
     )
+
+
+@require_POST
+@staff_view
+def save_conventions(request: PractitionerRequest) -> HttpResponse:
+    """The practice's caseness conventions (practice admin only, audited per change)."""
+    require_practice_admin(request.user)
+    practice = request.user.practice
+    current = conventions.for_practice(request.user.practice_id)
+    form = ConventionForm(request.POST, current=current)
+    if not form.is_valid():
+        return render(
+            request,
+            "practice/practice_admin.html",
+            _context(request, convention_form=form),
+            status=400,
+        )
+    with transaction.atomic():
+        for instrument_id, name in form.choices().items():
+            if current.get(instrument_id) == name:
+                continue
+            conventions.save(practice, instrument_id, name, request.user)
+            audit.record(
+                request.user,
+                "practice.convention_update",
+                practice,
+                request=request,
+                instrument=instrument_id,
+                previous=current.get(instrument_id),
+                convention=name,
+            )
+    messages.success(request, _("Caseness conventions saved."))
+    return redirect("practice:admin")
