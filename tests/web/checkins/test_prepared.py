@@ -44,9 +44,12 @@ def test_plan_entries_match_the_orm(practitioner):
     engagement = factories.make_engagement(practitioner)
     session = factories.make_session(engagement)
     ids = [i.id for i in storage.due_instruments(session, RaterRole.CLIENT)]
-    entries = storage._plan_entries(engagement.pk, RaterRole.CLIENT, engagement.practice_id)
+    entries = storage._plan_entries(
+        engagement.pk, RaterRole.CLIENT, engagement.practice_id
+    )
     want = [e.instrument_id for e in entries if e.is_due(session.number)]
-    assert ids and ids == [i for i in want if i in ids]
+    assert ids
+    assert ids == [i for i in want if i in ids]
     got = storage._entries(
         engagement=engagement.pk,
         rater_role=RaterRole.CLIENT,

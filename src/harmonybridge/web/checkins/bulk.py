@@ -8,7 +8,6 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-
 #: Bound parameters of one statement at most (SQLite's older limit is 999).
 _MAX_PARAMS = 900
 
@@ -57,5 +56,7 @@ def _insert_unnest(
     arrays = ", ".join(f"%s::{t}[]" for t in types)
     sql = f"INSERT INTO {table} ({names}) SELECT *, %s, %s FROM unnest({arrays})"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, *(list(col) for col in zip(*records, strict=True))])
+        cursor.execute(
+            sql, [now, now, *(list(col) for col in zip(*records, strict=True))]
+        )
     return len(records)

@@ -252,9 +252,9 @@ def posted_answers(
         given[it.number] = value
     known = {field_name(it.number) for it in items}
     for key in data:
-        if key.startswith(pre) and _FIELD.match(key[len(pre) :]):
-            if key[len(pre) :] not in known:
-                return None
+        name = key[len(pre) :]
+        if key.startswith(pre) and _FIELD.match(name) and name not in known:
+            return None
     return _apply_conditions(items, given)
 
 

@@ -48,7 +48,7 @@ class _Compiled:
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
         self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, select, qs.db)
+        self.populators = get_related_populators(klass_info, select, qs.db)  # type: ignore[call-arg]  # Django 5.2: three arguments
         self.annotations = dict(compiler.annotation_col_map or {})
         self.converters = compiler.get_converters(
             [s[0] for s in select[0 : compiler.col_count]]
@@ -66,7 +66,9 @@ class _Compiled:
             rows = self.compiler.apply_converters(rows, self.converters)
         out = []
         for row in rows:
-            obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            obj = self.model.from_db(
+                self.db, self.init_list, row[self.start : self.end]
+            )
             for populator in self.populators:
                 populator.populate(row, obj)
             for attr, pos in self.annotations.items():

@@ -15,17 +15,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
+
+from django.conf import settings
 
 T = TypeVar("T")
 
 #: How much nicer than the web worker the rendering thread runs (Linux thread nice).
 #: The client's check-ins on the same host then get the CPU first (issue 14 §5).
 RENDER_NICE = 10
-
-from django.conf import settings
 
 
 def _slot_files() -> list[Path]:
@@ -79,12 +79,13 @@ def at_low_priority(work: Callable[[], T]) -> T:
 
     def run() -> None:
         try:
-            lower = getattr(os, "setpriority", None)
-            if lower is not None:
-                try:
-                    lower(os.PRIO_PROCESS, threading.get_native_id(), _nice_now() + RENDER_NICE)
-                except OSError:  # not allowed here: render at the usual priority
-                    pass
+            # not allowed here (or not Linux): render at the usual priority
+            with suppress(OSError, AttributeError):
+                os.setpriority(
+                    os.PRIO_PROCESS,
+                    threading.get_native_id(),
+                    _nice_now() + RENDER_NICE,
+                )
             result["value"] = work()
         except BaseException as exc:  # handed to the caller, raised there
             result["error"] = exc
