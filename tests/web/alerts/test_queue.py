@@ -116,3 +116,19 @@ def test_dashboard_warming_has_a_time_budget(practitioner, queue, monkeypatch):
         _rate(practitioner, factories.make_session(e))
     _run(queue.order_by("enqueued_at").first())
     assert warmed == [engagements[0].pk]  # its own engagement, then out of time
+
+
+def test_no_warming_while_other_engagements_wait(practitioner, queue, monkeypatch):
+    """Issue 14 §2: evaluations come before the dashboards' convenience warming."""
+    monkeypatch.setattr(tasks, "evaluate_engagements", lambda ids, at="current": [])
+    warmed: list[int] = []
+    monkeypatch.setattr(tasks, "_warm_dashboard", warmed.append)
+    monkeypatch.setattr(tasks, "BATCH", 1)  # one engagement per task: others wait
+    engagements = [factories.make_engagement(practitioner) for _ in range(2)]
+    for e in engagements:
+        _rate(practitioner, factories.make_session(e))
+    first, second = queue.order_by("enqueued_at")
+    _run(first)
+    assert warmed == []  # the second engagement still waited
+    _run(second)
+    assert warmed == [engagements[1].pk]  # the queue is empty: warm now

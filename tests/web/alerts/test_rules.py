@@ -120,3 +120,64 @@ def test_with_a_queue_the_evaluation_is_stored_with_the_answers(
     # No on-commit callback ran (the test transaction never commits), yet the task
     # row is there: it was written inside the same transaction as the answers.
     assert DBTaskResult.objects.count() == 1
+
+
+def _engine_for(sessions):
+    def engine(history, at="current", practice_id=None):
+        return [
+            FakeAlert(
+                engagement_id=frames.engagement_code(s.engagement_id),
+                session=s.number,
+                rule_id=rule,
+            )
+            for s in sessions
+            for rule in ("alliance_drop", "rupture_marker", "no_change")
+        ]
+
+    return engine
+
+
+def test_a_batch_stores_its_alerts_in_queries_that_do_not_grow_with_them(
+    practitioner, monkeypatch, django_assert_max_num_queries
+):
+    """Issue 14 §2: one read of the known alerts and one insert for the whole batch
+    (was a savepoint, a look-up and an insert per alert)."""
+    sessions = []
+    for _ in range(4):
+        engagement = factories.make_engagement(practitioner)
+        session = factories.make_session(engagement)
+        _rate(practitioner, session)
+        sessions.append(session)
+    monkeypatch.setattr(rules, "call_engine", _engine_for(sessions))
+    ids = [s.engagement_id for s in sessions]
+    # engagements, scores (2), sessions, known alerts, savepoint, insert, release
+    with django_assert_max_num_queries(8):
+        stored = rules.evaluate_engagements(ids)
+    assert len(stored) == 12 == StoredAlert.objects.count()
+    assert all(a.pk for a in stored)
+    assert rules.evaluate_engagements(ids) == []  # stored once
+    assert StoredAlert.objects.count() == 12
+
+
+def test_an_alert_stored_meanwhile_by_another_evaluation_is_kept_once(
+    practitioner, monkeypatch
+):
+    engagement = factories.make_engagement(practitioner)
+    session = factories.make_session(engagement)
+    _rate(practitioner, session)
+    monkeypatch.setattr(rules, "call_engine", _engine_for([session]))
+    (first, *_rest) = rules.evaluate_engagements([engagement.pk])
+    first_pk = first.pk
+    StoredAlert.objects.exclude(pk=first_pk).delete()
+    # the other evaluation's row is not yet visible to the read of known alerts
+    real = StoredAlert.objects.filter
+
+    def blind(*args, **kwargs):
+        return real(*args, **kwargs).exclude(pk=first_pk)
+
+    monkeypatch.setattr(StoredAlert.objects, "filter", blind)
+    stored = rules.evaluate_engagements([engagement.pk])
+    monkeypatch.undo()
+    assert len(stored) == 2  # the insert failed on the one stored meanwhile
+    assert StoredAlert.objects.count() == 3
+    assert StoredAlert.objects.filter(pk=first_pk).exists()

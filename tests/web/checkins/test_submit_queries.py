@@ -74,7 +74,7 @@ def test_submit_queries_do_not_grow_with_instruments(client, practitioner, setti
     assert small <= BUDGET
 
 
-def test_final_submit_builds_a_form_only_for_the_screen_it_carries(
+def test_final_submit_builds_no_form_when_every_answer_is_valid(
     client, practitioner, monkeypatch
 ):
     engagement = factories.make_engagement(practitioner)
@@ -101,8 +101,56 @@ def test_final_submit_builds_a_form_only_for_the_screen_it_carries(
     last = {k: v for k, v in data.items() if k.startswith(f"{ids[-1]}-")}
     response = client.post("/c/submit", {"checkin": str(checkin.pk), **last})
     assert response["Location"] == "/c/done"
-    assert built == [ids[-1]]
+    assert built == []  # the posted screen is checked by the form's rules, not a form
     assert Response.objects.filter(checkin=checkin).count() == len(ids)
+
+
+def test_an_invalid_final_screen_still_shows_the_forms_message(client, practitioner):
+    engagement = factories.make_engagement(practitioner)
+    session = factories.make_session(engagement)
+    checkin, token = factories.make_checkin(session)
+    open_link(client, token)
+    data = full_post(checkin, value="low")
+    key = next(k for k in data if "-i" in k)
+    data[key] = "99"  # not on the scale
+    response = client.post("/c/submit", data)
+    assert response.status_code == 400
+    assert "99 is not one of the answers on this scale." in response.text
+    assert not Response.objects.filter(checkin=checkin).exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["none", "blank_required", "off_scale", "float", "unknown_item", "extra_other"],
+)
+def test_posted_answers_agree_with_the_form(change, practitioner):
+    """``posted_answers`` accepts exactly what the client's form accepts, with the
+    same answers (checked for every instrument of the default plans)."""
+    from django.http import QueryDict
+
+    goals = ["Sleep through the night", "Go back to choir"]
+    for inst_id in ("hb_checkin", "phq9", "gad7", "who5", "wai_sr", "goal_progress"):
+        inst = instruments.get(inst_id)
+        shown = forms.shown_items(inst, goals)
+        data = QueryDict(mutable=True)
+        for it in shown:
+            values = inst.scales[it.scale].values
+            data[f"{inst.id}-i{it.number}"] = str(values[-1])
+        first = f"{inst.id}-i{shown[0].number}"
+        if change == "blank_required":
+            data[first] = ""
+        elif change == "off_scale":
+            data[first] = "99"
+        elif change == "float":
+            data[first] = "1.0"
+        elif change == "unknown_item":
+            data[f"{inst.id}-i999"] = "1"
+        elif change == "extra_other":
+            data["other-i1"] = "x"
+        form = forms.InstrumentForm(inst, data, goals=goals)
+        expected = form.answers() if form.is_valid() else None
+        assert (expected is not None) == (change in ("none", "extra_other")), inst_id
+        assert forms.posted_answers(inst, data, goals) == expected, (inst_id, change)
 
 
 def test_a_draft_with_a_gap_shows_that_screen_again(client, practitioner):

@@ -50,6 +50,71 @@ def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
 
 
+def _key(alert: StoredAlert) -> tuple[Any, ...]:
+    """What makes an alert the same alert (the ``alert_once`` constraint)."""
+    return (
+        alert.engagement_id,
+        alert.session_number,
+        alert.rule_id,
+        alert.respondent_id,
+        alert.instrument,
+    )
+
+
+def _store_new(
+    candidates: list[StoredAlert], engagement_ids: list[int]
+) -> list[StoredAlert]:
+    """Store the candidates not stored before: one read of the engagements' alert keys
+    and one insert, whatever the number of alerts (was a savepoint and a look-up per
+    alert). A concurrent evaluation that stored one of them first makes the insert
+    fail; then each is stored on its own, as before."""
+    if not candidates:
+        return []
+    known = set(
+        StoredAlert.objects.filter(engagement_id__in=engagement_ids).values_list(
+            "engagement_id", "session_number", "rule_id", "respondent_id", "instrument"
+        )
+    )
+    new = []
+    for alert in candidates:
+        key = _key(alert)
+        if key not in known:  # a key given twice in one run is stored once
+            known.add(key)
+            new.append(alert)
+    if not new:
+        return []
+    try:
+        with transaction.atomic():
+            return StoredAlert.objects.bulk_create(new)
+    except IntegrityError:
+        return [obj for alert in new if (obj := _store_one(alert)) is not None]
+
+
+def _store_one(alert: StoredAlert) -> StoredAlert | None:
+    """Store one alert unless stored already; the stored row when stored now."""
+    fields = {
+        f.attname: getattr(alert, f.attname)
+        for f in StoredAlert._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("created_at", "updated_at")
+    }
+    lookup = {
+        "engagement_id": alert.engagement_id,
+        "session_number": alert.session_number,
+        "rule_id": alert.rule_id,
+        "respondent_id": alert.respondent_id,
+        "instrument": alert.instrument,
+    }
+    try:
+        with transaction.atomic():
+            obj, created = StoredAlert.objects.get_or_create(
+                **lookup,
+                defaults={k: v for k, v in fields.items() if k not in lookup},
+            )
+    except IntegrityError:
+        return None
+    return obj if created else None
+
+
 def evaluate_engagement(engagement_id: int) -> list[StoredAlert]:
     """Run the rules on one engagement's score history; store alerts not stored before."""
     return evaluate_engagements([engagement_id])
@@ -84,34 +149,30 @@ def evaluate_engagements(
         one = history[history[schema.ENGAGEMENT_ID].astype(str).isin(codes)]
         if not one.empty:
             alerts.extend(call_engine(one, at=at, practice_id=practice_id))
+    candidates: list[StoredAlert] = []
     for alert in alerts:
         engagement = by_code.get(str(alert.engagement_id))
         if engagement is None:
             continue
         number = None if _missing(alert.session) else int(alert.session)
-        try:
-            with transaction.atomic():
-                obj, created = StoredAlert.objects.get_or_create(
-                    engagement=engagement,
-                    session_number=number,
-                    rule_id=alert.rule_id,
-                    respondent_id=_text(alert.respondent_id),
-                    instrument=_text(alert.instrument),
-                    defaults={
-                        "session": None
-                        if number is None
-                        else sessions.get((engagement.pk, number)),
-                        "rule_version": str(alert.rule_version),
-                        "severity": alert.severity,
-                        "rater_role": _text(alert.rater_role),
-                        "params": json_safe(dict(alert.params)),
-                        "evidence": json_safe(dict(alert.evidence)),
-                        "message": alert.message,
-                        "suggestions": json_safe(list(alert.suggestions)),
-                    },
-                )
-        except IntegrityError:
-            continue
-        if created:
-            stored.append(obj)
+        candidates.append(
+            StoredAlert(
+                engagement=engagement,
+                session_number=number,
+                rule_id=alert.rule_id,
+                respondent_id=_text(alert.respondent_id),
+                instrument=_text(alert.instrument),
+                session=None
+                if number is None
+                else sessions.get((engagement.pk, number)),
+                rule_version=str(alert.rule_version),
+                severity=alert.severity,
+                rater_role=_text(alert.rater_role),
+                params=json_safe(dict(alert.params)),
+                evidence=json_safe(dict(alert.evidence)),
+                message=alert.message,
+                suggestions=json_safe(list(alert.suggestions)),
+            )
+        )
+    stored.extend(_store_new(candidates, list(engagements)))
     return stored

@@ -39,7 +39,10 @@ def evaluate_engagement_task(engagement_id: int, coalesced: bool = False) -> int
         return 0
     new = len(evaluate_engagements(claimed))
     # Warming is a convenience (the dashboard computes its panel on a cache miss): it
-    # gets a time budget so that a large batch never holds the queue behind it.
+    # gets a time budget so that a large batch never holds the queue behind it, and
+    # none while other engagements wait for their evaluation (alerts come first).
+    if coalesced and PendingEvaluation.objects.exists():
+        return new
     stop = time.monotonic() + WARM_BUDGET_S
     for i, pk in enumerate(claimed):
         if i and time.monotonic() > stop:

@@ -225,5 +225,46 @@ def complete_draft(
     return _apply_conditions(items, given)
 
 
+def posted_answers(
+    inst: Any, data: Mapping[str, Any], goals: Sequence[str] = ()
+) -> dict[int, int | None] | None:
+    """The answers a POST gives for ``inst`` when an :class:`InstrumentForm` (client's,
+    every item required, no "not sure") would accept them, else None.
+
+    The final submit checks its screen with this instead of building a form; a form
+    is built only when this says no, to show the same messages. The rules are the
+    form's: each shown required item answered with one of its scale's values, optional
+    and conditional items blank or such a value, no unknown item of the instrument.
+    """
+    pre = f"{inst.id}-"
+    items = shown_items(inst, goals)
+    given: dict[int, int | None] = {}
+    for it in items:
+        raw = data.get(f"{pre}{field_name(it.number)}")
+        if raw in (None, ""):
+            if it.required and it.condition is None:
+                return None
+            given[it.number] = None
+            continue
+        value = _scale_value(inst.scales[it.scale], raw)
+        if value is None:
+            return None
+        given[it.number] = value
+    known = {field_name(it.number) for it in items}
+    for key in data:
+        name = key[len(pre) :]
+        if key.startswith(pre) and _FIELD.match(name) and name not in known:
+            return None
+    return _apply_conditions(items, given)
+
+
+def _scale_value(scale: Any, raw: Any) -> int | None:
+    """The scale value a posted string names (as the form's choices compare), or None."""
+    for value in scale.values:
+        if str(value) == raw:
+            return int(value)
+    return None
+
+
 def initial_from_draft(draft: Mapping[str, Any]) -> dict[str, str]:
     return {field_name(int(k)): str(v) for k, v in draft.items() if v is not None}

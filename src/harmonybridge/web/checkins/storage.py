@@ -16,6 +16,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.checkins import signals
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
+from harmonybridge.web.checkins.prepared import Prepared
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import (
     InstrumentWording,
@@ -25,21 +26,35 @@ from harmonybridge.web.practice.models import (
 )
 
 
-def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
-    """Usable instruments the plan asks of this rater at this session, in plan order."""
-    engagement = session.engagement
-    # One query however many instruments: the practice's wording rides along.
-    entries = list(
+def _plan_entries(engagement: int, rater_role: str, practice: int) -> Any:
+    return (
         PlanEntry.objects.filter(plan__engagement=engagement, rater_role=rater_role)
         .select_related("plan")
         .annotate(
             stored_wording=Subquery(
                 InstrumentWording.objects.filter(
-                    practice_id=engagement.practice_id,
+                    practice_id=practice,
                     instrument_id=OuterRef("instrument_id"),
                 ).values("wording")[:1]
             )
         )
+    )
+
+
+#: One query however many instruments (the practice's wording rides along), its SQL
+#: built once per connection: it is read on every check-in screen and submit.
+_entries = Prepared(
+    PlanEntry, _plan_entries, engagement=int, rater_role=str, practice=int
+)
+
+
+def due_instruments(session: TherapySession, rater_role: str) -> list[Any]:
+    """Usable instruments the plan asks of this rater at this session, in plan order."""
+    engagement = session.engagement
+    entries = _entries(
+        engagement=engagement.pk,
+        rater_role=rater_role,
+        practice=engagement.practice_id,
     )
     ids = [e.instrument_id for e in entries if e.is_due(session.number)]
     if entries and entries[0].plan.brief and rater_role == RaterRole.CLIENT:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from harmonybridge.web.checkins.models import CheckIn
+from harmonybridge.web.checkins.prepared import Prepared
 from harmonybridge.web.checkins.signals import link_requested
 from harmonybridge.web.practice.models import Client, TherapySession
 
@@ -120,13 +121,22 @@ def _checkins() -> QuerySet[CheckIn]:
     ).defer(*_UNUSED)
 
 
+#: The check-in by primary key, compiled once per connection: every screen and the
+#: submit read it first, and building this join's SQL cost more than running it.
+_by_pk = Prepared(CheckIn, lambda pk: _checkins().filter(pk=pk), pk=int)
+_by_digest = Prepared(
+    CheckIn, lambda digest: _checkins().filter(token_hash=digest), digest=str
+)
+
+
 def lookup(token: str) -> CheckIn | None:
     """The open check-in for a token, or None when forged, expired or already used."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         _digest("x" * 43)  # same work either way
         return None
     digest = _digest(token)
-    checkin = _checkins().filter(token_hash=digest).first()
+    found = _by_digest(digest=digest)
+    checkin = found[0] if found else None
     stored = checkin.token_hash if checkin is not None else "0" * 64
     if not hmac.compare_digest(stored, digest) or checkin is None:
         return None
@@ -154,9 +164,10 @@ def current(request_session: dict, *, allow_submitted: bool = False) -> CheckIn 
     generation = request_session.get(SESSION_GENERATION_KEY)
     if not isinstance(pk, int) or not isinstance(generation, str):
         return None
-    checkin = _checkins().filter(pk=pk).first()
-    if checkin is None:
+    found = _by_pk(pk=pk)
+    if not found:
         return None
+    checkin = found[0]
     if not hmac.compare_digest(generation, _generation(checkin)):
         return None
     if checkin.is_submitted and not allow_submitted:

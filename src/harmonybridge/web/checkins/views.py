@@ -21,6 +21,7 @@ from harmonybridge.web.checkins.forms import (
     complete_draft,
     field_name,
     initial_from_draft,
+    posted_answers,
 )
 from harmonybridge.web.checkins.models import Channel, CheckIn
 from harmonybridge.web.practice import catalogue, language
@@ -269,15 +270,20 @@ def _complete_answers(
 ) -> tuple[dict[str, dict[int, Any]], int | None, InstrumentForm | None]:
     """Answers of every instrument from this POST or the saved draft, or the first gap.
 
-    Only the instruments this POST carries are validated by a form; a draft holds
-    answers its screen already validated, so it is only checked for completeness (a
-    form is built only to show the gap).
+    The instruments this POST carries are checked by the form's rules without building
+    a form (:func:`posted_answers`); a draft holds answers its screen already
+    validated, so it is only checked for completeness. A form is built only to show
+    an error.
     """
     out: dict[str, dict[int, Any]] = {}
     goals = checkin.session.engagement.goals
     for i, inst in enumerate(instruments):
         prefix = f"{inst.id}-"
         if any(k.startswith(prefix) for k in post):
+            posted = posted_answers(inst, post, goals)
+            if posted is not None:  # what the form would accept: no form built
+                out[inst.id] = posted
+                continue
             form = _form(inst, checkin, post)
             if not form.is_valid():
                 return out, i, form

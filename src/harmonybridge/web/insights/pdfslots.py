@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
+
+T = TypeVar("T")
+
+#: How much nicer than the web worker the rendering thread runs (Linux thread nice).
+#: The client's check-ins on the same host then get the CPU first (issue 14 §5).
+RENDER_NICE = 10
 
 
 def _slot_files() -> list[Path]:
@@ -56,3 +64,39 @@ def pdf_slot(wait: float = 0.0) -> Iterator[bool]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def at_low_priority(work: Callable[[], T]) -> T:
+    """Run CPU-heavy ``work`` (WeasyPrint's layout) in a thread of lower CPU priority.
+
+    Linux gives each thread its own nice value: the thread lowers its own priority and
+    ends with the work, so the web worker itself keeps its priority for the next
+    request (a process cannot raise its priority again once lowered). The calling
+    request waits for the result, as it would for the work done inline. ``work`` must
+    not use the database (the thread's connection would be a new one).
+    """
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            # not allowed here (or not Linux): render at the usual priority
+            with suppress(OSError, AttributeError):
+                os.setpriority(
+                    os.PRIO_PROCESS,
+                    threading.get_native_id(),
+                    _nice_now() + RENDER_NICE,
+                )
+            result["value"] = work()
+        except BaseException as exc:  # handed to the caller, raised there
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, name="hb-pdf-render")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]  # type: ignore[no-any-return]
+
+
+def _nice_now() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())

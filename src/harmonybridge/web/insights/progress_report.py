@@ -70,9 +70,16 @@ def render_pdf(context: dict[str, Any], request: Any = None) -> bytes:
     """The report of ``report_context`` as PDF bytes (WeasyPrint imported here: heavy)."""
     from weasyprint import CSS, HTML
 
+    from harmonybridge.web.insights.pdfslots import at_low_priority
+
     html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
+    # The layout is the CPU-heavy part: at a lower priority than check-ins (issue 14).
     return bytes(
-        HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_CSS))])
+        at_low_priority(
+            lambda: HTML(string=html).write_pdf(
+                stylesheets=[CSS(filename=str(REPORT_CSS))]
+            )
+        )
     )
 
 
