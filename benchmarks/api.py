@@ -57,7 +57,6 @@ def _setup(n: int, database_url: str | None):  # returns Django objects
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
 
     from harmonybridge.web.accounts.models import Practice, User
-    from harmonybridge.web.research.models import ConsentRecord, Decision, Purpose
     from harmonybridge.web.practice import services
     from harmonybridge.web.practice.models import (
         Client,
@@ -68,6 +67,7 @@ def _setup(n: int, database_url: str | None):  # returns Django objects
         ServiceLine,
         TherapySession,
     )
+    from harmonybridge.web.research.models import ConsentRecord, Decision, Purpose
 
     per = 20  # sessions per engagement
     with transaction.atomic():
