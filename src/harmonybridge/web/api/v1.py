@@ -1534,6 +1534,24 @@ def _fit_status(
     "/insights/alliance",
     response={200: InsightsOut, 202: FitStatusOut, **HIDDEN},
     tags=["insights"],
+    openapi_extra={
+        "responses": {
+            "202": {
+                "description": "Accepted: the fit is queued or running",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/FitStatusOut"}
+                    }
+                },
+                "headers": {
+                    "Location": {
+                        "description": "the status URL to poll",
+                        "schema": {"type": "string"},
+                    }
+                },
+            }
+        }
+    },
 )
 def get_alliance_insights(
     request: HttpRequest, filters: Query[InsightsQuery], response: HttpResponse
