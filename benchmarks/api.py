@@ -11,9 +11,13 @@ throughput and p50/p99 per path and the API/in-process ratio (target: under 2x).
 A throwaway database (SQLite, or ``--database-url`` for PostgreSQL as in production);
 ``--n`` submissions per path (default 10,000; ``--quick``: 500).
 
-Measured 2026-12-07 on a shared 2-core machine, PostgreSQL, ``--n 1000``: submit
-in-process 13.7/s (p99 192 ms), API 7.9/s (p99 224 ms), ratio 1.73x; reading back
-page by page 1.29x.
+Both read paths read every stored response (2 x ``--n``) in pages of 200.
+
+Measured 2026-12-07 on a shared 2-core machine under load from other jobs (load
+average about 8), SQLite, the default 10,000 submissions per path: submit in-process
+8.1/s (p99 243 ms), API 5.0/s (p99 448 ms): 1.64x throughput, 1.85x p99; reading back
+20,000 responses in 100 pages: in-process 20.8 s (p99 478 ms), API 18.6 s (p99 409 ms),
+0.90x. Earlier, PostgreSQL, ``--n 1000``: submit 1.73x, read 1.29x.
 """
 
 from __future__ import annotations
