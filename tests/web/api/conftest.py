@@ -38,4 +38,13 @@ def api(client, practitioner, make_token):
                 path, body, content_type="application/json", **self._h(token, extra)
             )
 
+        def put(self, path, data=None, token=plain, **extra):
+            body = __import__("json").dumps(data or {})
+            return client.put(
+                path, body, content_type="application/json", **self._h(token, extra)
+            )
+
+        def delete(self, path, token=plain, **extra):
+            return client.delete(path, **self._h(token, extra))
+
     return Api()

@@ -41,6 +41,8 @@ def test_python_example_runs(live_server, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "PHQ-9 total: 9.0" in done.stdout
+    # the example's session is in person, so its video filter selects no engagement
+    assert "Insights: 0 engagements with scores, 0 practitioners." in done.stdout
     assert Response.objects.filter(channel="api", instrument_id="phq9").count() == 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from django.core.management import call_command
 
 from harmonybridge.web.api import tokens
 from tests.web import factories
@@ -45,7 +46,7 @@ def _fhir_answers(questionnaire: dict, pick) -> list[dict]:
     ]  # fmt: skip
 
 
-def test_measurement_loop_from_the_published_schema(live_server):
+def test_measurement_loop_from_the_published_schema(live_server, settings):
     practitioner = factories.make_practitioner()
     _t, plain = tokens.issue(practitioner, "outside program", ["read", "write"], 30)
     p = Program(live_server.url, plain)
@@ -100,3 +101,21 @@ def test_measurement_loop_from_the_published_schema(live_server):
     first = alerts["items"][0]
     done = p.call("acknowledge_alert", alert_id=first["id"], json={})
     assert done["status"] == "acknowledged"
+
+    # the Insights figures: a task worker fits them (as in production), so the first
+    # request is a 202 with a status URL to poll; the figures come once it is done
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+    method, path = p.ops["get_alliance_insights"]
+    first = p.http.request(method, path)
+    assert first.status_code == 202, first.text
+    status = p.http.get(first.headers["Location"]).raise_for_status().json()
+    assert status["state"] in ("queued", "running")
+    call_command(
+        "db_worker", "--batch", verbosity=0
+    )  # the server's worker runs the fit
+    status = p.http.get(first.headers["Location"]).raise_for_status().json()
+    assert status["state"] == "done"
+    figures = p.http.get(status["result_url"])
+    assert figures.status_code == 200, figures.text
+    assert figures.json()["n_engagements"] == 1
+    assert "the analyses need at least 5" in figures.json()["notes"][0]

@@ -583,13 +583,44 @@ def _invalid(message: str, expression: str) -> FhirError:
     )
 
 
+def _rater(
+    resource: dict[str, Any], inst_id: str, token: ApiToken, subject: str
+) -> str:
+    """The rater role of the questionnaire, once ``author`` agrees with it (else 422).
+
+    Who answers an instrument is the instrument's ``rater_role``; the author must be
+    that rater: the client (``Patient/<code>``, the subject, or left out) or the
+    practitioner who owns the token (``Practitioner/<id>``)."""
+    role = str(catalogue.scoring_instrument(inst_id).rater_role)
+    author = str((resource.get("author") or {}).get("reference") or "")
+    me = f"Practitioner/{token.user.pk}"
+    if role == RaterRole.PRACTITIONER:
+        if author != me:
+            raise _invalid(
+                f"{inst_id} is rated by the practitioner: author must be {me} (the "
+                f"token's owner), not {author or 'left out'}.",
+                "QuestionnaireResponse.author",
+            )
+        return role
+    if author and author != f"Patient/{subject}":
+        raise _invalid(
+            f"{inst_id} is answered by the client: author must be the subject "
+            f"(Patient/<client code>) or left out, not {author}.",
+            "QuestionnaireResponse.author",
+        )
+    return role
+
+
 @fhir.post("/QuestionnaireResponse")
 def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
-    """Submit a client's check-in answers as a QuestionnaireResponse.
+    """Submit check-in answers as a QuestionnaireResponse.
 
     ``subject`` = ``Patient/<client code>``, ``encounter`` = ``Encounter/<session id>``,
     ``questionnaire`` = the instrument's canonical URL; the answers are checked
-    against the Questionnaire and stored through the check-in storage path.
+    against the Questionnaire and stored through the check-in storage path. A
+    practitioner-rated questionnaire names ``author`` = ``Practitioner/<own id>`` (the
+    token's owner, stored as the respondent; ``subject`` may be left out); a client-rated
+    one has the client as author (``Patient/<code>`` or left out).
     """
     token = _need(request, Scope.WRITE)
     try:
@@ -634,7 +665,8 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
     client = (
         session.engagement.clients.filter(code=subject).first() if subject else None
     )
-    if client is None:
+    rater = _rater(resource, inst_id, token, subject)
+    if client is None and (rater == RaterRole.CLIENT or subject):
         raise _invalid(
             "subject must reference a client of the session's engagement: Patient/<client code>.",
             "QuestionnaireResponse.subject",
@@ -651,9 +683,16 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
         raise FhirError(422, _issues_from(str(exc))) from None
     try:
         instruments_, answers = services.validated_answers(
-            session, RaterRole.CLIENT, {inst_id: {str(k): v for k, v in values.items()}}
+            session, rater, {inst_id: {str(k): v for k, v in values.items()}}
         )
-        stored = services.submit_client_answers(session, client, instruments_, answers)
+        if client is not None and rater == RaterRole.CLIENT:
+            stored = services.submit_client_answers(
+                session, client, instruments_, answers
+            )
+        else:
+            stored = services.submit_practitioner_answers(
+                session, token.user, instruments_, answers, request
+            )
     except ApiError as exc:
         err = exc.errors[0]
         item = err["field"].split(".")[-1]
@@ -672,7 +711,13 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
                 )
             ],
         ) from None
-    _seen(request, "fhir.questionnaire_response.create", session, responses=len(stored))
+    _seen(
+        request,
+        "fhir.questionnaire_response.create",
+        session,
+        responses=len(stored),
+        rater=rater,
+    )
     rows = list(
         Response.objects.filter(pk__in=[r.pk for r in stored])
         .select_related("respondent_client", "session")

@@ -16,11 +16,12 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -31,6 +32,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
 )
@@ -52,22 +54,32 @@ from harmonybridge.web.api.errors import (
     field_of,
     invalid,
     json_method_errors,
+    not_found,
 )
 from harmonybridge.web.api.models import ApiToken, IdempotencyRecord, Scope
 from harmonybridge.web.checkins.models import Answer, Response, Score
+from harmonybridge.web.insights import alliance_display, alliance_tasks
+from harmonybridge.web.practice import policy
+from harmonybridge.web.practice import services as practice_services
+from harmonybridge.web.practice.forms import PlanEntryForm
 from harmonybridge.web.practice.models import (
     Client,
     Engagement,
     EngagementStatus,
     Modality,
+    PlanEntry,
     RaterRole,
     ServiceLine,
     TherapySession,
 )
 from harmonybridge.web.practice.services import create_engagement
-from harmonybridge.web.repairs.models import RepairRecord
+from harmonybridge.web.repairs import services as repair_services
+from harmonybridge.web.repairs.forms import RepairRecordForm
+from harmonybridge.web.repairs.models import RepairRecord, Resolved
 from harmonybridge.web.research.consent import record_consent
 from harmonybridge.web.research.models import Decision, Purpose
+
+M = TypeVar("M", bound=Model)
 
 #: The largest id a database row can have (64-bit); larger ids are a 422, not a crash.
 MAX_ID = 2**63 - 1
@@ -202,6 +214,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     )
 
 
+def _get(path: str, out: Any, tag: str, errors: dict[int, Any] = HIDDEN) -> Any:
+    """A read operation: 200 with ``out`` or an error of ``errors`` (404: hidden)."""
+    return api.get(path, response={200: out, **errors}, tags=[tag])
+
+
+def _write(method: str, path: str, out: Any, tag: str, status: int = 200) -> Any:
+    """A write operation: ``status`` with ``out`` or an error of ``WRITES``."""
+    return api.api_operation(
+        [method.upper()], path, response={status: out, **WRITES}, tags=[tag]
+    )
+
+
 # --- helpers --------------------------------------------------------------------------
 
 
@@ -234,6 +258,27 @@ def _seen(request: HttpRequest, action: str, target: Any = None, **detail: Any) 
     )
 
 
+def _user(request: HttpRequest) -> Any:
+    return _token(request).user
+
+
+def _one(
+    request: HttpRequest, scope: str, qs: QuerySet[M], pk: int, field: str, what: str
+) -> M:
+    """After the scope check, the object with this id that the policy shows (else 404)."""
+    _need(request, scope)
+    return access.get(qs, pk, field, what)
+
+
+def _viewed(
+    request: HttpRequest, qs: QuerySet[M], pk: int, field: str, what: str, action: str
+) -> M:
+    """Read one object (``read`` scope, the policy's 404) and audit the view."""
+    obj = _one(request, Scope.READ, qs, pk, field, what)
+    _seen(request, action, obj)
+    return obj
+
+
 def _encode(pk: int) -> str:
     return base64.urlsafe_b64encode(f"id:{pk}".encode()).decode().rstrip("=")
 
@@ -257,6 +302,9 @@ class PageQuery(Schema):
     cursor: str | None = Field(None, description="next_cursor of the previous page")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
+    #: filter name -> the queryset lookup it narrows (a filter left out narrows nothing)
+    LOOKUPS: ClassVar[dict[str, str]] = {}
+
 
 def _page(
     qs: QuerySet[Any], page: PageQuery, out: Callable[[Any], Any]
@@ -272,6 +320,35 @@ def _page(
         "items": [out(r) for r in rows],
         "next_cursor": _encode(rows[-1].pk) if more and rows else None,
     }
+
+
+def _listing(
+    request: HttpRequest,
+    action: str,
+    qs: QuerySet[Any],
+    filters: PageQuery,
+    out: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """One page of ``qs`` narrowed by the given filters (``read`` scope), audited with
+    the number of rows."""
+    _need(request, Scope.READ)
+    for name, lookup in filters.LOOKUPS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            qs = qs.filter(**{lookup: value})
+    result = _page(qs, filters, out)
+    _seen(request, action, None, rows=len(result["items"]))
+    return result
+
+
+def _form_error(form: Any, prefix: str = "", whole: str = "body") -> ApiError:
+    """The first error of a page's form as the API's 422 (``whole``: the field a
+    form-wide error is put on)."""
+    name, errors = next(iter(form.errors.as_data().items()))
+    field = whole if name == "__all__" else name
+    return invalid(
+        prefix + field, " ".join(errors[0].messages), errors[0].code or "invalid"
+    )
 
 
 class StrictSchema(Schema):
@@ -320,18 +397,15 @@ def _client_out(request: HttpRequest) -> Callable[[Client], dict[str, Any]]:
     return out
 
 
-@api.get("/clients", response={200: ClientPage, **ERRORS}, tags=["clients"])
+@_get("/clients", ClientPage, "clients", ERRORS)
 def list_clients(request: HttpRequest, page: Query[PageQuery]) -> Any:
-    _need(request, Scope.READ)
-    qs = access.clients_for(_token(request).user)
+    qs = access.clients_for(_user(request))
     if Scope.IDENTIFY not in _token(request).scopes:
         qs = qs.defer("name", "email")
-    result = _page(qs, page, _client_out(request))
-    _seen(request, "clients.list", None, rows=len(result["items"]))
-    return result
+    return _listing(request, "clients.list", qs, page, _client_out(request))
 
 
-@api.post("/clients", response={201: ClientOut, **WRITES}, tags=["clients"])
+@_write("post", "/clients", ClientOut, "clients", 201)
 def create_client(request: HttpRequest, payload: ClientIn) -> Any:
     token = _need(request, Scope.WRITE)
     if payload.name and Scope.IDENTIFY not in token.scopes:
@@ -351,15 +425,10 @@ def create_client(request: HttpRequest, payload: ClientIn) -> Any:
     return Status(201, _client_out(request)(client))
 
 
-@api.get(
-    "/clients/{str:client_id}", response={200: ClientOut, **HIDDEN}, tags=["clients"]
-)
+@_get("/clients/{str:client_id}", ClientOut, "clients")
 def get_client(request: HttpRequest, client_id: PathId) -> Any:
-    _need(request, Scope.READ)
-    client = access.get(
-        access.clients_for(_token(request).user), client_id, "client_id", "client"
-    )
-    _seen(request, "client.view", client)
+    clients = access.clients_for(_user(request))
+    client = _viewed(request, clients, client_id, "client_id", "client", "client.view")
     return _client_out(request)(client)
 
 
@@ -386,6 +455,12 @@ class EngagementFilter(PageQuery):
     status: EngagementStatus | None = None
     started_from: Day | None = Field(None, description="start date on or after")
     started_to: Day | None = Field(None, description="start date on or before")
+
+    LOOKUPS: ClassVar[dict[str, str]] = {
+        "status": "status",
+        "started_from": "start_date__gte",
+        "started_to": "start_date__lte",
+    }
 
 
 class EngagementIn(StrictSchema):
@@ -422,19 +497,10 @@ def _engagements(request: HttpRequest, *, change: bool = False) -> QuerySet[Enga
     )
 
 
-@api.get("/engagements", response={200: EngagementPage, **ERRORS}, tags=["engagements"])
+@_get("/engagements", EngagementPage, "engagements", ERRORS)
 def list_engagements(request: HttpRequest, filters: Query[EngagementFilter]) -> Any:
-    _need(request, Scope.READ)
     qs = _engagements(request)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.started_from:
-        qs = qs.filter(start_date__gte=filters.started_from)
-    if filters.started_to:
-        qs = qs.filter(start_date__lte=filters.started_to)
-    result = _page(qs, filters, _engagement_out)
-    _seen(request, "engagements.list", None, rows=len(result["items"]))
-    return result
+    return _listing(request, "engagements.list", qs, filters, _engagement_out)
 
 
 class _Unsaved:
@@ -447,7 +513,7 @@ class _Unsaved:
         return self.engagement
 
 
-@api.post("/engagements", response={201: EngagementOut, **WRITES}, tags=["engagements"])
+@_write("post", "/engagements", EngagementOut, "engagements", 201)
 def create_engagement_(request: HttpRequest, payload: EngagementIn) -> Any:
     token = _need(request, Scope.WRITE)
     user = token.user
@@ -483,40 +549,140 @@ def create_engagement_(request: HttpRequest, payload: EngagementIn) -> Any:
     return Status(201, _engagement_out(_engagements(request).get(pk=engagement.pk)))
 
 
-@api.get(
-    "/engagements/{str:engagement_id}",
-    response={200: EngagementOut, **HIDDEN},
-    tags=["engagements"],
-)
+@_get("/engagements/{str:engagement_id}", EngagementOut, "engagements")
 def get_engagement(request: HttpRequest, engagement_id: PathId) -> Any:
-    _need(request, Scope.READ)
-    engagement = access.get(
-        _engagements(request), engagement_id, "engagement_id", "engagement"
-    )
+    engagement = _engagement(request, engagement_id, Scope.READ)
     _seen(request, "engagement.view", engagement)
     return _engagement_out(engagement)
 
 
+def _engagement(request: HttpRequest, pk: int, scope: str) -> Engagement:
+    """The engagement the policy lets the token's user open (``read``) or change
+    (``write``), else 404."""
+    qs = _engagements(request, change=scope == Scope.WRITE)
+    return _one(request, scope, qs, pk, "engagement_id", "engagement")
+
+
+# --- measurement plans --------------------------------------------------------------
+
+
 class PlanEntryOut(Schema):
+    id: int
     instrument_id: str
     rater_role: str
     every_n: int
     starting_session: int
 
 
-@api.get(
-    "/engagements/{str:engagement_id}/plan",
-    response={200: list[PlanEntryOut], **HIDDEN},
-    tags=["engagements"],
-)
-def get_plan(request: HttpRequest, engagement_id: PathId) -> Any:
-    _need(request, Scope.READ)
-    engagement = access.get(
-        _engagements(request), engagement_id, "engagement_id", "engagement"
+class PlanEntryIn(StrictSchema):
+    instrument_id: StrictStr = Field(..., max_length=40)
+    rater_role: Literal["client", "practitioner"]
+    every_n: StrictInt = Field(1, ge=1, le=1000, description="every Nth session")
+    starting_session: StrictInt = Field(1, ge=1, le=1000, description="from session")
+
+
+class BriefPlanIn(StrictSchema):
+    brief: StrictBool = Field(
+        ...,
+        description="the PHQ-4 short form instead of the full PHQ-9 and GAD-7 "
+        "(asked every fourth session and whenever the short form is positive)",
     )
+
+
+class BriefPlanOut(Schema):
+    brief: bool
+
+
+@_get("/engagements/{str:engagement_id}/plan", list[PlanEntryOut], "plans")
+def get_plan(request: HttpRequest, engagement_id: PathId) -> Any:
+    engagement = _engagement(request, engagement_id, Scope.READ)
     _seen(request, "plan.view", engagement)
     plan = getattr(engagement, "plan", None)
     return list(plan.entries.all()) if plan is not None else []
+
+
+def _save_entry(
+    request: HttpRequest,
+    engagement: Engagement,
+    payload: PlanEntryIn,
+    entry: PlanEntry | None = None,
+) -> PlanEntry:
+    """Validate with the plan page's form and save through the page's service."""
+    form = PlanEntryForm(
+        payload.model_dump(), instance=entry, practice=engagement.practice
+    )
+    if not form.is_valid():
+        raise _form_error(form, whole="instrument_id")
+    try:
+        saved: PlanEntry = practice_services.save_plan_entry(
+            engagement, form, _user(request), request
+        )
+    except IntegrityError:
+        raise ApiError(
+            409,
+            "instrument_id",
+            "This instrument is already in the plan for that rater.",
+            "duplicate",
+        ) from None
+    return saved
+
+
+def _plan_entry(
+    request: HttpRequest, engagement_id: int, entry_id: int
+) -> tuple[Engagement, PlanEntry]:
+    engagement = _engagement(request, engagement_id, Scope.WRITE)
+    entries = PlanEntry.objects.filter(plan__engagement=engagement)
+    return engagement, access.get(entries, entry_id, "entry_id", "plan entry")
+
+
+@_write(
+    "post", "/engagements/{str:engagement_id}/plan/entries", PlanEntryOut, "plans", 201
+)
+def add_plan_entry(
+    request: HttpRequest, engagement_id: PathId, payload: PlanEntryIn
+) -> Any:
+    """Add an instrument to the measurement plan (the plan page's validation)."""
+    engagement = _engagement(request, engagement_id, Scope.WRITE)
+    return Status(201, _save_entry(request, engagement, payload))
+
+
+@_write(
+    "put",
+    "/engagements/{str:engagement_id}/plan/entries/{str:entry_id}",
+    PlanEntryOut,
+    "plans",
+)
+def update_plan_entry(
+    request: HttpRequest, engagement_id: PathId, entry_id: PathId, payload: PlanEntryIn
+) -> Any:
+    engagement, entry = _plan_entry(request, engagement_id, entry_id)
+    return _save_entry(request, engagement, payload, entry)
+
+
+@_write(
+    "delete",
+    "/engagements/{str:engagement_id}/plan/entries/{str:entry_id}",
+    None,
+    "plans",
+    204,
+)
+def remove_plan_entry(
+    request: HttpRequest, engagement_id: PathId, entry_id: PathId
+) -> Any:
+    engagement, entry = _plan_entry(request, engagement_id, entry_id)
+    practice_services.remove_plan_entry(engagement, entry, _user(request), request)
+    return Status(204, None)
+
+
+@_write("put", "/engagements/{str:engagement_id}/plan/brief", BriefPlanOut, "plans")
+def set_brief_plan(
+    request: HttpRequest, engagement_id: PathId, payload: BriefPlanIn
+) -> Any:
+    engagement = _engagement(request, engagement_id, Scope.WRITE)
+    plan = practice_services.set_brief_plan(
+        engagement, payload.brief, _user(request), request
+    )
+    return {"brief": plan.brief}
 
 
 # --- sessions -----------------------------------------------------------------------
@@ -546,6 +712,12 @@ class SessionFilter(PageQuery):
     starts_from: When | None = None
     starts_to: When | None = None
 
+    LOOKUPS: ClassVar[dict[str, str]] = {
+        "engagement_id": "engagement_id",
+        "starts_from": "starts_at__gte",
+        "starts_to": "starts_at__lte",
+    }
+
 
 def _session_out(s: TherapySession) -> dict[str, Any]:
     return {
@@ -558,56 +730,49 @@ def _session_out(s: TherapySession) -> dict[str, Any]:
     }
 
 
-@api.get("/sessions", response={200: SessionPage, **ERRORS}, tags=["sessions"])
+def _session(
+    request: HttpRequest,
+    pk: int,
+    scope: str,
+    qs: QuerySet[TherapySession] | None = None,
+) -> TherapySession:
+    """The session the policy lets the token's user open (``read``) or change
+    (``write``), else 404 (``qs`` narrows or joins the policy's sessions)."""
+    visible = access.sessions_for(_user(request), change=scope == Scope.WRITE)
+    if qs is not None:
+        visible = qs & visible
+    return _one(request, scope, visible, pk, "session_id", "session")
+
+
+@_get("/sessions", SessionPage, "sessions", ERRORS)
 def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
-    _need(request, Scope.READ)
-    qs = access.sessions_for(_token(request).user)
-    if filters.engagement_id is not None:
-        qs = qs.filter(engagement_id=filters.engagement_id)
-    if filters.starts_from:
-        qs = qs.filter(starts_at__gte=filters.starts_from)
-    if filters.starts_to:
-        qs = qs.filter(starts_at__lte=filters.starts_to)
-    result = _page(qs, filters, _session_out)
-    _seen(request, "sessions.list", None, rows=len(result["items"]))
-    return result
+    qs = access.sessions_for(_user(request))
+    return _listing(request, "sessions.list", qs, filters, _session_out)
 
 
-@api.post(
-    "/engagements/{str:engagement_id}/sessions",
-    response={201: SessionOut, **WRITES},
-    tags=["sessions"],
+@_write(
+    "post", "/engagements/{str:engagement_id}/sessions", SessionOut, "sessions", 201
 )
 def create_session(
     request: HttpRequest, engagement_id: PathId, payload: SessionIn
 ) -> Any:
-    token = _need(request, Scope.WRITE)
-    engagement = access.get(
-        _engagements(request, change=True), engagement_id, "engagement_id", "engagement"
-    )
+    engagement = _engagement(request, engagement_id, Scope.WRITE)
     session = services.create_session(
         engagement,
         {
             "starts_at": payload.starts_at or timezone.now(),
             "modality": payload.modality,
         },
-        token.user,
+        _user(request),
         request,
     )
     _seen(request, "session.create", session)
     return Status(201, _session_out(session))
 
 
-@api.get(
-    "/sessions/{str:session_id}",
-    response={200: SessionOut, **HIDDEN},
-    tags=["sessions"],
-)
+@_get("/sessions/{str:session_id}", SessionOut, "sessions")
 def get_session(request: HttpRequest, session_id: PathId) -> Any:
-    _need(request, Scope.READ)
-    session = access.get(
-        access.sessions_for(_token(request).user), session_id, "session_id", "session"
-    )
+    session = _session(request, session_id, Scope.READ)
     _seen(request, "session.view", session)
     return _session_out(session)
 
@@ -628,10 +793,29 @@ class CheckInOut(Schema):
     submitted: bool
 
 
-@api.post(
-    "/sessions/{str:session_id}/checkins",
-    response={201: CheckInOut, **WRITES},
-    tags=["check-in links"],
+def _checkin_out(checkin: Any, link: str | None = None) -> dict[str, Any]:
+    return {
+        "id": checkin.pk,
+        "session_id": checkin.session_id,
+        "client_id": checkin.respondent_id,
+        "link": link,
+        "expires_at": checkin.expires_at,
+        "submitted": False,
+    }
+
+
+def _member(session: TherapySession, client_id: int | None) -> Client:
+    """The client of the session's engagement with this id, else a 422."""
+    client = session.engagement.clients.filter(pk=client_id).first()
+    if client is None:
+        raise invalid(
+            "client_id", "This client is not in the session's engagement.", "not_member"
+        )
+    return client
+
+
+@_write(
+    "post", "/sessions/{str:session_id}/checkins", CheckInOut, "check-in links", 201
 )
 def create_checkin_link(
     request: HttpRequest, session_id: PathId, payload: CheckInIn
@@ -639,18 +823,8 @@ def create_checkin_link(
     from harmonybridge.web.checkins import tokens as checkin_tokens
     from harmonybridge.web.checkins.models import Channel, CheckIn
 
-    _need(request, Scope.WRITE)
-    session = access.get(
-        access.sessions_for(_token(request).user, change=True),
-        session_id,
-        "session_id",
-        "session",
-    )
-    client = session.engagement.clients.filter(pk=payload.client_id).first()
-    if client is None:
-        raise invalid(
-            "client_id", "This client is not in the session's engagement.", "not_member"
-        )
+    session = _session(request, session_id, Scope.WRITE)
+    client = _member(session, payload.client_id)
     existing = CheckIn.objects.filter(session=session, respondent=client).first()
     if existing is not None and existing.is_submitted:
         raise ApiError(
@@ -665,30 +839,17 @@ def create_checkin_link(
     except checkin_tokens.IssueRefused as refused:
         raise ApiError(409, "client_id", str(refused), "care_consent_missing") from None
     _seen(request, "checkin.link", checkin, session_id=session.pk)
-    return Status(
-        201,
-        {
-            "id": checkin.pk,
-            "session_id": session.pk,
-            "client_id": client.pk,
-            "link": checkin_tokens.build_link(plain),
-            "expires_at": checkin.expires_at,
-            "submitted": False,
-        },
-    )
+    return Status(201, _checkin_out(checkin, checkin_tokens.build_link(plain)))
 
 
-@api.post(
-    "/checkins/{str:checkin_id}/revoke",
-    response={200: CheckInOut, **WRITES},
-    tags=["check-in links"],
-)
+@_write("post", "/checkins/{str:checkin_id}/revoke", CheckInOut, "check-in links")
 def revoke_checkin_link(request: HttpRequest, checkin_id: PathId) -> Any:
     from harmonybridge.web.checkins.models import CheckIn
 
-    _need(request, Scope.WRITE)
-    sessions = access.sessions_for(_token(request).user, change=True)
-    checkin = access.get(
+    sessions = access.sessions_for(_user(request), change=True)
+    checkin = _one(
+        request,
+        Scope.WRITE,
         CheckIn.objects.filter(session__in=sessions.values("pk")),
         checkin_id,
         "checkin_id",
@@ -705,14 +866,7 @@ def revoke_checkin_link(request: HttpRequest, checkin_id: PathId) -> Any:
         checkin.expires_at = timezone.now()
         checkin.save(update_fields=["expires_at", "updated_at"])
     _seen(request, "checkin.revoke", checkin)
-    return {
-        "id": checkin.pk,
-        "session_id": checkin.session_id,
-        "client_id": checkin.respondent_id,
-        "link": None,
-        "expires_at": checkin.expires_at,
-        "submitted": False,
-    }
+    return _checkin_out(checkin)
 
 
 # --- responses ----------------------------------------------------------------------
@@ -763,8 +917,18 @@ class ResponseFilter(PageQuery):
     submitted_from: When | None = None
     submitted_to: When | None = None
 
+    LOOKUPS: ClassVar[dict[str, str]] = {
+        "session_id": "session_id",
+        "engagement_id": "session__engagement_id",
+        "instrument_id": "instrument_id",
+        "submitted_from": "submitted_at__gte",
+        "submitted_to": "submitted_at__lte",
+    }
 
-def _response_out(r: Response) -> dict[str, Any]:
+
+def _response_dict(
+    r: Response, answers: dict[str, float | None], scores: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "id": r.pk,
         "session_id": r.session_id,
@@ -774,12 +938,20 @@ def _response_out(r: Response) -> dict[str, Any]:
         "client_id": r.respondent_client_id,
         "channel": r.channel,
         "submitted_at": r.submitted_at,
-        "answers": {str(a.item): a.value for a in r.answers.all()},
-        "scores": [
+        "answers": answers,
+        "scores": scores,
+    }
+
+
+def _response_out(r: Response) -> dict[str, Any]:
+    return _response_dict(
+        r,
+        {str(a.item): a.value for a in r.answers.all()},
+        [
             {"subscale": s.subscale, "value": s.value, "band": s.band}
             for s in r.scores.all()
         ],
-    }
+    )
 
 
 def _responses(user: Any) -> QuerySet[Response]:
@@ -788,23 +960,10 @@ def _responses(user: Any) -> QuerySet[Response]:
     ).prefetch_related("answers", "scores")
 
 
-@api.get("/responses", response={200: ResponsePage, **ERRORS}, tags=["responses"])
+@_get("/responses", ResponsePage, "responses", ERRORS)
 def list_responses(request: HttpRequest, filters: Query[ResponseFilter]) -> Any:
-    _need(request, Scope.READ)
-    qs = _responses(_token(request).user)
-    if filters.session_id is not None:
-        qs = qs.filter(session_id=filters.session_id)
-    if filters.engagement_id is not None:
-        qs = qs.filter(session__engagement_id=filters.engagement_id)
-    if filters.instrument_id:
-        qs = qs.filter(instrument_id=filters.instrument_id)
-    if filters.submitted_from:
-        qs = qs.filter(submitted_at__gte=filters.submitted_from)
-    if filters.submitted_to:
-        qs = qs.filter(submitted_at__lte=filters.submitted_to)
-    result = _page(qs, filters, _response_out)
-    _seen(request, "responses.list", None, rows=len(result["items"]))
-    return result
+    qs = _responses(_user(request))
+    return _listing(request, "responses.list", qs, filters, _response_out)
 
 
 def _body_digest(payload: Schema) -> str:
@@ -886,18 +1045,17 @@ def idempotent(
 def submit_responses(
     request: HttpRequest, session_id: PathId, payload: ResponsesIn
 ) -> Any:
-    token = _need(request, Scope.WRITE)
-    session = access.get(
-        access.sessions_for(token.user, change=True)
-        .select_related("engagement")
-        .defer(*(f"engagement__{f}" for f in _ENGAGEMENT_SECRETS)),
+    session = _session(
+        request,
         session_id,
-        "session_id",
-        "session",
+        Scope.WRITE,
+        TherapySession.objects.select_related("engagement").defer(
+            *(f"engagement__{f}" for f in _ENGAGEMENT_SECRETS)
+        ),
     )
 
     def run() -> tuple[int, Any]:
-        return 201, _submit(request, token, session, payload)
+        return 201, _submit(request, _token(request), session, payload)
 
     return Status(*idempotent(request, payload, run))
 
@@ -910,13 +1068,7 @@ def _submit(
     if role == RaterRole.CLIENT:
         if payload.client_id is None:
             raise invalid("client_id", "Name the answering client.", "required")
-        client = session.engagement.clients.filter(pk=payload.client_id).first()
-        if client is None:
-            raise invalid(
-                "client_id",
-                "This client is not in the session's engagement.",
-                "not_member",
-            )
+        client = _member(session, payload.client_id)
     elif payload.client_id is not None:
         raise invalid(
             "client_id", "A practitioner's rating names no client.", "not_allowed"
@@ -947,21 +1099,7 @@ def _stored_out(stored: list[Response]) -> list[dict[str, Any]]:
         .values_list("response_id", "subscale", "value", "band")
     ):
         scores[response_id].append({"subscale": subscale, "value": value, "band": band})
-    return [
-        {
-            "id": r.pk,
-            "session_id": r.session_id,
-            "instrument_id": r.instrument_id,
-            "instrument_version": r.instrument_version,
-            "rater_role": r.rater_role,
-            "client_id": r.respondent_client_id,
-            "channel": r.channel,
-            "submitted_at": r.submitted_at,
-            "answers": answers[r.pk],
-            "scores": scores[r.pk],
-        }
-        for r in stored
-    ]
+    return [_response_dict(r, answers[r.pk], scores[r.pk]) for r in stored]
 
 
 # --- alerts -------------------------------------------------------------------------
@@ -993,15 +1131,22 @@ class AlertFilter(PageQuery):
     created_from: When | None = None
     created_to: When | None = None
 
+    LOOKUPS: ClassVar[dict[str, str]] = {
+        "status": "status",
+        "engagement_id": "engagement_id",
+        "created_from": "created_at__gte",
+        "created_to": "created_at__lte",
+    }
+
 
 class AlertStepIn(StrictSchema):
     note: StrictStr = Field("", max_length=500, description="required to resolve")
 
 
-def _alerts(user: Any) -> QuerySet[StoredAlert]:
+def _alerts(user: Any, *, change: bool = False) -> QuerySet[StoredAlert]:
     return StoredAlert.objects.filter(
-        engagement__in=access.engagements_for(user).values("pk")
-    ).defer("status_note")
+        engagement__in=access.engagements_for(user, change=change).values("pk")
+    )
 
 
 def _alert_out(a: StoredAlert) -> dict[str, Any]:
@@ -1021,67 +1166,40 @@ def _alert_out(a: StoredAlert) -> dict[str, Any]:
     }
 
 
-@api.get("/alerts", response={200: AlertPage, **ERRORS}, tags=["alerts"])
+@_get("/alerts", AlertPage, "alerts", ERRORS)
 def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> Any:
-    _need(request, Scope.READ)
-    qs = _alerts(_token(request).user)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.engagement_id is not None:
-        qs = qs.filter(engagement_id=filters.engagement_id)
-    if filters.created_from:
-        qs = qs.filter(created_at__gte=filters.created_from)
-    if filters.created_to:
-        qs = qs.filter(created_at__lte=filters.created_to)
-    result = _page(qs, filters, _alert_out)
-    _seen(request, "alerts.list", None, rows=len(result["items"]))
-    return result
+    qs = _alerts(_user(request)).defer("status_note")
+    return _listing(request, "alerts.list", qs, filters, _alert_out)
 
 
-@api.get("/alerts/{str:alert_id}", response={200: AlertOut, **HIDDEN}, tags=["alerts"])
+@_get("/alerts/{str:alert_id}", AlertOut, "alerts")
 def get_alert(request: HttpRequest, alert_id: PathId) -> Any:
-    _need(request, Scope.READ)
-    alert = access.get(_alerts(_token(request).user), alert_id, "alert_id", "alert")
-    _seen(request, "alert.view", alert)
+    alerts = _alerts(_user(request)).defer("status_note")
+    alert = _viewed(request, alerts, alert_id, "alert_id", "alert", "alert.view")
     return _alert_out(alert)
 
 
 def _step(request: HttpRequest, alert_id: int, action: str, note: str) -> Any:
-    token = _need(request, Scope.WRITE)
-    alert = access.get(
-        StoredAlert.objects.filter(
-            engagement__in=access.engagements_for(token.user, change=True).values("pk")
-        ),
-        alert_id,
-        "alert_id",
-        "alert",
-    )
+    alerts = _alerts(_user(request), change=True)
+    alert = _one(request, Scope.WRITE, alerts, alert_id, "alert_id", "alert")
     if action == "resolve" and not note.strip():
         raise invalid(
             "note", "Write a short note on how the alert was resolved.", "required"
         )
-    result = apply_step(alert.pk, action, token.user, note.strip(), request)
+    result = apply_step(alert.pk, action, _user(request), note.strip(), request)
     if not result.done:
         raise ApiError(409, "alert_id", result.message, "already_done")
     return _alert_out(result.alert)
 
 
-@api.post(
-    "/alerts/{str:alert_id}/acknowledge",
-    response={200: AlertOut, **WRITES},
-    tags=["alerts"],
-)
+@_write("post", "/alerts/{str:alert_id}/acknowledge", AlertOut, "alerts")
 def acknowledge_alert(
     request: HttpRequest, alert_id: PathId, payload: AlertStepIn
 ) -> Any:
     return _step(request, alert_id, "acknowledge", payload.note)
 
 
-@api.post(
-    "/alerts/{str:alert_id}/resolve",
-    response={200: AlertOut, **WRITES},
-    tags=["alerts"],
-)
+@_write("post", "/alerts/{str:alert_id}/resolve", AlertOut, "alerts")
 def resolve_alert(request: HttpRequest, alert_id: PathId, payload: AlertStepIn) -> Any:
     return _step(request, alert_id, "resolve", payload.note)
 
@@ -1130,9 +1248,7 @@ def _notice_out(n: SafetyNotice) -> dict[str, Any]:
     }
 
 
-@api.get(
-    "/safety-cards", response={200: list[SafetyCardOut], **ERRORS}, tags=["safety"]
-)
+@_get("/safety-cards", list[SafetyCardOut], "safety", ERRORS)
 def list_safety_cards(request: HttpRequest) -> Any:
     """One card per client with open safety notices (the safety card of the pages)."""
     user = _need(request, Scope.READ).user
@@ -1148,18 +1264,16 @@ def list_safety_cards(request: HttpRequest) -> Any:
     ]
 
 
-@api.post(
-    "/safety-notices/{str:notice_id}/action",
-    response={200: SafetyActionOut, **WRITES},
-    tags=["safety"],
-)
+@_write("post", "/safety-notices/{str:notice_id}/action", SafetyActionOut, "safety")
 def record_safety_action(
     request: HttpRequest, notice_id: PathId, payload: SafetyActionIn
 ) -> Any:
     """Record what was done: closes the client's open notices you may change."""
-    user = _need(request, Scope.WRITE).user
+    user = _user(request)
     changeable = access.engagements_for(user, change=True).values("pk")
-    notice = access.get(
+    notice = _one(
+        request,
+        Scope.WRITE,
         SafetyNotice.objects.open().filter(engagement__in=changeable),
         notice_id,
         "notice_id",
@@ -1196,6 +1310,25 @@ class RuptureRecordPage(Schema):
 class RuptureRecordFilter(PageQuery):
     engagement_id: Id | None = None
 
+    LOOKUPS: ClassVar[dict[str, str]] = {"engagement_id": "session__engagement_id"}
+
+
+class RuptureRecordIn(StrictSchema):
+    markers: list[Annotated[StrictStr, Field(max_length=40)]] = Field(
+        default_factory=list,
+        max_length=40,
+        description="rupture markers noticed (codes of the record page)",
+    )
+    strategies: list[Annotated[StrictStr, Field(max_length=40)]] = Field(
+        default_factory=list,
+        max_length=40,
+        description="resolution strategies used (codes of the record page)",
+    )
+    resolved: Resolved = Field(..., description="resolved by the end of the session?")
+    note: StrictStr = Field(
+        "", max_length=2000, description="stored encrypted; never served back"
+    )
+
 
 def _record_out(r: RepairRecord) -> dict[str, Any]:
     return {
@@ -1209,25 +1342,268 @@ def _record_out(r: RepairRecord) -> dict[str, Any]:
     }
 
 
-@api.get(
-    "/rupture-records", response={200: RuptureRecordPage, **ERRORS}, tags=["ruptures"]
-)
+def _records(user: Any, *, change: bool = False) -> QuerySet[RepairRecord]:
+    return (
+        RepairRecord.objects.filter(
+            session__in=access.sessions_for(user, change=change).values("pk")
+        )
+        .select_related("session")
+        .defer("note")
+    )
+
+
+@_get("/rupture-records", RuptureRecordPage, "ruptures", ERRORS)
 def list_rupture_records(
     request: HttpRequest, filters: Query[RuptureRecordFilter]
 ) -> Any:
     """The practitioner's rupture records (markers, strategies, resolved); notes are not
     served."""
-    user = _need(request, Scope.READ).user
-    qs = (
-        RepairRecord.objects.filter(session__in=access.sessions_for(user).values("pk"))
-        .select_related("session")
-        .defer("note")
+    qs = _records(_user(request))
+    return _listing(request, "rupture_records.list", qs, filters, _record_out)
+
+
+@_get("/rupture-records/{str:record_id}", RuptureRecordOut, "ruptures")
+def get_rupture_record(request: HttpRequest, record_id: PathId) -> Any:
+    records = _records(_user(request))
+    record = _viewed(
+        request,
+        records,
+        record_id,
+        "record_id",
+        "rupture record",
+        "rupture_record.view",
     )
-    if filters.engagement_id is not None:
-        qs = qs.filter(session__engagement_id=filters.engagement_id)
-    result = _page(qs, filters, _record_out)
-    _seen(request, "rupture_records.list", None, rows=len(result["items"]))
-    return result
+    return _record_out(record)
+
+
+def _save_record(
+    request: HttpRequest,
+    session: TherapySession,
+    payload: RuptureRecordIn,
+    record: RepairRecord | None,
+) -> dict[str, Any]:
+    """Validate with the record page's form and save through the page's service."""
+    data = QueryDict(mutable=True)
+    data.setlist("markers", payload.markers)
+    data.setlist("strategies", payload.strategies)
+    data["resolved"] = payload.resolved
+    data["note"] = payload.note
+    form = RepairRecordForm(data, instance=record)
+    if not form.is_valid():
+        raise _form_error(form, whole="markers")
+    try:
+        saved = repair_services.save_record(form, session, _user(request), request)
+    except IntegrityError:  # a record for this session was saved at the same time
+        raise ApiError(
+            409, "session_id", "This session already has a rupture record.", "exists"
+        ) from None
+    _seen(request, "rupture_record.save", saved, session_id=session.pk)
+    return _record_out(saved)
+
+
+@_write(
+    "post",
+    "/sessions/{str:session_id}/rupture-record",
+    RuptureRecordOut,
+    "ruptures",
+    201,
+)
+def create_rupture_record(
+    request: HttpRequest, session_id: PathId, payload: RuptureRecordIn
+) -> Any:
+    """Record a rupture (and its repair) on a session, as the record page does: one
+    record a session; change it with ``update_rupture_record``."""
+    session = _session(request, session_id, Scope.WRITE)
+    existing = RepairRecord.objects.filter(session=session).first()
+    if existing is not None:
+        raise ApiError(
+            409,
+            "session_id",
+            f"This session already has rupture record {existing.pk}; update it.",
+            "exists",
+        )
+    return Status(201, _save_record(request, session, payload, None))
+
+
+@_write("put", "/rupture-records/{str:record_id}", RuptureRecordOut, "ruptures")
+def update_rupture_record(
+    request: HttpRequest, record_id: PathId, payload: RuptureRecordIn
+) -> Any:
+    """Record the repair or correct the record (markers, strategies, resolved, note)."""
+    records = _records(_user(request), change=True)
+    record = _one(
+        request, Scope.WRITE, records, record_id, "record_id", "rupture record"
+    )
+    return _save_record(request, record.session, payload, record)
+
+
+# --- insights -------------------------------------------------------------------------
+
+
+class InsightsQuery(Schema):
+    service_line: Id | None = Field(None, description="a service line's id")
+    practitioner: Id | None = Field(
+        None, description="a lead practitioner's id (the admin's filter)"
+    )
+    start: Day | None = Field(None, description="sessions on or after")
+    end: Day | None = Field(None, description="sessions on or before")
+    modality: Modality | None = None
+
+
+Cell = StrictStr | StrictInt | StrictFloat | None
+
+
+class FigureOut(Schema):
+    id: str = Field(..., description="the kind of analysis, e.g. growth, association")
+    title: str
+    sentence: str = Field(..., description="the result in one plain sentence")
+    uncertainty: str = Field(..., description="the 95 % interval, as the page says it")
+    n: str = Field(..., description="how many sessions, engagements, practitioners")
+    header: list[str]
+    rows: list[list[Cell]] = Field(..., description="the table under the figure")
+    note: str = Field(..., description="model notes (convergence, what was left out)")
+
+
+class PredictionFigureOut(FigureOut):
+    who: str = Field(..., description="the practitioner whose predictions these are")
+
+
+class OutcomeInsightsOut(Schema):
+    outcome: str = Field(..., description="instrument id of the outcome")
+    name: str
+    n: str
+    figures: list[FigureOut]
+
+
+class InsightsOut(Schema):
+    n_engagements: int
+    n_practitioners: int
+    summary: str
+    outcomes: list[OutcomeInsightsOut]
+    general: list[FigureOut]
+    prediction: list[PredictionFigureOut]
+    notes: list[str]
+
+
+class FitStatusOut(Schema):
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
+    step: str = Field(..., description="the analysis being fitted (running)")
+    done: int
+    total: int
+    status_url: str = Field(..., description="poll this while queued or running")
+    result_url: str = Field(..., description="the figures (200 once done)")
+    message: str
+
+
+_FIT_MESSAGES = {
+    "queued": "The fit is queued; poll status_url.",
+    "running": "The models are being fitted; poll status_url.",
+    "done": "The figures are ready at result_url.",
+    "failed": "The fit failed; the figures will be fitted again on a later request.",
+}
+
+
+def _insights_urls(request: HttpRequest, sid: str, chosen: Any) -> tuple[str, str]:
+    base = request.path.rsplit("/insights/", 1)[0] + "/insights"
+    query = urlencode(
+        {k: v for k, v in chosen.as_task_args().items() if v not in (None, "")}
+    )
+    return f"{base}/status/{sid}", f"{base}/alliance" + (f"?{query}" if query else "")
+
+
+def _fit_status(
+    request: HttpRequest, scope: Any, chosen: Any, fit: Any
+) -> dict[str, Any]:
+    sid = alliance_tasks.remember(scope, chosen, fit.key)
+    status_url, result_url = _insights_urls(request, sid, chosen)
+    _seen(request, "insights.alliance.status", None, clients=[], state=fit.state)
+    return {
+        "id": sid,
+        "state": fit.state,
+        "step": fit.step,
+        "done": fit.done,
+        "total": fit.total,
+        "status_url": status_url,
+        "result_url": result_url,
+        "message": _FIT_MESSAGES[fit.state],
+    }
+
+
+@api.get(
+    "/insights/alliance",
+    response={200: InsightsOut, 202: FitStatusOut, **HIDDEN},
+    tags=["insights"],
+    openapi_extra={
+        "responses": {
+            "202": {
+                "description": "Accepted: the fit is queued or running",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/FitStatusOut"}
+                    }
+                },
+                "headers": {
+                    "Location": {
+                        "description": "the status URL to poll",
+                        "schema": {"type": "string"},
+                    }
+                },
+            }
+        }
+    },
+)
+def get_alliance_insights(
+    request: HttpRequest, filters: Query[InsightsQuery], response: HttpResponse
+) -> Any:
+    """The Insights page's alliance–outcome figures for this token's user.
+
+    200 with the figures when they are fitted for the current data; else 202 with a
+    ``Location`` (the status URL) while the task worker fits the models."""
+    scope = policy.insights_scope(_need(request, Scope.READ).user)
+    if scope.own_practitioner is not None and filters.practitioner is not None:
+        raise invalid(
+            "practitioner",
+            "Your figures are of the engagements you lead; only the practice admin "
+            "filters by practitioner.",
+            "not_allowed",
+        )
+    data = {
+        k: str(v) for k, v in filters.model_dump(mode="json").items() if v is not None
+    }
+    form, labels = alliance_display.filter_form(data, scope)
+    if not form.is_valid():
+        raise _form_error(form, whole="end")
+    chosen = form.filters()
+    fit = alliance_tasks.fit_state(scope, chosen)
+    if fit.state == "done" and fit.result is not None:
+        _seen(
+            request,
+            "insights.alliance.view",
+            None,
+            clients=[],
+            filters=chosen.key[:64],
+        )
+        return alliance_display.shown(fit.result, scope, labels)
+    out = _fit_status(request, scope, chosen, fit)
+    response["Location"] = out["status_url"]
+    return Status(202, out)
+
+
+@_get("/insights/status/{str:status_id}", FitStatusOut, "insights")
+def get_insights_status(
+    request: HttpRequest,
+    status_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> Any:
+    """Where a fit stands: queued, running (step, done of total), done or failed."""
+    scope = policy.insights_scope(_need(request, Scope.READ).user)
+    found = alliance_tasks.recall(scope, status_id)
+    if found is None:
+        raise not_found("status_id", "insights fit")
+    key, chosen = found
+    return _fit_status(
+        request, scope, chosen, alliance_tasks.fit_state(scope, chosen, key)
+    )
 
 
 # --- service lines ------------------------------------------------------------------
@@ -1240,11 +1616,7 @@ class ServiceLineOut(Schema):
     active: bool
 
 
-@api.get(
-    "/service-lines",
-    response={200: list[ServiceLineOut], **ERRORS},
-    tags=["engagements"],
-)
+@_get("/service-lines", list[ServiceLineOut], "engagements", ERRORS)
 def list_service_lines(request: HttpRequest) -> Any:
     token = _need(request, Scope.READ)
     _seen(request, "service_lines.list")

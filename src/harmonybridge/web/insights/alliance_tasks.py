@@ -7,8 +7,10 @@ new scores make a new computation and an old result is never shown as current.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from django.core.cache import cache
 from django_tasks import task
@@ -60,6 +62,79 @@ def request_fit(key: str, scope: InsightsScope, filters: Filters) -> None:
             },
             filters.as_task_args(),
         )
+
+
+FitStateName = Literal["queued", "running", "done", "failed"]
+
+
+@dataclass(frozen=True)
+class FitState:
+    """Where the figures of one scope, filters and data version stand."""
+
+    key: str
+    state: FitStateName
+    result: dict[str, Any] | None = None
+    step: str = ""
+    done: int = 0
+    total: int = 0
+
+
+def fit_state(
+    scope: InsightsScope, filters: Filters, key: str | None = None
+) -> FitState:
+    """The figures when cached, else queue the fit (once) and say how far it is.
+
+    The one reading of the cache and the progress that the page and the API share;
+    ``key`` pins a data version (a status URL), else the current one is used.
+    """
+    if key is None:
+        key = cached(scope, filters)[0]
+    result = cache.get(key)
+    if result is None:
+        request_fit(key, scope, filters)
+        result = cache.get(key)  # the immediate backend (demo, tests) ran it
+    if result is not None:
+        if result.get("failed"):
+            return FitState(key, "failed")
+        return FitState(key, "done", result)
+    seen = progress(key) or {"done": 0, "total": 0, "step": "queued"}
+    step = str(seen.get("step") or "queued")
+    return FitState(
+        key,
+        "queued" if step == "queued" else "running",
+        None,
+        step,
+        int(seen.get("done") or 0),
+        int(seen.get("total") or 0),
+    )
+
+
+def status_id(key: str) -> str:
+    """An opaque id of one fit (of one scope, filters and data version)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _status_key(practice_id: int, sid: str) -> str:
+    return practice_key(practice_id, "alliance-status", sid)
+
+
+def remember(scope: InsightsScope, filters: Filters, key: str) -> str:
+    """Keep what a status id stands for (in the practice's cache); return the id."""
+    sid = status_id(key)
+    cache.set(
+        _status_key(scope.practice_id, sid),
+        {"key": key, "scope": scope.key, "filters": filters.as_task_args()},
+        RESULT_SECONDS,
+    )
+    return sid
+
+
+def recall(scope: InsightsScope, sid: str) -> tuple[str, Filters] | None:
+    """``(key, filters)`` of a status id this scope asked for, else None."""
+    entry = cache.get(_status_key(scope.practice_id, sid))
+    if not entry or entry.get("scope") != scope.key:
+        return None
+    return str(entry["key"]), Filters.from_task_args(entry["filters"])
 
 
 @task()

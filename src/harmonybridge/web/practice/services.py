@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from harmonybridge.web import audit
 from harmonybridge.web.accounts.models import Practice
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.models import (
@@ -68,3 +69,58 @@ def create_engagement(
     )
     apply_default_plan(engagement)
     return engagement
+
+
+def save_plan_entry(engagement: Engagement, form: Any, user: Any, request: Any) -> Any:
+    """Add a valid plan-entry form to the engagement's plan, or save the entry it edits.
+
+    Audited; an instrument already in the plan for that rater raises ``IntegrityError``
+    (the page and the API say so)."""
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    adding = form.instance.pk is None
+    with transaction.atomic():
+        entry = form.save(commit=False)
+        entry.plan = plan
+        if adding:
+            entry.position = plan.entries.count()
+        entry.save()
+        audit.record(
+            user,
+            "plan.add" if adding else "plan.update",
+            engagement,
+            request=request,
+            instrument=entry.instrument_id,
+        )
+    return entry
+
+
+def remove_plan_entry(
+    engagement: Engagement, entry: PlanEntry, user: Any, request: Any
+) -> None:
+    with transaction.atomic():
+        audit.record(
+            user,
+            "plan.remove",
+            engagement,
+            request=request,
+            instrument=entry.instrument_id,
+        )
+        entry.delete()
+
+
+def set_brief_plan(
+    engagement: Engagement, brief: bool, user: Any, request: Any
+) -> MeasurementPlan:
+    """Switch the opt-in brief plan on or off (audited)."""
+    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
+    plan.brief = brief
+    with transaction.atomic():
+        plan.save(update_fields=["brief", "updated_at"])
+        audit.record(
+            user,
+            "plan.brief",
+            engagement,
+            request=request,
+            brief="on" if plan.brief else "off",
+        )
+    return plan

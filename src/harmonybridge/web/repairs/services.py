@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from harmonybridge import instruments, schema
+from harmonybridge.web import audit
 from harmonybridge.web.checkins import frames
 from harmonybridge.web.repairs import frames as repair_frames
 from harmonybridge.web.repairs import markers
 from harmonybridge.web.repairs.episodes import detect_episodes
+from harmonybridge.web.repairs.forms import RepairRecordForm
+from harmonybridge.web.repairs.models import RepairRecord
 
 
 def alliance_instrument_ids() -> tuple[str, ...]:
@@ -60,3 +64,25 @@ def episode_rows(
             }
         )
     return out
+
+
+def save_record(
+    form: RepairRecordForm, session: Any, user: Any, request: Any = None
+) -> RepairRecord:
+    """Save a valid rupture–repair form as the session's record (create or update), audited.
+
+    The record page and the JSON API both save through here."""
+    existing = form.instance.pk is not None
+    with transaction.atomic():
+        obj: RepairRecord = form.save(commit=False)
+        obj.session = session
+        obj.recorded_by = user
+        obj.save()
+        audit.record(
+            user,
+            "repair.update" if existing else "repair.create",
+            obj,
+            request=request,
+            session_id=session.pk,
+        )
+    return obj

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,16 +38,7 @@ def record(
     existing = RepairRecord.objects.filter(session=session).first()
     form = RepairRecordForm(request.POST if change else None, instance=existing)
     if change and form.is_valid():
-        with transaction.atomic():
-            obj = form.save(commit=False)
-            obj.session = session
-            obj.recorded_by = request.user
-            obj.save()
-            action = "repair.update" if existing else "repair.create"
-            audit.record(
-                request.user, action, obj, request=request, session_id=session.pk
-            )
-
+        services.save_record(form, session, request.user, request)
         messages.success(request, _("The rupture–repair record was saved."))
         return redirect("insights:dashboard", pk=engagement.pk)
     if not change:

@@ -22,7 +22,6 @@ from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.models import (
     Client,
     EngagementClient,
-    MeasurementPlan,
     PlanEntry,
 )
 from harmonybridge.web.practice.policy import (
@@ -112,22 +111,10 @@ def engagement_edit(request: PractitionerRequest, pk: int) -> HttpResponse:
 @staff_view
 def plan_entry_add(request: PractitionerRequest, pk: int) -> HttpResponse:
     engagement = get_engagement_or_404(request, pk, change=True)
-    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
     form = PlanEntryForm(request.POST, practice=engagement.practice)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                entry = form.save(commit=False)
-                entry.plan = plan
-                entry.position = plan.entries.count()
-                entry.save()
-                audit.record(
-                    request.user,
-                    "plan.add",
-                    engagement,
-                    request=request,
-                    instrument=entry.instrument_id,
-                )
+            services.save_plan_entry(engagement, form, request.user, request)
             messages.success(request, _("Added to the measurement plan."))
         except IntegrityError:
             messages.error(
@@ -149,15 +136,7 @@ def plan_entry_remove(
     entry = PlanEntry.objects.filter(plan__engagement=engagement, pk=entry_pk).first()
     if entry is None:
         raise Http404
-    with transaction.atomic():
-        audit.record(
-            request.user,
-            "plan.remove",
-            engagement,
-            request=request,
-            instrument=entry.instrument_id,
-        )
-        entry.delete()
+    services.remove_plan_entry(engagement, entry, request.user, request)
     return redirect(engagement)
 
 
@@ -166,17 +145,9 @@ def plan_entry_remove(
 def plan_brief(request: PractitionerRequest, pk: int) -> HttpResponse:
     """Switch the opt-in brief plan on or off (PHQ-4 with full forms when needed)."""
     engagement = get_engagement_or_404(request, pk, change=True)
-    plan, _created = MeasurementPlan.objects.get_or_create(engagement=engagement)
-    plan.brief = request.POST.get("brief") == "1"
-    with transaction.atomic():
-        plan.save(update_fields=["brief", "updated_at"])
-        audit.record(
-            request.user,
-            "plan.brief",
-            engagement,
-            request=request,
-            brief="on" if plan.brief else "off",
-        )
+    plan = services.set_brief_plan(
+        engagement, request.POST.get("brief") == "1", request.user, request
+    )
     messages.success(
         request,
         _("The brief plan is on.") if plan.brief else _("The full plan is back on."),
