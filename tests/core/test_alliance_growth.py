@@ -114,6 +114,16 @@ def test_blups_and_conditional_sds_match_ranef(ds: str, reml: bool) -> None:
                 )
 
 
+def test_practitioner_effects_say_how_many_clients_they_rest_on() -> None:
+    # The fixture's own count: distinct client_id per practitioner_id.
+    data = pd.read_csv(REF / "unbalanced.csv")
+    fit = fit_growth(data, outcome="outcome", fixed=FIXED["unbalanced"])
+    re = fit.random_effects("practitioner_id").set_index("practitioner_id")
+    expected = data.groupby("practitioner_id")["client_id"].nunique()
+    assert re["n_clients"].to_dict() == expected.to_dict()
+    assert "n_clients" not in fit.random_effects("client_id")
+
+
 def _stats(data: pd.DataFrame, fixed: list[str]) -> _mixed.SuffStats:
     c, _ = pd.factorize(data["client_id"], sort=True)
     p, _ = pd.factorize(data["practitioner_id"], sort=True)

@@ -61,7 +61,8 @@ class GrowthFit:
 
         Columns: the group column, then per random term ``<term>`` and ``<term>_sd``
         (terms ``Intercept`` and, for clients, the slope column) — lme4's
-        ``ranef(fit, condVar = TRUE)``.
+        ``ranef(fit, condVar = TRUE)``; for practitioners also ``n_clients``, the
+        clients (units) each one's estimate rests on.
         """
         if group not in self._blups:
             raise DataValidationError(
@@ -289,7 +290,12 @@ def fit_growth(
         )
         if practitioner:
             blups[practitioner] = pd.DataFrame(
-                {practitioner: p_levels, "Intercept": b_p, "Intercept_sd": np.sqrt(v_p)}
+                {
+                    practitioner: p_levels,
+                    "Intercept": b_p,
+                    "Intercept_sd": np.sqrt(v_p),
+                    "n_clients": np.bincount(prac_of_client, minlength=n_prac),
+                }
             )
     return GrowthFit(
         outcome=outcome,

@@ -30,10 +30,14 @@ def test_practitioner_effects_and_icc_come_with_intervals_and_n(result):
     assert "Not a ranking" in effects["sentence"]
     # rows in id order (never by size), each with its ±1.96 conditional SD interval
     assert [r[0] for r in effects["rows"]] == sorted(blup.index)
-    for pid, value, interval in effects["rows"]:
+    long = simulate_practice(n_practitioners=4, n_clients=60, seed=0).scores
+    for pid, value, interval, n in effects["rows"]:
         est, sd = blup.loc[pid, "Intercept"], blup.loc[pid, "Intercept_sd"]
         assert value == f"{est:.2f}"
         assert interval == f"95 % CI {est - 1.96 * sd:.2f} to {est + 1.96 * sd:.2f}"
+        # the engagements with PHQ-9 scores each estimate rests on
+        phq9 = long[(long["instrument"] == "phq9") & (long["practitioner_id"] == pid)]
+        assert n == phq9["engagement_id"].nunique()
     icc = result.outcomes[0].icc
     assert cards["icc"]["sentence"].startswith(f"{100 * icc.icc:.0f} % of the variance")
     assert (
@@ -56,3 +60,33 @@ def test_numbers_never_show_a_negative_zero():
     assert _num(-0.005001) == "-0.01"
     assert _num(-0.5) == "-0.50"
     assert _num(float("nan")) == "–"
+
+
+def test_a_researcher_sees_no_practitioner_estimate_resting_on_few_engagements():
+    from harmonybridge.web.insights.alliance_display import MIN_GROUP, shown
+    from harmonybridge.web.practice.policy import InsightsScope
+
+    effects = {
+        "id": "practitioner_effects",
+        "sentence": "How far each practitioner's clients' x lies from the average.",
+        "rows": [["P1", "0.10", "95 % CI", 12], ["P2", "-0.30", "95 % CI", 2]],
+        "note": "",
+    }
+    result = {
+        "general": [],
+        "outcomes": [{"outcome": "phq9", "figures": [effects]}],
+        "prediction": [],
+        "notes": [],
+    }
+    labels = {"P1": "Practitioner 1", "P2": "Practitioner 2"}
+    researcher = InsightsScope(1, None, pseudonymised=True, predictions=False)
+    admin = InsightsScope(1, None, pseudonymised=False, predictions=True)
+    seen = shown(result, researcher, labels)["outcomes"][0]["figures"][0]
+    assert [r[0] for r in seen["rows"]] == ["Practitioner 1"]
+    assert (
+        f"1 practitioner with fewer than {MIN_GROUP} engagements not shown"
+        in seen["note"]
+    )
+    full = shown(result, admin, labels)["outcomes"][0]["figures"][0]
+    assert [r[0] for r in full["rows"]] == ["Practitioner 1", "Practitioner 2"]
+    assert full["note"] == ""

@@ -16,6 +16,10 @@ from harmonybridge.web.practice.models import Engagement, ServiceLine
 from harmonybridge.web.practice.policy import InsightsScope
 
 _IDS = re.compile(r"\b(?:C-[A-Z0-9]{6}|[EP]\d+)\b")
+#: A researcher sees a practitioner's own estimate only when it rests on at least this
+#: many engagements (project choice, after the small-cell rule of official statistics:
+#: fewer would let someone who knows the practice tell whose clients they are).
+MIN_GROUP = 5
 
 
 def _leads(scope: InsightsScope) -> list[int]:
@@ -72,10 +76,20 @@ def shown(
     scrub = scope.pseudonymised
 
     def fig(f: dict[str, Any]) -> dict[str, Any]:
+        rows, note = f["rows"], ""
+        if scrub and f["id"] == "practitioner_effects":
+            rows = [r for r in f["rows"] if r[-1] >= MIN_GROUP]
+            if hidden := len(f["rows"]) - len(rows):
+                note = (
+                    f" {hidden} practitioner{'s' if hidden > 1 else ''} with fewer "
+                    f"than {MIN_GROUP} engagements not shown, so that no one can be "
+                    "recognised."
+                )
         return {
             **f,
             "sentence": _label(f["sentence"], labels, scrub),
-            "rows": [[_label(c, labels, scrub) for c in row] for row in f["rows"]],
+            "rows": [[_label(c, labels, scrub) for c in row] for row in rows],
+            "note": (f.get("note", "") + note).strip(),
         }
 
     own = f"P{scope.own_practitioner}" if scope.own_practitioner else None

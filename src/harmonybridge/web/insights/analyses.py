@@ -43,6 +43,9 @@ SERVICE_LINE = "service_line"
 N_BOOT = 200
 #: Fewer engagements than this: no models, say so (a mixed model on fewer is noise).
 MIN_ENGAGEMENTS = 5
+#: The shape of the cached figures: raise it when a figure's rows change, so that no
+#: figure cached in the old shape is shown (2: practitioner effects carry their n).
+FIGURES_FORMAT = 2
 
 _LABEL = {
     "alliance_client": "client-rated alliance",
@@ -240,6 +243,7 @@ def data_version(practice_id: int) -> str:
         parts += [agg["n"], agg["last"]]
     # the caseness conventions decide the reliable-change figures
     parts.append(conventions.version(conventions.for_practice(practice_id)))
+    parts.append(FIGURES_FORMAT)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -390,10 +394,11 @@ def _outcome_figures(o: Any) -> list[dict[str, Any]]:
                                 r["Intercept"] - 1.96 * r["Intercept_sd"],
                                 r["Intercept"] + 1.96 * r["Intercept_sd"],
                             ),
+                            int(r["n_clients"]),
                         ]
                         for _i, r in blup.sort_values(g.practitioner).iterrows()
                     ],
-                    ["Practitioner", "Difference", "Uncertainty"],
+                    ["Practitioner", "Difference", "Uncertainty", "Engagements"],
                 )
             )
     lg = o.lagged
