@@ -27,6 +27,8 @@ from dashboard import _setup  # same temporary SQLite set-up
 
 def _build(n: int, seed: int = 7):
     """N closed engagements (one client each) with their sessions, answers and scores."""
+    from tests.web import factories
+
     from harmonybridge.datasets import simulate_practice
     from harmonybridge.web.accounts.models import Role
     from harmonybridge.web.checkins.models import Channel, Response, Score
@@ -38,7 +40,6 @@ def _build(n: int, seed: int = 7):
         ServiceLine,
         TherapySession,
     )
-    from tests.web import factories
 
     admin = factories.make_practitioner(role=Role.ADMIN)
     practice = admin.practice
@@ -52,7 +53,7 @@ def _build(n: int, seed: int = 7):
         .itertuples(index=False)
     )
     codes, engagements = [], []
-    for k, (eid, pid) in enumerate(eng_of):
+    for eid, pid in eng_of:
         codes.append(eid)
         engagements.append(
             Engagement(
@@ -170,7 +171,8 @@ def main() -> int:
         w, c = time.perf_counter(), time.process_time()
         first = web.get(url)  # queues the fit; the immediate backend runs it here
         fit_wall, fit_cpu = time.perf_counter() - w, time.process_time() - c
-        assert first.status_code == 200 and b"data-figure" in first.content
+        assert first.status_code == 200
+        assert b"data-figure" in first.content
         web.get(url)
         page = _p50(web, url, repeats)
         base = _p50(web, "/healthz", repeats)

@@ -61,7 +61,8 @@ def test_the_first_view_stores_results_equal_to_a_fresh_computation(
     )
     gad = row.payload["changes"]["gad7"]
     assert [(r["pre"], r["post"]) for r in gad] == [(16.0, 6.0)]
-    assert row.payload["episodes"] and row.payload["episodes"][0]["first_session"] == 5
+    assert row.payload["episodes"]
+    assert row.payload["episodes"][0]["first_session"] == 5
 
 
 @pytest.mark.parametrize("subscales", [False, True])

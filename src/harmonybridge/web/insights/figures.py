@@ -303,8 +303,7 @@ def build(
                 Chart(
                     "alliance",
                     title,
-                    charts.alliance_chart(scores, width=width, **kw),
-                    charts.alliance_table(scores, **kw),
+                    *charts.alliance_figure(scores, width=width, **kw),
                 )
             )
     if include_outcomes:
@@ -345,8 +344,7 @@ def build(
             Chart(
                 "goals",
                 _("Progress on agreed goals"),
-                charts.goal_progress_chart(scores, width=width, **kw),
-                charts.goal_progress_table(scores, **kw),
+                *charts.goal_progress_figure(scores, width=width, **kw),
             )
         )
     return out
@@ -380,13 +378,8 @@ def _outcome_chart(
         "sessions": span,
     }
     note = "" if expected is not None else "no_curves"
-    return Chart(
-        f"outcome-{inst.id}",
-        title,
-        charts.outcome_chart(scores, width=width, **kw),
-        charts.outcome_table(scores, **kw),
-        note=note,
-    )
+    svg, table = charts.outcome_figure(scores, width=width, **kw)
+    return Chart(f"outcome-{inst.id}", title, svg, table, note=note)
 
 
 def session_table(
@@ -421,15 +414,14 @@ def session_table(
         for i, r in keys
     ]
     cell: dict[tuple[int, str], dict[str, Any]] = {}
-    for rec in totals.itertuples(index=False):
-        inst_id = getattr(rec, schema.INSTRUMENT)
-        value = getattr(rec, schema.SCORE)
-        cell[
-            (
-                int(getattr(rec, schema.SESSION)),
-                f"{inst_id}|{getattr(rec, schema.RESPONDENT_ID)}",
-            )
-        ] = {
+    for number, inst_id, who, value in zip(  # plain lists: 150 sessions stay fast
+        totals[schema.SESSION].tolist(),
+        totals[schema.INSTRUMENT].tolist(),
+        totals[schema.RESPONDENT_ID].tolist(),
+        totals[schema.SCORE].tolist(),
+        strict=True,
+    ):
+        cell[(int(number), f"{inst_id}|{who}")] = {
             "score": value,
             "band": language.band_label(inst_id, value, coaching),
         }
