@@ -196,16 +196,22 @@ def _fill_caseload(practitioner, n: int, seed: int) -> None:
 
 
 def _measure(
-    client, url: str, repeats: int, *, cold: bool = False
+    client, url: str, repeats: int, *, cold: bool = False, scratch: bool = False
 ) -> tuple[float, float, int]:
-    """p50, p90 (ms) and query count; ``cold`` empties the dashboard cache first."""
+    """p50, p90 (ms) and query count; ``cold`` empties the dashboard cache first (the
+    first view after new data: the worker's evaluation stored the derived results, the
+    panel is computed on the request), ``scratch`` also drops the stored results."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from harmonybridge.web.insights.models import EngagementSummary
+
     client.get(url)  # warm-up: templates, content types, curve cache
     times = []
     for _ in range(repeats):
+        if scratch:
+            EngagementSummary.objects.all().delete()
         if cold:
             cache.clear()
         t0 = time.perf_counter()
@@ -293,14 +299,22 @@ def main() -> int:
         rows = []
         client = Client()
         client.force_login(dash_user)
-        for cold in (False, True):
-            tag = ", first view" if cold else ""
+        for cold, scratch, tag in (
+            (False, False, ""),
+            (True, False, ", first view"),
+            (True, True, ", nothing stored"),
+        ):
             for label, e in (
                 (f"dashboard, {base_sessions} sessions{tag}", small),
                 (f"dashboard, {n_sessions} sessions{tag}", big),
             ):
                 url = reverse("insights:dashboard", args=[e.pk])
-                rows.append((label, *_measure(client, url, repeats, cold=cold)))
+                rows.append(
+                    (
+                        label,
+                        *_measure(client, url, repeats, cold=cold, scratch=scratch),
+                    )
+                )
         url = reverse("insights:dashboard", args=[big.pk])
         first_rows = [
             (warm, *first_after_start(dash_user.pk, url, warm))
@@ -322,7 +336,16 @@ def main() -> int:
         print(f"{label:<44} {p50:8.1f} {p90:8.1f} {queries:8d} {p50 / base:7.2f}")
     print(
         "\ntargets: dashboard p50 < 80 ms, caseload p50 < 150 ms; queries equal within "
-        "each pair (a first view after new data computes the charts and caches them)"
+        "each pair (a first view after new data computes the charts and caches them;"
+        " 'first view' renders from the derived results the worker's evaluation stored,"
+        " 'nothing stored' computes them too)"
+    )
+    first = [r for r in rows if r[0].endswith(", first view")]
+    cached = [r for r in rows if r[0].startswith("dashboard") and ", " not in r[0][11:]]
+    print(
+        f"issue 14 row: dashboard, first view after new data, {n_sessions} sessions: "
+        f"{first[-1][1]:.0f} ms p50 (target < 80 ms; in-run baseline, the cached view: "
+        f"{cached[-1][1]:.0f} ms, ratio {first[-1][1] / cached[-1][1]:.2f})"
     )
     print(
         "\nthe very first dashboard after the server starts (issue 14: 5.4 s today; < 1 s)"
@@ -347,7 +370,11 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MiB")
     targets = Targets()
-    dash = [p50 for label, p50, _, _ in rows if label.startswith("dashboard")]
+    dash = [
+        p50
+        for label, p50, _, _ in rows
+        if label.startswith("dashboard") and "nothing stored" not in label
+    ]
     load = [p50 for label, p50, _, _ in rows if label.startswith("caseload")]
     targets.hit("dashboard p50 < 80 ms", max(dash) < 80)
     targets.hit("caseload p50 < 150 ms", max(load) < 150)

@@ -615,3 +615,32 @@ def test_any_series_renders_with_one_point_per_score(sessions, data):
     step = min((b - a for a, b in itertools.pairwise(all_rows)), default=1)
     runs = 1 + sum(1 for a, b in itertools.pairwise(observed) if b - a > step)
     assert segments(group) == runs
+
+
+def test_each_figure_is_its_chart_and_table_from_one_reading():
+    """``*_figure`` (what the dashboard calls) gives exactly ``*_chart`` and ``*_table``."""
+    from harmonybridge.datasets import simulate_practice
+
+    p = simulate_practice(n_clients=12, seed=0)
+    one = p.scores[p.scores["engagement_id"] == "E0001"]
+    markers = [{"kind": "rupture", "session": 3, "source": "client_report"}]
+    cases = [
+        (charts.alliance_figure, charts.alliance_chart, charts.alliance_table, {}),
+        (
+            charts.outcome_figure,
+            charts.outcome_chart,
+            charts.outcome_table,
+            {"instrument": "phq9", "cutoff": 10.0, "rc_band": 6.0},
+        ),
+        (
+            charts.goal_progress_figure,
+            charts.goal_progress_chart,
+            charts.goal_progress_table,
+            {"goals": {1: "Sleep"}},
+        ),
+    ]
+    for figure, chart, table, kw in cases:
+        kw = {**kw, "markers": markers, "sessions": (1, 12), "title": "T"}
+        svg, tab = figure(one, width=500, **kw)
+        assert svg == chart(one, width=500, **kw)
+        assert tab == table(one, **kw)

@@ -28,13 +28,16 @@ __all__ = [
     "MARKER_KINDS",
     "ChartTable",
     "alliance_chart",
+    "alliance_figure",
     "alliance_table",
     "goal_progress_chart",
+    "goal_progress_figure",
     "goal_progress_table",
     "markers_from_ruptures",
     "markers_from_sessions",
     "markers_from_sudden_gains",
     "outcome_chart",
+    "outcome_figure",
     "outcome_table",
 ]
 
@@ -282,3 +285,56 @@ def goal_progress_table(
         sessions=sessions,
     )
     return _svg.table(spec)
+
+
+def alliance_figure(
+    scores: pd.DataFrame, *, width: int = 640, **options: Any
+) -> tuple[str, ChartTable]:
+    """:func:`alliance_chart` and :func:`alliance_table` (same arguments) from one
+    reading of the scores: a page that shows both builds the chart once."""
+    spec = _specs.alliance_spec(
+        scores,
+        instruments=options.get(
+            "instruments", ("hb_checkin", "hb_checkin_practitioner")
+        ),
+        subscales=options.get("subscales", False),
+        markers=options.get("markers"),
+        labels=options.get("labels"),
+        title=options.get("title", "Working alliance, client and practitioner views"),
+        sessions=options.get("sessions"),
+    )
+    return _svg.svg(spec, width=width), _svg.table(spec)
+
+
+def outcome_figure(
+    scores: pd.DataFrame, *, instrument: str, width: int = 640, **options: Any
+) -> tuple[str, ChartTable]:
+    """:func:`outcome_chart` and :func:`outcome_table` (same arguments) from one reading."""
+    spec = _specs.outcome_spec(
+        scores,
+        instrument=instrument,
+        cutoff=options.get("cutoff"),
+        rc_band=options.get("rc_band"),
+        expected_band=options.get("expected_band"),
+        markers=options.get("markers"),
+        labels=options.get("labels"),
+        title=options.get("title"),
+        y_range=None,
+        sessions=options.get("sessions"),
+    )
+    return _svg.svg(spec, width=width), _svg.table(spec)
+
+
+def goal_progress_figure(
+    scores: pd.DataFrame, *, width: int = 640, **options: Any
+) -> tuple[str, ChartTable]:
+    """:func:`goal_progress_chart` and :func:`goal_progress_table` from one reading."""
+    spec = _specs.goal_spec(
+        scores,
+        goals=options.get("goals"),
+        markers=options.get("markers"),
+        labels=options.get("labels"),
+        title=options.get("title", "Progress on agreed goals"),
+        sessions=options.get("sessions"),
+    )
+    return _svg.svg(spec, width=width), _svg.table(spec)

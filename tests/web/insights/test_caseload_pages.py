@@ -51,3 +51,34 @@ def test_query_count_does_not_grow_with_engagements(
     large, response = _queries(owner_client)
     assert len(_listed(response)) == 3
     assert large == small
+
+
+def _rows(response) -> list[str]:
+    """The caseload table's rows only (the safety card above links the engagement too)."""
+    return re.findall(r'<td><a href="/insights/engagements/(\d+)/">', response.text)
+
+
+def test_the_database_sorts_by_urgency_and_counts_every_page(
+    owner_client, practitioner, monkeypatch
+):
+    from harmonybridge.web.alerts.models import SafetyNotice
+
+    monkeypatch.setattr(view, "PAGE_SIZE", 2)
+    made = [factories.make_engagement(practitioner) for _ in range(5)]
+    urgent = made[2]
+    SafetyNotice.objects.create(
+        engagement=urgent, session=factories.make_session(urgent)
+    )
+    first = _queries(owner_client, page=1)[1]
+    assert _rows(first)[0] == str(urgent.pk)
+    last = _queries(owner_client, page=3)[1]
+    assert len(_rows(last)) == 1
+    # the counts are of the whole caseload, whichever page is shown
+    for page in (first, last):
+        assert "Safety item: 1</a>" in page.text
+        assert "No data yet: 5</a>" in page.text
+    assert _rows(_queries(owner_client, status="safety")[1]) == [str(urgent.pk)]
+    # past the end: the last page, as before
+    assert _rows(_queries(owner_client, page=9)[1]) == _rows(last)
+    every = {pk for n in (1, 2, 3) for pk in _rows(_queries(owner_client, page=n)[1])}
+    assert every == {str(e.pk) for e in made}

@@ -13,6 +13,7 @@ from harmonybridge.web.fieldcrypto import EncryptedTextField
 
 #: (model label, field) -> why plaintext is fine.
 PLAINTEXT_ALLOWED = {
+    ("insights.EngagementSummary", "version"): "hash of the data version, no value",
     ("api.ApiToken", "digest"): "HMAC-SHA-256 of the token secret, never the secret",
     ("api.ApiToken", "name"): "the staff member's label for their own token",
     ("api.ApiToken", "prefix"): "first characters of the token, to recognise it",

@@ -187,6 +187,9 @@ VOLATILE_TABLES = {
     "audit_auditevent",
     "django_session",
     "account_emailaddress",  # allauth mirrors a staff member's own address on first visit
+    # derived results kept like a cache, keyed by the data version they come from: a
+    # dashboard that finds them missing or stale computes and keeps them (issue 14 §3)
+    "insights_engagementsummary",
 }
 VOLATILE_PREFIXES = ("axes_",)
 

@@ -125,15 +125,13 @@ def gain_markers(
     return out
 
 
-def change_rows(
-    totals: pd.DataFrame,
-    inst_id: str,
-    labels: Mapping[str, str],
-    coaching: bool = False,
-    conventions: Mapping[str, str] | None = None,
+def reliable_change_rows(
+    totals: pd.DataFrame, inst_id: str, conventions: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Reliable change from the first to the latest score, per respondent, under the
-    practice's caseness convention (``conventions``; default: the definition's)."""
+    practice's caseness convention (``conventions``; default: the definition's): plain
+    values (``respondent``, ``pre``, ``post``, ``category`` or None), stored per
+    engagement."""
     from harmonybridge.change import reliable_change
 
     one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
@@ -152,16 +150,38 @@ def change_rows(
         return []
     return [
         {
-            "instrument": language.instrument_title(inst_id, coaching),
-            "who": labels.get(
-                str(r[schema.RESPONDENT_ID]), str(r[schema.RESPONDENT_ID])
-            ),
-            "pre": r["pre"],
-            "post": r["post"],
-            "category": str(r["category"]) if r["category"] == r["category"] else "",
-            "label": language.change_label(str(r["category"]), coaching),
+            "respondent": str(r[schema.RESPONDENT_ID]),
+            "pre": float(r["pre"]),
+            "post": float(r["post"]),
+            "category": str(r["category"]) if r["category"] == r["category"] else None,
         }
         for r in rc.to_dict("records")
+    ]
+
+
+def change_rows(
+    totals: pd.DataFrame,
+    inst_id: str,
+    labels: Mapping[str, str],
+    coaching: bool = False,
+    conventions: Mapping[str, str] | None = None,
+    stored: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Reliable change from the first to the latest score, per respondent, as shown
+    (``stored``: the rows of :func:`reliable_change_rows` kept for the engagement)."""
+    rows = (
+        reliable_change_rows(totals, inst_id, conventions) if stored is None else stored
+    )
+    return [
+        {
+            "instrument": language.instrument_title(inst_id, coaching),
+            "who": labels.get(r["respondent"], r["respondent"]),
+            "pre": r["pre"],
+            "post": r["post"],
+            "category": r["category"] or "",
+            "label": language.change_label(str(r["category"]), coaching),
+        }
+        for r in rows
     ]
 
 
@@ -176,6 +196,52 @@ def _expected(
     return curve_cache.expected_band(
         fit, float(first[schema.SCORE]), int(first[schema.SESSION]), last_session
     )
+
+
+def span_last(scores: pd.DataFrame, sessions: pd.DataFrame) -> int:
+    """The last session number the charts show (sessions held or scored)."""
+    return int(
+        max(
+            sessions[schema.SESSION].max() if not sessions.empty else 1,
+            scores[schema.SESSION].max() if not scores.empty else 1,
+        )
+    )
+
+
+def derive(
+    scores: pd.DataFrame,
+    sessions: pd.DataFrame,
+    curve_sets: Mapping[str, Any] | None = None,
+    conventions: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the charts derive from the scores by fitting or scanning, as plain values.
+
+    Per outcome instrument present: the reliable-change rows, the sudden gain and loss
+    markers and the expected-response band (records, or None). No names and no words:
+    the same for every language and label, so it is stored once per engagement and data
+    version (``insights.EngagementSummary``) and :func:`build` renders from it.
+    """
+    out: dict[str, Any] = {"changes": {}, "gains": {}, "expected": {}}
+    if scores.empty:
+        return out
+    totals = scores[scores[schema.SUBSCALE] == ""]
+    last = span_last(scores, sessions)
+    for inst_id in sorted(totals[schema.INSTRUMENT].unique()):
+        inst = instruments.find(inst_id)
+        if inst is None or inst.kind != "outcome":
+            continue
+        out["changes"][inst_id] = reliable_change_rows(totals, inst_id, conventions)
+        out["gains"][inst_id] = gain_markers(totals, inst_id, conventions)
+        band = _expected((curve_sets or {}).get(inst_id), totals, inst_id, last)
+        out["expected"][inst_id] = (
+            None
+            if band is None
+            else [
+                {str(k): float(v) for k, v in r.items()}
+                for r in band.to_dict("records")
+            ]
+        )
+    return out
 
 
 def build(
@@ -194,20 +260,22 @@ def build(
     include_outcomes: bool = True,
     include_goals: bool = True,
     width: int = 640,
+    derived: Mapping[str, Any] | None = None,
 ) -> DashboardData:
     """All charts and summaries of one engagement (``conventions``: the practice's
-    caseness conventions, ``practice.conventions.for_practice``)."""
+    caseness conventions, ``practice.conventions.for_practice``).
+
+    ``derived``: the engagement's stored :func:`derive` results for these scores and
+    conventions (the reliable-change rows, gains and expected bands are then not
+    computed again).
+    """
     conventions = conventions or {}
     out = DashboardData(has_scores=not scores.empty)
     if sessions.empty and scores.empty:
         return out
-    n_last = int(
-        max(
-            sessions[schema.SESSION].max() if not sessions.empty else 1,
-            scores[schema.SESSION].max() if not scores.empty else 1,
-        )
-    )
-    span = (1, n_last)
+    if derived is None:
+        derived = derive(scores, sessions, curve_sets, conventions)
+    span = (1, span_last(scores, sessions))
     totals = scores[scores[schema.SUBSCALE] == ""] if not scores.empty else scores
     present = sorted(totals[schema.INSTRUMENT].unique()) if not scores.empty else []
     shown = language.shown_instruments(present, coaching=coaching, chosen=chosen)
@@ -235,8 +303,7 @@ def build(
                 Chart(
                     "alliance",
                     title,
-                    charts.alliance_chart(scores, width=width, **kw),
-                    charts.alliance_table(scores, **kw),
+                    *charts.alliance_figure(scores, width=width, **kw),
                 )
             )
     if include_outcomes:
@@ -253,12 +320,18 @@ def build(
                     common,
                     labels,
                     span,
-                    (curve_sets or {}).get(inst_id),
+                    derived,
                     width,
-                    conventions,
                 )
             )
-            out.changes += change_rows(totals, inst_id, labels, coaching, conventions)
+            out.changes += change_rows(
+                totals,
+                inst_id,
+                labels,
+                coaching,
+                conventions,
+                derived["changes"].get(inst_id, []),
+            )
     if include_goals and "goal_progress" in present:
         kw = {
             "title": _("Progress on agreed goals"),
@@ -271,8 +344,7 @@ def build(
             Chart(
                 "goals",
                 _("Progress on agreed goals"),
-                charts.goal_progress_chart(scores, width=width, **kw),
-                charts.goal_progress_table(scores, **kw),
+                *charts.goal_progress_figure(scores, width=width, **kw),
             )
         )
     return out
@@ -286,12 +358,12 @@ def _outcome_chart(
     common: list[dict[str, Any]],
     labels: Mapping[str, str],
     span: tuple[int, int],
-    fit: Any,
+    derived: Mapping[str, Any],
     width: int,
-    conventions: Mapping[str, str],
 ) -> Chart:
     cutoff = None if coaching or inst.cutoff is None else float(inst.cutoff.value)
-    expected = _expected(fit, totals, inst.id, span[1])
+    band = derived["expected"].get(inst.id)
+    expected = None if band is None else pd.DataFrame(band)
     title = _("%(name)s over sessions") % {
         "name": language.instrument_title(inst.id, coaching)
     }
@@ -300,19 +372,14 @@ def _outcome_chart(
         "cutoff": cutoff,
         "rc_band": rc_value(inst),
         "expected_band": expected,
-        "markers": common + gain_markers(totals, inst.id, conventions),
+        "markers": common + list(derived["gains"].get(inst.id, [])),
         "labels": labels,
         "title": title,
         "sessions": span,
     }
     note = "" if expected is not None else "no_curves"
-    return Chart(
-        f"outcome-{inst.id}",
-        title,
-        charts.outcome_chart(scores, width=width, **kw),
-        charts.outcome_table(scores, **kw),
-        note=note,
-    )
+    svg, table = charts.outcome_figure(scores, width=width, **kw)
+    return Chart(f"outcome-{inst.id}", title, svg, table, note=note)
 
 
 def session_table(
@@ -347,15 +414,14 @@ def session_table(
         for i, r in keys
     ]
     cell: dict[tuple[int, str], dict[str, Any]] = {}
-    for rec in totals.itertuples(index=False):
-        inst_id = getattr(rec, schema.INSTRUMENT)
-        value = getattr(rec, schema.SCORE)
-        cell[
-            (
-                int(getattr(rec, schema.SESSION)),
-                f"{inst_id}|{getattr(rec, schema.RESPONDENT_ID)}",
-            )
-        ] = {
+    for number, inst_id, who, value in zip(  # plain lists: 150 sessions stay fast
+        totals[schema.SESSION].tolist(),
+        totals[schema.INSTRUMENT].tolist(),
+        totals[schema.RESPONDENT_ID].tolist(),
+        totals[schema.SCORE].tolist(),
+        strict=True,
+    ):
+        cell[(int(number), f"{inst_id}|{who}")] = {
             "score": value,
             "band": language.band_label(inst_id, value, coaching),
         }

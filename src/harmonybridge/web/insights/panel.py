@@ -42,6 +42,13 @@ def _agg(qs: Any, group: str, fn: Any) -> Subquery:
 
 def data_version(engagement: Engagement) -> str:
     """A hash of everything the panel is computed from (one query)."""
+    return versions(engagement)[0]
+
+
+def versions(engagement: Engagement) -> tuple[str, str]:
+    """``(panel version, inputs version)`` in one query: the hash of everything the
+    panel is computed from, and of what its stored derived results are computed from
+    (scores, sessions, rupture records, curve sets; not names or goals)."""
     scores = Score.objects.filter(response__session__engagement=OuterRef("pk"))
     sessions = TherapySession.objects.filter(engagement=OuterRef("pk"))
     records = RepairRecord.objects.filter(session__engagement=OuterRef("pk"))
@@ -68,7 +75,11 @@ def data_version(engagement: Engagement) -> str:
         )
         .get()
     )
-    return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+    return _hash(row), _hash(row[2:9])
+
+
+def _hash(values: Any) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
 
 
 def _chart(chart: build.Chart) -> dict[str, Any]:
@@ -81,8 +92,17 @@ def _chart(chart: build.Chart) -> dict[str, Any]:
     }
 
 
-def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
-    data = load(engagement)
+def _answers_url() -> Any:
+    """The answers page URL of a session by its key (one ``reverse``, not one a row)."""
+    head, tail = reverse("insights:answers", args=[0]).rsplit("/0/", 1)
+    return lambda pk: f"{head}/{int(pk)}/{tail}"
+
+
+def compute(
+    engagement: Engagement, *, subscales: bool, version: str | None = None
+) -> dict[str, Any]:
+    """The panel; with the inputs ``version``, from the stored derived results."""
+    data = load(engagement, version=version)
     built = data.build(subscales=subscales)
     columns, rows = data.session_table()
     charts = [_chart(c) for c in built.charts]
@@ -96,7 +116,7 @@ def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
         "session_table": tables.session_table_html(
             columns,
             rows,
-            lambda pk: reverse("insights:answers", args=[pk]),
+            _answers_url(),
             {value: str(label) for value, label in Attendance.choices},
         ),
         "last_session": None
@@ -107,10 +127,11 @@ def compute(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
 
 def panel_for(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
     """The cached panel, computed when the data changed since it was cached."""
+    version, inputs = versions(engagement)
     key = engagement_key(  # erasing a client of the engagement drops it
         engagement.pk,
         "dashboard",
-        data_version(engagement),
+        version,
         "s" if subscales else "t",
         translation.get_language() or "",
         # the practice's caseness conventions decide the change categories shown
@@ -120,6 +141,6 @@ def panel_for(engagement: Engagement, *, subscales: bool) -> dict[str, Any]:
     )
     panel = cache.get(key)
     if panel is None:
-        panel = compute(engagement, subscales=subscales)
+        panel = compute(engagement, subscales=subscales, version=inputs)
         cache.set(key, panel, TIMEOUT)
     return panel

@@ -12,10 +12,10 @@ latest attended session's client check-in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,30 +137,59 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-def statuses_of(row: Any) -> list[Status]:
-    """The statuses of one annotated engagement (a ``values()`` dict), most urgent first."""
-    e = SimpleNamespace(**row) if isinstance(row, dict) else row
-    kinds = []
-    if e.st_safety_alert or e.st_safety_notice:
-        kinds.append("safety")
-    rupture = e.st_rupture_session is not None and (
-        e.st_repaired_session is None or e.st_repaired_session < e.st_rupture_session
+#: The rule: each status (but ``on_track``) as SQL over the :data:`FIELDS` columns, most
+#: urgent first. ``no_data`` (nothing answered yet) replaces ``checkin_missing``;
+#: ``on_track`` is what an engagement with answers and none of these has. Every page
+#: reads the statuses from these (:func:`state_rows`), the caseload sorts and counts
+#: by them in SQL.
+_FLAG_SQL: tuple[tuple[str, str], ...] = (
+    ("safety", "(st_safety_alert OR st_safety_notice)"),
+    (
+        "rupture",
+        "((st_rupture_session IS NOT NULL AND (st_repaired_session IS NULL"
+        " OR st_repaired_session < st_rupture_session))"
+        f" OR st_latest_record IN ('{Resolved.NO}', '{Resolved.PARTLY}'))",
+    ),
+    ("not_on_track", "st_not_on_track"),
+    ("gap", "st_gap"),
+    (
+        "checkin_missing",
+        "(st_last_attended IS NOT NULL AND COALESCE(st_n_answered, 0)"
+        " < COALESCE(st_n_members, 1) AND st_has_answers)",
+    ),
+    ("no_data", "(NOT st_has_answers)"),
+)
+#: The flag columns :func:`state_sql` adds, one per status kind (``f_<kind>``: 0 or 1).
+FLAGS: tuple[str, ...] = tuple(f"f_{k}" for k in STATUS_KINDS)
+
+
+def state_sql(values: QuerySet[Any]) -> tuple[str, list[Any]]:
+    """``values`` (a ``values()`` query with :data:`FIELDS`) wrapped with the status
+    flags (:data:`FLAGS`), ``st_urgency`` (the most urgent status's rank) and
+    ``st_n_statuses``: SQL and parameters, for ``FROM (...)`` or a cursor."""
+    inner, params = values.order_by().query.sql_with_params()
+    flags = ", ".join(
+        f"CASE WHEN {expr} THEN 1 ELSE 0 END AS f_{kind}" for kind, expr in _FLAG_SQL
     )
-    if rupture or e.st_latest_record in (Resolved.NO, Resolved.PARTLY):
-        kinds.append("rupture")
-    if e.st_not_on_track:
-        kinds.append("not_on_track")
-    if e.st_gap:
-        kinds.append("gap")
-    if e.st_last_attended is not None and (e.st_n_answered or 0) < (
-        e.st_n_members or 1
-    ):
-        kinds.append("checkin_missing")
-    if not e.st_has_answers:  # nothing answered yet: not "on track", not "missing"
-        kinds = [k for k in kinds if k != "checkin_missing"] + ["no_data"]
-    if not kinds:
-        kinds.append("on_track")
-    return [_BY_KIND[k] for k in kinds]
+    others = " + ".join(f"f_{kind}" for kind, _e in _FLAG_SQL)
+    ranks = " ".join(
+        f"WHEN f_{kind} = 1 THEN {STATUS_KINDS.index(kind)}"
+        for kind in STATUS_KINDS
+        if kind != "no_data"
+    )
+    sql = (
+        f"SELECT v.*, CASE {ranks} ELSE {STATUS_KINDS.index('no_data')} END"
+        f" AS st_urgency, ({others} + f_on_track) AS st_n_statuses FROM ("
+        f"SELECT u.*, CASE WHEN ({others}) = 0 THEN 1 ELSE 0 END AS f_on_track FROM ("
+        f"SELECT t.*, {flags} FROM ({inner}) t) u) v"
+    )
+    return sql, list(params)
+
+
+def statuses_of(row: Any) -> list[Status]:
+    """The statuses of one row of :func:`state_sql` (a dict), most urgent first."""
+    e = row if isinstance(row, dict) else vars(row)
+    return [_BY_KIND[k] for k in STATUS_KINDS if e[f"f_{k}"]]
 
 
 def urgency(statuses: list[Status]) -> int:
@@ -180,15 +209,22 @@ class EngagementState:
 
 
 def state_of(row: Any) -> EngagementState:
-    """The state of one annotated engagement (a ``values()`` dict or an instance)."""
-    e = SimpleNamespace(**row) if isinstance(row, dict) else row
-    return EngagementState(statuses_of(row), int(e.st_n_open or 0))
+    """The state of one row of :func:`state_sql` (a dict)."""
+    return EngagementState(statuses_of(row), int(row["st_n_open"] or 0))
+
+
+def dict_rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Run raw SQL and return its rows as dicts by column name."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def states(qs: QuerySet[Engagement], user: Any) -> dict[int, EngagementState]:
     """The state of each engagement in ``qs``, by primary key (one query)."""
-    rows = annotate(qs, user).values("pk", *FIELDS)
-    return {r["pk"]: state_of(r) for r in rows}
+    values = annotate(qs, user).annotate(st_pk=F("pk")).values("st_pk", *FIELDS)
+    return {r["st_pk"]: state_of(r) for r in dict_rows(*state_sql(values))}
 
 
 def unresolved_alerts() -> QuerySet[StoredAlert]:

@@ -12,6 +12,7 @@ from harmonybridge.web.alerts.curves import curve_sets_for
 from harmonybridge.web.alerts.models import StoredAlert
 from harmonybridge.web.checkins import frames
 from harmonybridge.web.insights import figures as dashboard
+from harmonybridge.web.insights import summaries
 from harmonybridge.web.insights.models import ClientViewOptions
 from harmonybridge.web.practice import conventions as practice_conventions
 from harmonybridge.web.practice import language
@@ -32,6 +33,8 @@ class EngagementData:
     episodes: pd.DataFrame
     #: The practice's caseness conventions (``practice.conventions.for_practice``).
     conventions: dict[str, str] = field(default_factory=dict)
+    #: the engagement's stored derived results (``summaries``) for these scores, if read
+    derived: dict[str, Any] | None = None
 
     @property
     def goals(self) -> dict[int, str]:
@@ -49,8 +52,11 @@ class EngagementData:
             goals=self.goals,
             labels=self.labels,
             chosen=self.chosen,
-            curve_sets=curve_sets_for(self.engagement.practice_id),
+            curve_sets=None
+            if self.derived is not None
+            else curve_sets_for(self.engagement.practice_id),
             conventions=self.conventions,
+            derived=self.derived,
             **options,
         )
 
@@ -68,6 +74,7 @@ class EngagementData:
             labels={client.code: self.labels.get(client.code, client.code)},
             scores=scores,
             episodes=repair_services.episodes_for(self.engagement.pk, scores),
+            derived=None,
         )
 
     def session_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -97,10 +104,23 @@ def respondent_labels(
     return labels
 
 
-def load(engagement: Engagement) -> EngagementData:
+def load(engagement: Engagement, *, version: str | None = None) -> EngagementData:
+    """The engagement's frames; with the data ``version`` of its inputs, the stored
+    derived results of that version (computed and stored when missing) instead of
+    detecting episodes and refitting here."""
     clients = [m.client for m in engagement.memberships.select_related("client")]
     coaching = engagement.is_coaching
     scores = frames.stored_scores(engagement_ids=[engagement.pk])
+    sessions = frames.session_frame(engagement_ids=[engagement.pk])
+    conventions = practice_conventions.for_practice(engagement.practice_id)
+    derived = None
+    if version is not None:
+        derived = summaries.derived_for(
+            engagement, version, scores, sessions, conventions
+        )
+        episodes = summaries.episodes_from_records(derived["episodes"])
+    else:
+        episodes = repair_services.episodes_for(engagement.pk, scores)
     chosen = tuple(
         PlanEntry.objects.filter(plan__engagement=engagement).values_list(
             "instrument_id", flat=True
@@ -114,9 +134,10 @@ def load(engagement: Engagement) -> EngagementData:
         labels=respondent_labels(engagement, clients, coaching),
         chosen=chosen,
         scores=scores,
-        sessions=frames.session_frame(engagement_ids=[engagement.pk]),
-        episodes=repair_services.episodes_for(engagement.pk, scores),
-        conventions=practice_conventions.for_practice(engagement.practice_id),
+        sessions=sessions,
+        episodes=episodes,
+        conventions=conventions,
+        derived=derived,
     )
 
 
