@@ -252,6 +252,20 @@ def test_openapi_schema_declares_404_and_error_shape(client):
     assert json.dumps(schema).count("ErrorOut") > 10
 
 
+def test_openapi_document_has_no_repeated_key(client):
+    """The docs page parses the schema as YAML, where a repeated key is an error (a
+    202 declared once by ninja and once as "202" in openapi_extra broke the page)."""
+    repeated: list[str] = []
+
+    def pairs(items):
+        keys = [k for k, _ in items]
+        repeated.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(items)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
+    assert repeated == []
+
+
 def test_docs_page_is_served_from_our_static_files_under_csp(client):
     r = client.get("/api/v1/docs")
     assert r.status_code == 200

@@ -1536,7 +1536,7 @@ def _fit_status(
     tags=["insights"],
     openapi_extra={
         "responses": {
-            "202": {
+            202: {
                 "description": "Accepted: the fit is queued or running",
                 "content": {
                     "application/json": {
