@@ -455,9 +455,10 @@ def test_reliability_of_exactly_0_or_1_is_rejected(rel):
 
 
 def test_computed_criterion_column_names_both_sources():
-    out = reliable_change(
-        _pairs([(15.0, 23.0)]), instrument="swls", sd=6.43, reliability=0.82
-    )
+    with pytest.warns(HarmonyBridgeWarning, match="no clinical cut-off"):
+        out = reliable_change(
+            _pairs([(15.0, 23.0)]), instrument="swls", sd=6.43, reliability=0.82
+        )
     crit = out["criterion"].iloc[0]
     assert crit.startswith("computed: |change| / S_diff > 1.96")
     assert "SD 6.43: argument" in crit
