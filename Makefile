@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HB := $(BIN)/harmonybridge
 PYTEST := $(BIN)/pytest
+# the suite runs on every core (pytest-xdist); a test file stays on one worker, so a
+# module's demo practice is loaded once
+PARALLEL ?= -n auto --dist loadfile
 # the core's docstring examples run as tests
 DOCTESTS := --doctest-modules src/harmonybridge --ignore=src/harmonybridge/web --ignore=src/harmonybridge/__main__.py
 
@@ -25,8 +28,8 @@ run: install ## migrate, load the demo practice and serve it on http://127.0.0.1
 	HB_MODE=demo $(HB) manage runserver 127.0.0.1:8000
 
 test: install ## the whole suite (PostgreSQL too when DATABASE_URL is set; browser tests when Chromium is found)
-	env -u DATABASE_URL $(PYTEST) -q tests $(DOCTESTS)
-	@if [ -n "$$DATABASE_URL" ]; then echo "== the web suite again on PostgreSQL =="; $(PYTEST) -q -m "not browser" tests/web; fi
+	env -u DATABASE_URL $(PYTEST) -q $(PARALLEL) tests $(DOCTESTS)
+	@if [ -n "$$DATABASE_URL" ]; then echo "== the web suite again on PostgreSQL =="; $(PYTEST) -q $(PARALLEL) -m "not browser" tests/web; fi
 
 test-core: install
 	$(PYTEST) -q tests/core $(DOCTESTS)
