@@ -50,15 +50,18 @@ def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
 
 
+#: What makes an alert the same alert (the ``alert_once`` constraint).
+_KEY_FIELDS = (
+    "engagement_id",
+    "session_number",
+    "rule_id",
+    "respondent_id",
+    "instrument",
+)
+
+
 def _key(alert: StoredAlert) -> tuple[Any, ...]:
-    """What makes an alert the same alert (the ``alert_once`` constraint)."""
-    return (
-        alert.engagement_id,
-        alert.session_number,
-        alert.rule_id,
-        alert.respondent_id,
-        alert.instrument,
-    )
+    return tuple(getattr(alert, f) for f in _KEY_FIELDS)
 
 
 def _store_new(
@@ -72,7 +75,7 @@ def _store_new(
         return []
     known = set(
         StoredAlert.objects.filter(engagement_id__in=engagement_ids).values_list(
-            "engagement_id", "session_number", "rule_id", "respondent_id", "instrument"
+            *_KEY_FIELDS
         )
     )
     new = []
@@ -97,13 +100,7 @@ def _store_one(alert: StoredAlert) -> StoredAlert | None:
         for f in StoredAlert._meta.concrete_fields
         if not f.primary_key and f.attname not in ("created_at", "updated_at")
     }
-    lookup = {
-        "engagement_id": alert.engagement_id,
-        "session_number": alert.session_number,
-        "rule_id": alert.rule_id,
-        "respondent_id": alert.respondent_id,
-        "instrument": alert.instrument,
-    }
+    lookup = dict(zip(_KEY_FIELDS, _key(alert), strict=True))
     try:
         with transaction.atomic():
             obj, created = StoredAlert.objects.get_or_create(
