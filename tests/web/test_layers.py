@@ -8,6 +8,7 @@ not render, include, extend or load a higher app's.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import tomllib
@@ -26,6 +27,30 @@ def _contracts() -> list[dict]:
     return config["tool"]["importlinter"]["contracts"]
 
 
+def _lint_imports(**kwargs) -> int:
+    """import-linter's command, leaving the process's logging as it found it.
+
+    Its CLI calls ``logging.config.dictConfig`` without ``disable_existing_loggers: False``,
+    which silently disables every logger that exists (``django.request`` among them): a
+    later test in the same worker then captured no log line at all.
+    """
+    loggers = [logging.getLogger()] + [
+        lg
+        for lg in logging.root.manager.loggerDict.values()
+        if isinstance(lg, logging.Logger)
+    ]
+    saved = [
+        (lg, lg.disabled, lg.level, list(lg.handlers), lg.propagate) for lg in loggers
+    ]
+    try:
+        return cli.lint_imports(**kwargs)
+    finally:
+        for lg, disabled, level, handlers, propagate in saved:
+            lg.disabled, lg.propagate = disabled, propagate
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+
+
 def _layer_of() -> dict[str, int]:
     """App label -> layer index (0 = top)."""
     (layers,) = (c["layers"] for c in _contracts() if c["id"] == "web-layers")
@@ -40,7 +65,7 @@ def test_import_contracts_are_kept():
     """import-linter over the whole package: imports only downward, commands never
     import a view module."""
     sys.path.insert(0, str(ROOT / "src"))
-    code = cli.lint_imports(
+    code = _lint_imports(
         config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True
     )
     assert code == 0, "an import breaks the layer order: run `.venv/bin/lint-imports`"
@@ -73,7 +98,7 @@ def test_the_contract_catches_an_upward_import(tmp_path, monkeypatch):
         'layers = ["layered.high", "layered.low"]\n'
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert cli.lint_imports(config_filename=str(config), no_cache=True) == 1
+    assert _lint_imports(config_filename=str(config), no_cache=True) == 1
 
 
 _TEMPLATE_NAME = re.compile(r"""["']([a-z_]+)/[\w/.-]+\.html["']""")
@@ -132,3 +157,14 @@ def test_the_audit_log_names_an_engagements_clients(db):
     pair = [make_client(practitioner), make_client(practitioner)]
     engagement = make_engagement(practitioner, clients=pair)
     assert clients_shown(engagement) == sorted(c.code for c in pair)
+
+
+def test_running_the_contracts_leaves_logging_alone(tmp_path):
+    """The log-capture tests (security/test_canaries.py) failed when they ran after this
+    module in the same worker: the contract check had disabled ``django.request``."""
+    request_log = logging.getLogger("django.request")
+    assert not request_log.disabled
+    config = tmp_path / "contracts.toml"
+    config.write_text('[tool.importlinter]\nroot_package = "harmonybridge"\n')
+    _lint_imports(config_filename=str(config), no_cache=True)
+    assert not request_log.disabled
