@@ -243,3 +243,37 @@ def test_a_fit_that_did_not_converge_says_so(monkeypatch) -> None:
     res = insights.alliance_insights(pd.concat([long, alliance]), n_boot=0)
     assert res.outcomes[0].growth is None
     assert any("did not converge" in n for n in res.notes)
+
+
+def test_the_blas_libraries_are_searched_once_per_process(monkeypatch) -> None:
+    """A bootstrap refits the model ~200 times per figure; finding the BLAS libraries
+    (reading /proc/self/maps, opening each library) on every fit cost about a fifth of
+    the whole Insights fit. It is done once; each fit still runs BLAS on one thread."""
+    import threadpoolctl
+
+    searches = []
+    real = threadpoolctl.ThreadpoolController._load_libraries
+    monkeypatch.setattr(
+        threadpoolctl.ThreadpoolController,
+        "_load_libraries",
+        lambda self: searches.append(1) or real(self),
+    )
+    _mixed._blas.cache_clear()
+    s = _stats(pd.read_csv(REF / "balanced.csv"), FIXED["balanced"])
+    threads = []
+    real_optimise = _mixed._optimise
+
+    def spy(*args):
+        threads.append(
+            {i["internal_api"]: i["num_threads"] for i in _mixed._blas().info()}
+        )
+        return real_optimise(*args)
+
+    monkeypatch.setattr(_mixed, "_optimise", spy)
+    fits = [_mixed.optimise(s, reml=True) for _ in range(3)]
+    assert all(converged for _ev, converged, _msg in fits)
+    assert len(searches) == 1
+    blas = {"openblas", "mkl", "blis", "flexiblas"}
+    assert len(threads) == 3
+    assert all(blas & set(t) for t in threads)  # numpy's own OpenBLAS at least
+    assert all(n == 1 for t in threads for api, n in t.items() if api in blas)
