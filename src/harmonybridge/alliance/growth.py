@@ -164,6 +164,66 @@ def fit_growth(
     """
     terms = parse_fixed(fixed, outcome)
     terms = [t for t in dict.fromkeys(terms) if t != slope] + [slope]
+    d, n_dropped = _complete_rows(data, outcome, terms, client, practitioner)
+    y = d[outcome].to_numpy(float)
+    g = _groups(d, client, practitioner)
+    X = _design(d, y, terms, g.n_clients)
+    # Centre y and the fixed columns (not the random-slope column in Z): the same model
+    # with the intercept reparametrised, but far less cancellation in the cross-products.
+    means = X.mean(axis=0)
+    means[0] = 0.0
+    y_mean = float(y.mean())
+    s = _mixed.sufficient_statistics(
+        X - means,
+        y - y_mean,
+        d[slope].to_numpy(float),
+        g.c_codes,
+        g.n_clients,
+        g.prac_of_client,
+        g.n_prac,
+        bool(practitioner),
+    )
+    ev, converged, message = _mixed.optimise(s, reml)
+    beta, vcov = _uncentre(ev.beta, ev.vcov_beta, means, y_mean)
+    th = ev.theta
+    fe = pd.DataFrame(
+        {
+            "term": ["Intercept", *terms],
+            "estimate": beta,
+            "std_error": np.sqrt(np.diag(vcov)),
+        }
+    )
+    return GrowthFit(
+        outcome=outcome,
+        slope=slope,
+        client=client,
+        practitioner=practitioner,
+        reml=reml,
+        fixed_effects=fe,
+        variance_components=_variance_components(
+            th, ev.sigma2, client, slope, practitioner
+        ),
+        loglik=-ev.deviance / 2.0,
+        deviance=ev.deviance,
+        theta=th,
+        n_obs=len(y),
+        n_clients=g.n_clients,
+        n_practitioners=g.n_prac if practitioner else 0,
+        n_dropped=n_dropped,
+        converged=converged,
+        message=message,
+        _blups=_blups(s, ev, g, client, slope, practitioner) if ev.ok else {},
+    )
+
+
+def _complete_rows(
+    data: pd.DataFrame,
+    outcome: str,
+    terms: list[str],
+    client: str,
+    practitioner: str | None,
+) -> tuple[pd.DataFrame, int]:
+    """The model's columns, checked, without incomplete rows; and how many were dropped."""
     groups = [client] + ([practitioner] if practitioner else [])
     cols = list(dict.fromkeys([outcome, *terms, *groups]))
     missing = [c for c in cols if c not in data.columns]
@@ -181,7 +241,6 @@ def fit_growth(
                 "categorical predictors need coding as numeric columns first"
             )
     keep = d.notna().all(axis=1).to_numpy()
-    n_dropped = int((~keep).sum())
     d = d.loc[keep]
     y = d[outcome].to_numpy(float)
     if len(y) == 0:
@@ -190,6 +249,24 @@ def fit_growth(
         raise DataValidationError(
             f"growth model: the outcome {outcome!r} is constant ({y[0]:g}); nothing to model"
         )
+    return d, int((~keep).sum())
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Clients and practitioners as codes; each client's practitioner."""
+
+    c_codes: np.ndarray
+    c_levels: pd.Index
+    n_clients: int
+    p_levels: pd.Index
+    n_prac: int
+    prac_of_client: np.ndarray
+
+
+def _groups(d: pd.DataFrame, client: str, practitioner: str | None) -> _Groups:
+    """Codes the grouping columns; refuses too few clients or practitioners and clients
+    seen by more than one practitioner (the model needs them nested)."""
     c_codes, c_levels = pd.factorize(d[client], sort=True)
     n_clients = len(c_levels)
     if n_clients < MIN_CLIENTS:
@@ -197,31 +274,37 @@ def fit_growth(
             f"growth model: {n_clients} client(s) with complete data; at least "
             f"{MIN_CLIENTS} are needed for a random intercept and slope per client"
         )
-    if practitioner:
-        p_codes, p_levels = pd.factorize(d[practitioner], sort=True)
-        n_prac = len(p_levels)
-        if n_prac < MIN_PRACTITIONERS:
-            raise DataValidationError(
-                f"growth model: only {n_prac} practitioner in the data, so there is no "
-                "practitioner variance to estimate; fit with practitioner=None for the "
-                "client-level model"
-            )
-        prac_of_client = np.zeros(n_clients, dtype=np.int64)
-        prac_of_client[c_codes] = p_codes
-        mismatch = prac_of_client[c_codes] != p_codes
-        if mismatch.any():
-            crossed = np.unique(c_codes[mismatch])
-            names = [str(c_levels[i]) for i in crossed[:5]]
-            raise DataValidationError(
-                f"growth model: {len(crossed)} client(s) seen by more than one practitioner "
-                f"(e.g. {names}); this model needs clients nested in practitioners. Use "
-                "the engagement as the unit (client='engagement_id') if each engagement "
-                "has one practitioner"
-            )
-    else:
-        p_levels = pd.Index(["all"])
-        n_prac = 1
-        prac_of_client = np.zeros(n_clients, dtype=np.int64)
+    prac_of_client = np.zeros(n_clients, dtype=np.int64)
+    if not practitioner:
+        return _Groups(
+            c_codes, c_levels, n_clients, pd.Index(["all"]), 1, prac_of_client
+        )
+    p_codes, p_levels = pd.factorize(d[practitioner], sort=True)
+    n_prac = len(p_levels)
+    if n_prac < MIN_PRACTITIONERS:
+        raise DataValidationError(
+            f"growth model: only {n_prac} practitioner in the data, so there is no "
+            "practitioner variance to estimate; fit with practitioner=None for the "
+            "client-level model"
+        )
+    prac_of_client[c_codes] = p_codes
+    mismatch = prac_of_client[c_codes] != p_codes
+    if mismatch.any():
+        crossed = np.unique(c_codes[mismatch])
+        names = [str(c_levels[i]) for i in crossed[:5]]
+        raise DataValidationError(
+            f"growth model: {len(crossed)} client(s) seen by more than one practitioner "
+            f"(e.g. {names}); this model needs clients nested in practitioners. Use "
+            "the engagement as the unit (client='engagement_id') if each engagement "
+            "has one practitioner"
+        )
+    return _Groups(c_codes, c_levels, n_clients, p_levels, n_prac, prac_of_client)
+
+
+def _design(
+    d: pd.DataFrame, y: np.ndarray, terms: list[str], n_clients: int
+) -> np.ndarray:
+    """The fixed-effects matrix ``[1, terms...]``; refuses data that cannot identify it."""
     if len(y) <= 2 * n_clients:
         # lme4 refuses the same: "number of observations <= number of random effects"
         raise DataValidationError(
@@ -229,7 +312,6 @@ def fit_growth(
             f"intercept and slope per client need more than {2 * n_clients} (clients need "
             "several sessions each); the variances cannot be told apart"
         )
-    t = d[slope].to_numpy(float)
     X = np.column_stack([np.ones(len(y)), *(d[c].to_numpy(float) for c in terms)])
     if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
         raise DataValidationError(
@@ -241,81 +323,55 @@ def fit_growth(
             f"growth model: {len(y)} observations are too few for {X.shape[1]} fixed "
             "effects and 5 variance parameters"
         )
-    # Centre y and the fixed columns (not the random-slope column in Z): the same model
-    # with the intercept reparametrised, but far less cancellation in the cross-products.
-    means = X.mean(axis=0)
-    means[0] = 0.0
-    y_mean = float(y.mean())
-    s = _mixed.sufficient_statistics(
-        X - means,
-        y - y_mean,
-        t,
-        c_codes,
-        n_clients,
-        prac_of_client,
-        n_prac,
-        bool(practitioner),
-    )
-    ev, converged, message = _mixed.optimise(s, reml)
-    beta, vcov = _uncentre(ev.beta, ev.vcov_beta, means, y_mean)
-    th = ev.theta
-    s2 = ev.sigma2
-    fe = pd.DataFrame(
-        {
-            "term": ["Intercept", *terms],
-            "estimate": beta,
-            "std_error": np.sqrt(np.diag(vcov)),
-        }
-    )
-    vc_rows = [
+    return X
+
+
+def _variance_components(
+    th: np.ndarray, s2: float, client: str, slope: str, practitioner: str | None
+) -> pd.DataFrame:
+    """lme4's ``VarCorr`` rows from θ and σ² (Λθ's blocks times σ²)."""
+    rows = [
         (client, "Intercept", s2 * th[0] ** 2),
         (client, slope, s2 * (th[1] ** 2 + th[2] ** 2)),
         (client, f"Intercept:{slope}", s2 * th[0] * th[1]),
     ]
     if practitioner:
-        vc_rows.append((practitioner, "Intercept", s2 * th[3] ** 2))
-    vc_rows.append(("Residual", "", s2))
-    vc = pd.DataFrame(vc_rows, columns=["group", "name", "variance"])
-    blups: dict[str, pd.DataFrame] = {}
-    if ev.ok:
-        b_c, v_c, b_p, v_p = _mixed.conditional_modes(s, th, ev.beta, s2)
-        blups[client] = pd.DataFrame(
+        rows.append((practitioner, "Intercept", s2 * th[3] ** 2))
+    rows.append(("Residual", "", s2))
+    return pd.DataFrame(rows, columns=["group", "name", "variance"])
+
+
+def _blups(
+    s: _mixed.SuffStats,
+    ev: _mixed.Evaluation,
+    g: _Groups,
+    client: str,
+    slope: str,
+    practitioner: str | None,
+) -> dict[str, pd.DataFrame]:
+    """Conditional modes and their SDs per client (and per practitioner)."""
+    b_c, v_c, b_p, v_p = _mixed.conditional_modes(s, ev.theta, ev.beta, ev.sigma2)
+    out = {
+        client: pd.DataFrame(
             {
-                client: c_levels,
+                client: g.c_levels,
                 "Intercept": b_c[:, 0],
                 "Intercept_sd": np.sqrt(v_c[:, 0, 0]),
                 slope: b_c[:, 1],
                 f"{slope}_sd": np.sqrt(v_c[:, 1, 1]),
             }
         )
-        if practitioner:
-            blups[practitioner] = pd.DataFrame(
-                {
-                    practitioner: p_levels,
-                    "Intercept": b_p,
-                    "Intercept_sd": np.sqrt(v_p),
-                    "n_clients": np.bincount(prac_of_client, minlength=n_prac),
-                }
-            )
-    return GrowthFit(
-        outcome=outcome,
-        slope=slope,
-        client=client,
-        practitioner=practitioner,
-        reml=reml,
-        fixed_effects=fe,
-        variance_components=vc,
-        loglik=-ev.deviance / 2.0,
-        deviance=ev.deviance,
-        theta=th,
-        n_obs=len(y),
-        n_clients=n_clients,
-        n_practitioners=n_prac if practitioner else 0,
-        n_dropped=n_dropped,
-        converged=converged,
-        message=message,
-        _blups=blups,
-    )
+    }
+    if practitioner:
+        out[practitioner] = pd.DataFrame(
+            {
+                practitioner: g.p_levels,
+                "Intercept": b_p,
+                "Intercept_sd": np.sqrt(v_p),
+                "n_clients": np.bincount(g.prac_of_client, minlength=g.n_prac),
+            }
+        )
+    return out
 
 
 def _uncentre(
