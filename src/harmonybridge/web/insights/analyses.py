@@ -301,199 +301,258 @@ def _figure(
 
 
 def _outcome_figures(o: Any) -> list[dict[str, Any]]:
+    """Every figure of one outcome, in the page's order (each part returns none when its
+    analysis did not run)."""
     name = _OUTCOME_NAMES.get(o.outcome, o.outcome)
-    out: list[dict[str, Any]] = []
+    return [
+        figure
+        for part in (
+            _association_figures,
+            _growth_figures,
+            _lagged_figures,
+            _icc_figures,
+            _surface_figures,
+            _rupture_figures,
+            _reliable_change_figures,
+        )
+        for figure in part(o, name)
+    ]
+
+
+def _association_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """Early alliance and the final score or change (Pearson r, Fisher CI)."""
     a = o.association
-    if not a.empty:
-        rows = [
-            [
-                _LABEL.get(r.alliance, r.alliance),
-                "final score" if r.target == "final" else "change",
-                _num(r.r),
-                _ci(r.ci_low, r.ci_high),
-                _num(r.r2),
-                int(r.n_units),
-            ]
-            for r in _tuples(a)
+    if a.empty:
+        return []
+    out: list[dict[str, Any]] = []
+    rows = [
+        [
+            _LABEL.get(r.alliance, r.alliance),
+            "final score" if r.target == "final" else "change",
+            _num(r.r),
+            _ci(r.ci_low, r.ci_high),
+            _num(r.r2),
+            int(r.n_units),
         ]
-        first = a.dropna(subset=["r"]).iloc[0] if a["r"].notna().any() else None
-        sentence = (
-            f"Early {_LABEL.get(first.alliance, first.alliance)} (sessions 1–3) and the "
-            f"{'final' if first.target == 'final' else 'change in'} {name}: r = "
-            f"{_num(first.r)}. The published average across 295 studies is r = "
-            f"{FLUCKIGER_2018[0]:.3f} [{FLUCKIGER_2018[1]:.3f}, {FLUCKIGER_2018[2]:.3f}] "
-            "(Flückiger et al. 2018)."
+        for r in _tuples(a)
+    ]
+    first = a.dropna(subset=["r"]).iloc[0] if a["r"].notna().any() else None
+    sentence = (
+        f"Early {_LABEL.get(first.alliance, first.alliance)} (sessions 1–3) and the "
+        f"{'final' if first.target == 'final' else 'change in'} {name}: r = "
+        f"{_num(first.r)}. The published average across 295 studies is r = "
+        f"{FLUCKIGER_2018[0]:.3f} [{FLUCKIGER_2018[1]:.3f}, {FLUCKIGER_2018[2]:.3f}] "
+        "(Flückiger et al. 2018)."
+        if first is not None
+        else f"Too few engagements to relate early alliance to {name}."
+    )
+    out.append(
+        _figure(
+            "association",
+            "Early alliance and outcome",
+            sentence,
+            _ci(first.ci_low, first.ci_high) + " (Fisher z)"
             if first is not None
-            else f"Too few engagements to relate early alliance to {name}."
+            else "",
+            f"{_n(first.n_units, 'engagement')}, "
+            f"{_n(first.n_practitioners, 'practitioner')}"
+            if first is not None
+            else "",
+            rows,
+            ["Alliance", "Outcome", "r", "Uncertainty", "r²", "n engagements"],
         )
-        out.append(
-            _figure(
-                "association",
-                "Early alliance and outcome",
-                sentence,
-                _ci(first.ci_low, first.ci_high) + " (Fisher z)"
-                if first is not None
-                else "",
-                f"{_n(first.n_units, 'engagement')}, "
-                f"{_n(first.n_practitioners, 'practitioner')}"
-                if first is not None
-                else "",
-                rows,
-                ["Alliance", "Outcome", "r", "Uncertainty", "r²", "n engagements"],
-            )
-        )
+    )
+    return out
+
+
+def _growth_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """The growth model and, with several practitioners, their shrunken differences."""
     g = o.growth
-    if g is not None:
-        fe = g.fixed_effects.set_index("term")
-        b, s = fe.loc["alliance_client"], fe.loc[g.slope]
-        out.append(
-            _figure(
-                "growth",
-                "Change over sessions (growth model)",
-                f"Per session, {name} changed by {_num(s['estimate'])} points on average; "
-                f"in sessions where the client rated the alliance one point higher, "
-                f"{name} was {_num(b['estimate'])} points higher.",
-                f"alliance: SE {_num(b['std_error'])}, "
-                f"{_ci(b['estimate'] - 1.96 * b['std_error'], b['estimate'] + 1.96 * b['std_error'])}; "
-                f"per session: SE {_num(s['std_error'])}",
-                f"{_n(g.n_obs, 'session')}, {_n(g.n_clients, 'engagement')}, "
-                f"{_n(o.n_practitioners, 'practitioner')}",
-                [
-                    [r.term, _num(r.estimate, 3), _num(r.std_error, 3)]
-                    for r in _tuples(g.fixed_effects)
-                ]
-                + [
-                    [f"variance: {r.group} {r.name}", _num(r.variance, 3), ""]
-                    for r in _tuples(g.variance_components)
-                ],
-                ["Term", "Estimate", "SE"],
-                "Fitted by REML: a random intercept and session slope per engagement"
-                + (
-                    " and a random intercept per practitioner."
-                    if g.practitioner
-                    else " (one practitioner: no practitioner level)."
-                ),
-            )
-        )
-        if g.practitioner:
-            blup = g.random_effects(g.practitioner)
-            out.append(
-                _figure(
-                    "practitioner_effects",
-                    "Practitioner differences (shrunken estimates)",
-                    f"How far each practitioner's clients' {name} lies from the practice "
-                    "average once chance is allowed for; estimates from few clients are "
-                    "pulled toward zero. Not a ranking.",
-                    "±1.96 conditional SD",
-                    f"{g.n_practitioners} practitioners",
-                    [
-                        [
-                            r[g.practitioner],
-                            _num(r["Intercept"]),
-                            _ci(
-                                r["Intercept"] - 1.96 * r["Intercept_sd"],
-                                r["Intercept"] + 1.96 * r["Intercept_sd"],
-                            ),
-                            int(r["n_clients"]),
-                        ]
-                        for _i, r in blup.sort_values(g.practitioner).iterrows()
-                    ],
-                    ["Practitioner", "Difference", "Uncertainty", "Engagements"],
-                )
-            )
-    lg = o.lagged
-    if lg is not None:
-        c = lg.coefficients.set_index("term")
-        w, bt = c.loc["within"], c.loc["between"]
-        out.append(
-            _figure(
-                "lagged",
-                "Does a better session predict a better next one?",
-                f"When the client rated the alliance one point above their own average, "
-                f"{name} at the next session was {_num(w['estimate'])} points different, "
-                f"allowing for {name} at that session; engagements with a one-point "
-                f"higher average alliance differed by {_num(bt['estimate'])}.",
-                f"within: {_ci(w['ci_low'], w['ci_high'])}; between: "
-                f"{_ci(bt['ci_low'], bt['ci_high'])}",
-                f"{_n(lg.n_pairs, 'session pair')}, {_n(lg.n_units, 'engagement')}, "
-                f"{_n(o.n_practitioners, 'practitioner')}",
-                note=lg.caveat,
-            )
-        )
-    if o.icc is not None:
-        out.append(_icc_figure("icc", f"Practitioner share of {name}", o.icc))
-    rs = o.response_surface
-    if not rs.empty:
-        rs = rs[rs["term"].str.startswith("a")]
-        out.append(
-            _figure(
-                "response_surface",
-                "Client–practitioner congruence (response surface)",
-                f"a1 and a2: how {name} changes where client and practitioner agree "
-                "(slope, curvature); a3 and a4: where they disagree.",
-                "standard errors in the table",
-                f"{o.n_sessions} sessions",
-                [
-                    [r.term, _num(r.estimate, 3), _num(r.std_error, 3)]
-                    for r in _tuples(rs)
-                ],
-                ["Surface test", "Estimate", "SE"],
-            )
-        )
-    ro = o.rupture_outcome
-    if not ro.empty:
-        out.append(
-            _figure(
-                "rupture_outcome",
-                "Ruptures, repair and outcome",
-                f"Mean change in {name} in engagements without a client-reported rupture, "
-                "with ruptures that were repaired, and with ruptures that were not.",
-                "95 % CI per group in the table",
-                f"{int(ro['n_units'].sum())} engagements",
-                [
-                    [
-                        r.group,
-                        _num(r.mean_change),
-                        _ci(r.ci_low, r.ci_high),
-                        int(r.n_units),
-                    ]
-                    for r in _tuples(ro)
-                ],
-                ["Ruptures", "Mean change", "Uncertainty", "n engagements"],
-            )
-        )
-    rc = o.reliable_change
-    if not rc.empty:
-        practice = rc[rc["level"] == "practice"]
-        n_series = int(practice["n_series"].iloc[0]) if len(practice) else 0
-        share = {r.category: r.proportion for r in _tuples(practice)}
-        rows = [
+    if g is None:
+        return []
+    out: list[dict[str, Any]] = []
+    fe = g.fixed_effects.set_index("term")
+    b, s = fe.loc["alliance_client"], fe.loc[g.slope]
+    out.append(
+        _figure(
+            "growth",
+            "Change over sessions (growth model)",
+            f"Per session, {name} changed by {_num(s['estimate'])} points on average; "
+            f"in sessions where the client rated the alliance one point higher, "
+            f"{name} was {_num(b['estimate'])} points higher.",
+            f"alliance: SE {_num(b['std_error'])}, "
+            f"{_ci(b['estimate'] - 1.96 * b['std_error'], b['estimate'] + 1.96 * b['std_error'])}; "
+            f"per session: SE {_num(s['std_error'])}",
+            f"{_n(g.n_obs, 'session')}, {_n(g.n_clients, 'engagement')}, "
+            f"{_n(o.n_practitioners, 'practitioner')}",
             [
-                r.level,
-                r.group,
-                r.category,
-                int(r.n),
-                int(r.n_series),
-                _num(r.proportion),
-                _num(getattr(r, "shrunken", float("nan"))),
+                [r.term, _num(r.estimate, 3), _num(r.std_error, 3)]
+                for r in _tuples(g.fixed_effects)
             ]
-            for r in _tuples(rc)
-        ]
+            + [
+                [f"variance: {r.group} {r.name}", _num(r.variance, 3), ""]
+                for r in _tuples(g.variance_components)
+            ],
+            ["Term", "Estimate", "SE"],
+            "Fitted by REML: a random intercept and session slope per engagement"
+            + (
+                " and a random intercept per practitioner."
+                if g.practitioner
+                else " (one practitioner: no practitioner level)."
+            ),
+        )
+    )
+    if g.practitioner:
+        blup = g.random_effects(g.practitioner)
         out.append(
             _figure(
-                "reliable_change",
-                "Reliable change",
-                f"Of {n_series} engagements with a start and a latest {name} score, "
-                + ", ".join(
-                    f"{100 * float(v):.0f} % {k}" for k, v in share.items() if v == v
-                )
-                + ".",
-                "for practitioners, the share pulled toward the practice's (shrunken)",
-                f"{n_series} engagements",
-                rows,
-                ["Level", "Group", "Change", "n", "of", "Share", "Shrunken"],
+                "practitioner_effects",
+                "Practitioner differences (shrunken estimates)",
+                f"How far each practitioner's clients' {name} lies from the practice "
+                "average once chance is allowed for; estimates from few clients are "
+                "pulled toward zero. Not a ranking.",
+                "±1.96 conditional SD",
+                f"{g.n_practitioners} practitioners",
+                [
+                    [
+                        r[g.practitioner],
+                        _num(r["Intercept"]),
+                        _ci(
+                            r["Intercept"] - 1.96 * r["Intercept_sd"],
+                            r["Intercept"] + 1.96 * r["Intercept_sd"],
+                        ),
+                        int(r["n_clients"]),
+                    ]
+                    for _i, r in blup.sort_values(g.practitioner).iterrows()
+                ],
+                ["Practitioner", "Difference", "Uncertainty", "Engagements"],
             )
         )
+    return out
+
+
+def _lagged_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """Within- and between-engagement effects of a session's alliance on the next."""
+    lg = o.lagged
+    if lg is None:
+        return []
+    out: list[dict[str, Any]] = []
+    c = lg.coefficients.set_index("term")
+    w, bt = c.loc["within"], c.loc["between"]
+    out.append(
+        _figure(
+            "lagged",
+            "Does a better session predict a better next one?",
+            f"When the client rated the alliance one point above their own average, "
+            f"{name} at the next session was {_num(w['estimate'])} points different, "
+            f"allowing for {name} at that session; engagements with a one-point "
+            f"higher average alliance differed by {_num(bt['estimate'])}.",
+            f"within: {_ci(w['ci_low'], w['ci_high'])}; between: "
+            f"{_ci(bt['ci_low'], bt['ci_high'])}",
+            f"{_n(lg.n_pairs, 'session pair')}, {_n(lg.n_units, 'engagement')}, "
+            f"{_n(o.n_practitioners, 'practitioner')}",
+            note=lg.caveat,
+        )
+    )
+    return out
+
+
+def _icc_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """The practitioners' share of the outcome's variance."""
+    if o.icc is None:
+        return []
+    out: list[dict[str, Any]] = []
+    out.append(_icc_figure("icc", f"Practitioner share of {name}", o.icc))
+    return out
+
+
+def _surface_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """Client–practitioner congruence (the response-surface tests)."""
+    rs = o.response_surface
+    if rs.empty:
+        return []
+    out: list[dict[str, Any]] = []
+    rs = rs[rs["term"].str.startswith("a")]
+    out.append(
+        _figure(
+            "response_surface",
+            "Client–practitioner congruence (response surface)",
+            f"a1 and a2: how {name} changes where client and practitioner agree "
+            "(slope, curvature); a3 and a4: where they disagree.",
+            "standard errors in the table",
+            f"{o.n_sessions} sessions",
+            [[r.term, _num(r.estimate, 3), _num(r.std_error, 3)] for r in _tuples(rs)],
+            ["Surface test", "Estimate", "SE"],
+        )
+    )
+    return out
+
+
+def _rupture_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """Change by rupture and repair group."""
+    ro = o.rupture_outcome
+    if ro.empty:
+        return []
+    out: list[dict[str, Any]] = []
+    out.append(
+        _figure(
+            "rupture_outcome",
+            "Ruptures, repair and outcome",
+            f"Mean change in {name} in engagements without a client-reported rupture, "
+            "with ruptures that were repaired, and with ruptures that were not.",
+            "95 % CI per group in the table",
+            f"{int(ro['n_units'].sum())} engagements",
+            [
+                [
+                    r.group,
+                    _num(r.mean_change),
+                    _ci(r.ci_low, r.ci_high),
+                    int(r.n_units),
+                ]
+                for r in _tuples(ro)
+            ],
+            ["Ruptures", "Mean change", "Uncertainty", "n engagements"],
+        )
+    )
+    return out
+
+
+def _reliable_change_figures(o: Any, name: str) -> list[dict[str, Any]]:
+    """Reliable-change categories for the practice and each practitioner."""
+    rc = o.reliable_change
+    if rc.empty:
+        return []
+    out: list[dict[str, Any]] = []
+    practice = rc[rc["level"] == "practice"]
+    n_series = int(practice["n_series"].iloc[0]) if len(practice) else 0
+    share = {r.category: r.proportion for r in _tuples(practice)}
+    rows = [
+        [
+            r.level,
+            r.group,
+            r.category,
+            int(r.n),
+            int(r.n_series),
+            _num(r.proportion),
+            _num(getattr(r, "shrunken", float("nan"))),
+        ]
+        for r in _tuples(rc)
+    ]
+    out.append(
+        _figure(
+            "reliable_change",
+            "Reliable change",
+            f"Of {n_series} engagements with a start and a latest {name} score, "
+            + ", ".join(
+                f"{100 * float(v):.0f} % {k}" for k, v in share.items() if v == v
+            )
+            + ".",
+            "for practitioners, the share pulled toward the practice's (shrunken)",
+            f"{n_series} engagements",
+            rows,
+            ["Level", "Group", "Change", "n", "of", "Share", "Shrunken"],
+        )
+    )
     return out
 
 
