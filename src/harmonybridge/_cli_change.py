@@ -143,6 +143,12 @@ def _register_reliable_change(subparsers: Any) -> None:
 
 def _key(arg: str) -> str | list[str]:
     keys = [k.strip() for k in arg.split(",") if k.strip()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise DataValidationError(
+            f"--id names {', '.join(repr(k) for k in repeated)} more than once; give "
+            "each key column once (e.g. --id client_id,rater_role)"
+        )
     return keys[0] if len(keys) == 1 else keys
 
 

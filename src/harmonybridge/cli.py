@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -86,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
+    except Exception as exc:
+        # Nothing shows a user a traceback; HB_DEBUG=1 lets a bug report carry one.
+        if os.environ.get("HB_DEBUG") == "1":
+            raise
+        print(
+            f"harmonybridge: internal error ({type(exc).__name__}: {exc}); please report "
+            "it, with the output of the same command run with HB_DEBUG=1",
+            file=sys.stderr,
+        )
+        return 70  # EX_SOFTWARE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -209,3 +209,35 @@ def test_reliable_change_bad_input(capsys, rc_csv, extra, match):
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert match in err
+
+
+def test_a_key_column_named_twice_is_a_one_line_error(capsys, sg_csv):
+    """``--id pid,pid`` ended in a pandas traceback ("Cannot create duplicate column
+    labels")."""
+    args = ["--id", "pid,pid", "--time", "visit", "--score", "bdi", "--cutoff", "7"]
+    code, out, err = _run(capsys, ["sudden-gains", str(sg_csv), *args])
+    assert code == 2
+    assert out == ""
+    assert "--id names 'pid' more than once" in err
+    assert "Traceback" not in err
+
+
+def test_an_unexpected_fault_is_one_line_not_a_traceback(capsys, sg_csv, monkeypatch):
+    """Nothing ever shows a traceback to a user: a fault nobody foresaw is reported in one
+    line with the way to see the details (HB_DEBUG=1), exit status 70 (EX_SOFTWARE)."""
+    from harmonybridge import _cli_change
+
+    def broken(args):
+        raise ValueError("something inside went wrong")
+
+    monkeypatch.setattr(_cli_change, "_sudden_gains", broken)
+    monkeypatch.delenv("HB_DEBUG", raising=False)
+    code, _out, err = _run(capsys, ["sudden-gains", str(sg_csv), *SG_ARGS])
+    assert code == 70
+    assert err.count("\n") == 1
+    assert "internal error (ValueError: something inside went wrong)" in err
+    assert "HB_DEBUG=1" in err
+    assert "Traceback" not in err
+    monkeypatch.setenv("HB_DEBUG", "1")
+    with pytest.raises(ValueError, match="something inside"):
+        main(["sudden-gains", str(sg_csv), *SG_ARGS])
