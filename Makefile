@@ -29,7 +29,7 @@ run: install ## migrate, load the demo practice and serve it on http://127.0.0.1
 
 test: install ## the whole suite (PostgreSQL too when DATABASE_URL is set; browser tests when Chromium is found)
 	env -u DATABASE_URL $(PYTEST) -q $(PARALLEL) tests $(DOCTESTS)
-	@if [ -n "$$DATABASE_URL" ]; then echo "== the web suite again on PostgreSQL =="; $(PYTEST) -q $(PARALLEL) -m "not browser" tests/web; fi
+	@if [ -n "$$DATABASE_URL" ]; then echo "== the web suite again on PostgreSQL =="; $(PYTEST) -q $(PARALLEL) -m "not browser" --database-tests-only tests/web; fi
 
 test-core: install
 	$(PYTEST) -q tests/core $(DOCTESTS)

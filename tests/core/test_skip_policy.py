@@ -42,3 +42,36 @@ def test_a_listed_skip_is_counted_and_passes(inner):
     result = inner.runpytest_subprocess("-p", "no:randomly", "-p", "no:django")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["skipped tests: 1 (0 for a reason not listed*"])
+
+
+def test_database_tests_only_keeps_exactly_the_tests_that_use_the_database(inner):
+    """The PostgreSQL pass (``--database-tests-only``) runs every test that uses the test
+    database (marker, fixture or a fixture built on one) and leaves out only the rest."""
+    inner.makepyfile(
+        "import pytest\n"
+        "@pytest.fixture\n"
+        "def db():\n"
+        "    return 'the test database'\n"
+        "@pytest.fixture\n"
+        "def practitioner(db):\n"
+        "    return db\n"
+        "@pytest.mark.django_db\n"
+        "def test_marked():\n"
+        "    pass\n"
+        "def test_with_db(db):\n"
+        "    pass\n"
+        "def test_through_a_fixture(practitioner):\n"
+        "    pass\n"
+        "def test_pure():\n"
+        "    pass\n"
+    )
+    inner.makeini("[pytest]\nmarkers =\n  django_db: test database\n  postgres: pg\n")
+    result = inner.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:django", "-v", "--database-tests-only"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=3, deselected=1)
+    result.stdout.fnmatch_lines(["*test_marked PASSED*"])
+    result.stdout.no_fnmatch_line("*test_pure*")
+    everything = inner.runpytest_subprocess("-p", "no:randomly", "-p", "no:django")
+    everything.assert_outcomes(passed=4)
