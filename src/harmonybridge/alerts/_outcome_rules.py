@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,16 +22,61 @@ def outcome_parts(
 ) -> list[Part]:
     if out[SC].notna().sum() == 0:
         return []
+    sr = _series(out, meta)
+    parts = _change_parts(sr, ctx)
+    nt = ctx.rule("outcome.not_on_track")
+    if nt:
+        parts.append(_not_on_track_part(sr, ctx, nt.params))
+    return parts
+
+
+@dataclass(frozen=True)
+class _Series:
+    """Scores sorted by engagement, respondent, instrument and session, with what each
+    rule compares them with (the first score, the previous one) as arrays."""
+
+    o: pd.DataFrame
+    m: pd.DataFrame  # the instrument's metadata per row of ``o``
+    g: Any  # ``o``'s scores grouped by series
+    x: np.ndarray
+    intake: np.ndarray
+    prev: np.ndarray
+    first: np.ndarray  # the series' first score (no alert can fire on it)
+    hib: np.ndarray
+    instruments: np.ndarray
+
+    def reliable(
+        self, ctx: AlertContext, rule_id: str, delta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(better, worse) by the core's one reliable-change rule, per instrument."""
+        rule = ctx.rule(rule_id)
+        z = rule.params.get("z", 1.96) if rule else 1.96
+        better, worse_ = np.zeros(len(self.o), bool), np.zeros(len(self.o), bool)
+        for inst in pd.unique(self.instruments):
+            crit = _criterion(str(inst), float(z), ctx.conventions.get(str(inst)))
+            if crit is None:
+                continue
+            rows = self.instruments == inst
+            h = bool(self.hib[rows][0])
+            better[rows] = crit.better(delta[rows], h)
+            worse_[rows] = crit.worse(delta[rows], h)
+        return better, worse_
+
+    def first_in_series(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` only where it holds for the first time in its series."""
+        counts = pd.Series(mask).groupby(self.g.ngroup().to_numpy()).cumsum()
+        return np.asarray(mask & (counts.to_numpy() == 1), dtype=bool)
+
+
+def _series(out: pd.DataFrame, meta: pd.DataFrame) -> _Series:
     o = out.dropna(subset=[SC]).sort_values([E, P, INS, S], kind="stable")
     g = o.groupby([E, P, INS], sort=False)[SC]
     m = meta.reindex(o[INS])
-    sign = np.where(m["higher_is_better"].to_numpy(dtype=bool), -1.0, 1.0)
     x, intake, prev = (
         o[SC].to_numpy(float),
         g.transform("first").to_numpy(float),
         g.shift(1).to_numpy(float),
     )
-    first = (g.cumcount() == 0).to_numpy()
     o = o.assign(
         intake=intake,
         previous=prev,
@@ -41,49 +87,43 @@ def outcome_parts(
         change_since_previous=x - prev,
         cutoff=m["cutoff"].to_numpy(float),
     )
-    step = sign * (x - prev)
+    return _Series(
+        o=o,
+        m=m,
+        g=g,
+        x=x,
+        intake=intake,
+        prev=prev,
+        first=(g.cumcount() == 0).to_numpy(),
+        hib=m["higher_is_better"].to_numpy(dtype=bool),
+        instruments=o[INS].to_numpy(dtype=object),
+    )
+
+
+def _change_parts(sr: _Series, ctx: AlertContext) -> list[Part]:
+    """Reliable deterioration, recovery, reliable improvement and sudden loss."""
     parts: list[Part] = []
-
-    change, step_change = x - intake, x - prev
-    hib = m["higher_is_better"].to_numpy(dtype=bool)
-    groups = o[INS].to_numpy(dtype=object)
-
-    def reliable(rule_id: str, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(better, worse) by the core's one reliable-change rule, per instrument."""
-        rule = ctx.rule(rule_id)
-        z = rule.params.get("z", 1.96) if rule else 1.96
-        better, worse_ = np.zeros(len(o), bool), np.zeros(len(o), bool)
-        for inst in pd.unique(groups):
-            crit = _criterion(str(inst), float(z), ctx.conventions.get(str(inst)))
-            if crit is None:
-                continue
-            rows = groups == inst
-            h = bool(hib[rows][0])
-            better[rows] = crit.better(delta[rows], h)
-            worse_[rows] = crit.worse(delta[rows], h)
-        return better, worse_
+    o, x, m = sr.o, sr.x, sr.m
+    change, step_change = x - sr.intake, x - sr.prev
+    step = np.where(sr.hib, -1.0, 1.0) * step_change
 
     def add(rule_id: str, mask: np.ndarray, cols: list[str]) -> None:
         if ctx.rule(rule_id):
-            parts.append((rule_id, o[mask & ~first], cols))
+            parts.append((rule_id, o[mask & ~sr.first], cols))
 
     with np.errstate(invalid="ignore"):
-        det = reliable("outcome.reliable_deterioration", change)[1]
-        imp = reliable("outcome.reliable_improvement", change)[0]
-        first_imp = imp & (
-            pd.Series(imp).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
+        det = sr.reliable(ctx, "outcome.reliable_deterioration", change)[1]
+        first_imp = sr.first_in_series(
+            sr.reliable(ctx, "outcome.reliable_improvement", change)[0]
         )
         add("outcome.reliable_deterioration", det, ["intake", SC, "change"])
-        clin_in = _clinical(intake, m)
         rec = (
-            clin_in
+            _clinical(sr.intake, m)
             & ~_clinical(x, m)
             & ~np.isnan(x)
-            & reliable("outcome.recovered", change)[0]
+            & sr.reliable(ctx, "outcome.recovered", change)[0]
         )
-        first_rec = rec & (
-            pd.Series(rec).groupby(g.ngroup().to_numpy()).cumsum().to_numpy() == 1
-        )
+        first_rec = sr.first_in_series(rec)
         add("outcome.recovered", first_rec, ["intake", SC, "change", "cutoff"])
         # One change, one alert: a score that is both a reliable improvement and a
         # recovery is reported once, with the stronger label (recovered).
@@ -91,66 +131,60 @@ def outcome_parts(
         add("outcome.reliable_improvement", first_imp & ~same, ["intake", SC, "change"])
         sl = ctx.rule("outcome.sudden_loss")
         if sl:
-            loss = reliable("outcome.sudden_loss", step_change)[1] & (
-                step >= sl.params["min_pct"] * np.abs(prev) - EPS
+            loss = sr.reliable(ctx, "outcome.sudden_loss", step_change)[1] & (
+                step >= sl.params["min_pct"] * np.abs(sr.prev) - EPS
             )
             add(
                 "outcome.sudden_loss",
                 loss,
                 ["previous_session", "previous", SC, "change_since_previous"],
             )
-    nt = ctx.rule("outcome.not_on_track")
-    if nt:
-        # An expected-response curve describes one person's course: where several
-        # people of an engagement answer the instrument (couples, families) it does
-        # not apply, so only the rule without curves can say "not on track".
-        single = (
-            o.groupby([E, INS], sort=False, observed=True)[P].transform("nunique") == 1
-        ).to_numpy()
-        curves = o[INS].isin(list(ctx.curve_sets)).to_numpy() & single
-        with np.errstate(invalid="ignore"):
-            # Rational rule (no curve set): session index >= check_session and
-            # no reliable improvement, not in the functional range, not a
-            # reliable deterioration (which has its own rule) -- as
-            # classify_progress with a rational TrajectoryFit.
-            nt_better, nt_worse = reliable("outcome.not_on_track", change)
-            index = o[S].to_numpy(float) - o.groupby([E, P, INS], sort=False)[
-                S
-            ].transform("first").to_numpy(float)
-            functional = ~np.isnan(m["cutoff"].to_numpy(float)) & ~_clinical(x, m)
-            yellow = (
-                (index + 1 >= nt.params["check_session"])
-                & ~nt_better
-                & ~nt_worse
-                & ~functional
-                & ~curves
-                & ~first
-            )
-        rational = o[yellow].assign(
-            expected=np.nan,
-            yellow_bound=np.nan,
-            red_bound=np.nan,
-            status="yellow",
-            curves=0,
-        )
-        fitted = _not_on_track(o[curves], ctx, nt.params)
-        rows = pd.concat([x for x in (rational, fitted) if len(x)] or [rational])
-        parts.append(
-            (
-                "outcome.not_on_track",
-                rows,
-                [
-                    "intake",
-                    SC,
-                    "expected",
-                    "yellow_bound",
-                    "red_bound",
-                    "status",
-                    "curves",
-                ],
-            )
-        )
     return parts
+
+
+def _not_on_track_part(sr: _Series, ctx: AlertContext, params: Any) -> Part:
+    """Not on track: against expected-response curves where they apply, else the rule
+    without curves."""
+    o, m = sr.o, sr.m
+    # An expected-response curve describes one person's course: where several
+    # people of an engagement answer the instrument (couples, families) it does
+    # not apply, so only the rule without curves can say "not on track".
+    single = (
+        o.groupby([E, INS], sort=False, observed=True)[P].transform("nunique") == 1
+    ).to_numpy()
+    curves = o[INS].isin(list(ctx.curve_sets)).to_numpy() & single
+    with np.errstate(invalid="ignore"):
+        # Rational rule (no curve set): session index >= check_session and
+        # no reliable improvement, not in the functional range, not a
+        # reliable deterioration (which has its own rule) -- as
+        # classify_progress with a rational TrajectoryFit.
+        nt_better, nt_worse = sr.reliable(ctx, "outcome.not_on_track", sr.x - sr.intake)
+        index = o[S].to_numpy(float) - o.groupby([E, P, INS], sort=False)[S].transform(
+            "first"
+        ).to_numpy(float)
+        functional = ~np.isnan(m["cutoff"].to_numpy(float)) & ~_clinical(sr.x, m)
+        yellow = (
+            (index + 1 >= params["check_session"])
+            & ~nt_better
+            & ~nt_worse
+            & ~functional
+            & ~curves
+            & ~sr.first
+        )
+    rational = o[yellow].assign(
+        expected=np.nan,
+        yellow_bound=np.nan,
+        red_bound=np.nan,
+        status="yellow",
+        curves=0,
+    )
+    fitted = _not_on_track(o[curves], ctx, params)
+    rows = pd.concat([x for x in (rational, fitted) if len(x)] or [rational])
+    return (
+        "outcome.not_on_track",
+        rows,
+        ["intake", SC, "expected", "yellow_bound", "red_bound", "status", "curves"],
+    )
 
 
 def _criterion(inst: str, z: float, convention: str | None) -> ChangeCriterion | None:
