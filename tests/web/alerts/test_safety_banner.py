@@ -170,3 +170,19 @@ def test_the_navigation_links_the_list_page(owner_client):
     page = owner_client.get(reverse("insights:caseload")).text
     nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
     assert f'href="{reverse(LIST)}"' in nav
+
+
+def test_a_supervisor_sees_the_supervisees_cards_but_does_not_close_them(
+    client, practitioner
+):
+    waiting = _open_cards(practitioner, 4)
+    supervisor = factories.make_practitioner(
+        practitioner.practice, role=Role.SUPERVISOR
+    )
+    supervisor.supervisees.add(practitioner)
+    client.force_login(supervisor)
+    assert _cards(client.get(reverse(LIST)).text) == [str(n.pk) for n in waiting]
+    assert safety.banner_for(supervisor).more == 1
+    action = reverse("alerts:safety_action", args=[waiting[0].pk])
+    assert client.post(action, {"action": "contacted"}).status_code == 404
+    assert SafetyNotice.objects.open().count() == 4

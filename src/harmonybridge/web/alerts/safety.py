@@ -20,7 +20,17 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Min, Q, QuerySet, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -225,10 +235,12 @@ class SafetyCard:
 
 
 def open_notices_for(user: Any) -> Any:
-    """Open notices in this person's engagements."""
+    """Open notices in this person's engagements (checked per open notice: the cost
+    follows the number of open notices, not the size of the practice)."""
+    visible = engagements_for(user).filter(pk=OuterRef("engagement_id"))
     return (
         SafetyNotice.objects.open()
-        .filter(engagement__in=engagements_for(user).values("pk"))
+        .filter(Exists(visible))
         .select_related(
             "session",
             "client",
