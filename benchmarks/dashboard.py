@@ -9,6 +9,7 @@ the number of sessions and clients.
 
     .venv/bin/python benchmarks/dashboard.py            # full sizes
     .venv/bin/python benchmarks/dashboard.py --quick    # smoke test (small sizes)
+    .venv/bin/python benchmarks/dashboard.py --caseload 5000 --caseload-only  # issue 14
 """
 
 from __future__ import annotations

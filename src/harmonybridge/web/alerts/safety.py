@@ -257,7 +257,7 @@ def open_notices_for(user: Any) -> Any:
 BANNER_CARDS = 3
 
 
-def _keyed(notices: QuerySet[SafetyNotice]) -> QuerySet[SafetyNotice]:
+def _keyed(notices: QuerySet[SafetyNotice]) -> Any:  # annotated: not the model's fields
     """The notices with the key of their card: ``(client_id, card_engagement)``.
 
     One card per client; a notice without a client (raised before notices named the
@@ -288,8 +288,8 @@ def cards_for(
 ) -> list[SafetyCard]:
     """One card per client with open notices, the card waiting longest first.
 
-    ``limit``: only the first cards (the banner); three queries however many cards are
-    open (the card keys in order, their notices, nothing per card but the wording of a
+    ``limit``: only the first cards (the banner). Two queries however many cards are
+    open (the card keys in order, their notices; nothing per card but the wording of a
     licensed instrument)."""
     notices = open_notices_for(user)
     if engagement is not None:
