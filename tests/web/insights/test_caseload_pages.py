@@ -82,3 +82,36 @@ def test_the_database_sorts_by_urgency_and_counts_every_page(
     assert _rows(_queries(owner_client, page=9)[1]) == _rows(last)
     every = {pk for n in (1, 2, 3) for pk in _rows(_queries(owner_client, page=n)[1])}
     assert every == {str(e.pk) for e in made}
+
+
+def _correlated_subqueries(sql: str, params: list) -> int:
+    """How many correlated subqueries the database plans for ``sql`` (each runs once
+    per row it is planned for)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return sum("CORRELATED" in str(row[-1]) for row in cursor.fetchall())
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        return str(cursor.fetchone()[0]).count("SubPlan")
+
+
+@pytest.mark.parametrize("role", ["admin", "practitioner"])
+def test_the_status_inputs_are_computed_once_per_engagement(role):
+    """Each input of the status rule is planned once, whoever asks: the admin's query
+    has no DISTINCT, and the database must not copy the inputs into every flag that
+    reads them (it did, and the admin's caseload of 5,000 took six times as long)."""
+    from django.db.models import F
+
+    from harmonybridge.web.insights import status as st
+    from harmonybridge.web.practice.policy import engagements_for
+
+    user = factories.make_practitioner(role=role)
+    factories.make_engagement(user)
+    values = (
+        st.annotate(engagements_for(user), user)
+        .annotate(r_pk=F("pk"))
+        .values("r_pk", *st.FIELDS)
+    )
+    once = _correlated_subqueries(*values.order_by().query.sql_with_params())
+    assert once >= len(st.FIELDS)
+    assert _correlated_subqueries(*st.state_sql(values)) == once

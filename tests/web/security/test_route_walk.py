@@ -98,6 +98,7 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
     "checkins:start": (CHECKIN, {"token": "text"}),
     # alerts
     "insights:alerts": (STAFF, {}),
+    "alerts:safety_cards": (STAFF, {}),
     "alerts:safety_action": (STAFF, {"pk": "safety_notice"}),
     "insights:alert_act": (STAFF, {"pk": "stored_alert", "action": "=acknowledge"}),
     # insights (dashboards, reports) and the rupture-repair record

@@ -1,13 +1,15 @@
-"""Put the open safety cards (one per client) on every page for signed-in staff."""
+"""Put the safety banner (the open safety cards waiting longest) on every page for
+signed-in staff."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from harmonybridge.web.alerts.models import SafetyAction
-from harmonybridge.web.alerts.safety import cards_for
+from harmonybridge.web.alerts.safety import banner_for
 
 
 def safety_notices(request: HttpRequest) -> dict[str, Any]:
@@ -19,4 +21,9 @@ def safety_notices(request: HttpRequest) -> dict[str, Any]:
     ):
         return {}
 
-    return {"safety_cards": cards_for(user), "safety_actions": SafetyAction.choices}
+    # Lazy: read once when a template shows the banner, never by a page or an htmx
+    # fragment that does not (the safety answers page lists every card itself).
+    return {
+        "safety_banner": SimpleLazyObject(lambda: banner_for(user)),
+        "safety_actions": SafetyAction.choices,
+    }

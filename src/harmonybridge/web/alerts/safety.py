@@ -2,7 +2,9 @@
 
 A notice records which answer fired (client, instrument, item, answer; draft or sent).
 Practitioners see one safety card per client built from the open notices, and close it
-by recording the action they took (audited). The lead practitioner and the practice's
+by recording the action they took (audited). The banner on every page shows the
+:data:`BANNER_CARDS` cards waiting longest and counts the others, which the safety
+answers page lists in full (ADR 0016). The lead practitioner and the practice's
 safety contact get an email without clinical content, sent by the task worker; a failed
 send is retried with a growing delay and its state is shown on the card.
 """
@@ -12,11 +14,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -153,7 +167,10 @@ def _retry(notice: SafetyNotice) -> None:
 
 @dataclass(frozen=True)
 class SafetyCard:
-    """The open safety notices of one client, newest first, as practitioners see them."""
+    """The open safety notices of one client, newest first, as practitioners see them.
+
+    ``notices[0]`` (:attr:`latest`) is the answer the card shows; the card has waited
+    since its oldest open notice (``notices[-1]``)."""
 
     client: Any
     notices: list[SafetyNotice]
@@ -200,7 +217,16 @@ class SafetyCard:
         checkin = self.latest.checkin
         return checkin is not None and checkin.submitted_at is None
 
+    @property
+    def waiting_since(self) -> Any:
+        """When the oldest open answer of the card came in (the banner's order)."""
+        return self.notices[-1].created_at
+
     def _inst(self) -> Any:
+        return self._instrument
+
+    @cached_property
+    def _instrument(self) -> Any:  # looked up once per card, not once per property
         if not self.latest.instrument:
             return None
         return catalogue.instrument_for(
@@ -209,10 +235,12 @@ class SafetyCard:
 
 
 def open_notices_for(user: Any) -> Any:
-    """Open notices in this person's engagements."""
+    """Open notices in this person's engagements (checked per open notice: the cost
+    follows the number of open notices, not the size of the practice)."""
+    visible = engagements_for(user).filter(pk=OuterRef("engagement_id"))
     return (
         SafetyNotice.objects.open()
-        .filter(engagement__in=engagements_for(user).values("pk"))
+        .filter(Exists(visible))
         .select_related(
             "session",
             "client",
@@ -224,16 +252,90 @@ def open_notices_for(user: Any) -> Any:
     )
 
 
-def cards_for(user: Any, engagement: Any = None) -> list[SafetyCard]:
-    """One card per client with open notices (newest card first)."""
+#: Safety cards the banner on every page shows in full; the others are counted and
+#: listed on the safety answers page (``alerts:safety_cards``; ADR 0016).
+BANNER_CARDS = 3
+
+
+def _keyed(notices: QuerySet[SafetyNotice]) -> Any:  # annotated: not the model's fields
+    """The notices with the key of their card: ``(client_id, card_engagement)``.
+
+    One card per client; a notice without a client (raised before notices named the
+    respondent) is a card of its engagement. The one place that says what a card is:
+    the count, the order and the grouping below all read this key."""
+    return notices.annotate(
+        card_engagement=Case(
+            When(client__isnull=True, then=F("engagement_id")),
+            default=None,
+            output_field=IntegerField(),
+        )
+    )
+
+
+def _card_keys(notices: QuerySet[SafetyNotice]) -> Any:
+    """One row per card, the card waiting longest first: its oldest open notice came in
+    first (ties: the older notice id). Sorted and counted by the database."""
+    return (
+        _keyed(notices.order_by())
+        .values("client_id", "card_engagement")
+        .annotate(waiting_since=Min("created_at"), first_pk=Min("pk"))
+        .order_by("waiting_since", "first_pk")
+    )
+
+
+def cards_for(
+    user: Any, engagement: Any = None, *, limit: int | None = None
+) -> list[SafetyCard]:
+    """One card per client with open notices, the card waiting longest first.
+
+    ``limit``: only the first cards (the banner). Two queries however many cards are
+    open (the card keys in order, their notices; nothing per card but the wording of a
+    licensed instrument)."""
     notices = open_notices_for(user)
     if engagement is not None:
         notices = notices.filter(engagement=engagement)
-    by_client: dict[Any, list[SafetyNotice]] = {}
-    for n in notices:
-        key = n.client_id or f"engagement-{n.engagement_id}"
-        by_client.setdefault(key, []).append(n)
-    return [SafetyCard(ns[0].client, ns) for ns in by_client.values()]
+    keys = _card_keys(notices)
+    if limit is not None:
+        keys = keys[:limit]
+    order = {(k["client_id"], k["card_engagement"]): i for i, k in enumerate(keys)}
+    if not order:
+        return []
+    clients = [c for c, e in order if c is not None]
+    engagements = [e for c, e in order if c is None]
+    by_card: dict[tuple[Any, Any], list[SafetyNotice]] = {}
+    for n in _keyed(notices).filter(
+        Q(client_id__in=clients) | Q(client__isnull=True, engagement_id__in=engagements)
+    ):
+        by_card.setdefault((n.client_id, n.card_engagement), []).append(n)
+    ordered = sorted(by_card.items(), key=lambda kv: order[kv[0]])
+    return [SafetyCard(ns[0].client, ns) for _, ns in ordered]
+
+
+def count_cards(user: Any) -> int:
+    """How many safety cards wait for an action (one query)."""
+    return _card_keys(open_notices_for(user)).count()
+
+
+@dataclass(frozen=True)
+class Banner:
+    """What the banner on every page shows: the first cards and how many others wait."""
+
+    cards: list[SafetyCard]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.cards)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def banner_for(user: Any, shown: int = BANNER_CARDS) -> Banner:
+    """The banner: the ``shown`` cards waiting longest and the count of all (a constant
+    number of queries, whatever the number of open cards)."""
+    total = count_cards(user)
+    return Banner(cards_for(user, limit=shown) if total else [], total)
 
 
 def record_action(

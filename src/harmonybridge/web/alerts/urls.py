@@ -9,6 +9,7 @@ from harmonybridge.web.alerts import views
 app_name = "alerts"
 
 urlpatterns = [
+    path("safety/", views.safety_cards, name="safety_cards"),
     path(
         "safety/<int:pk>/action",
         views.safety_action,

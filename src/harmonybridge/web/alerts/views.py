@@ -1,4 +1,5 @@
-"""The action taken on a safety card (the alert pages live in ``insights``)."""
+"""The safety answers page and the action taken on a safety card (the alert pages live
+in ``insights``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from harmonybridge.web import audit
 from harmonybridge.web.alerts import safety
 from harmonybridge.web.alerts.models import (
     SafetyAction,
     SafetyNotice,
 )
+from harmonybridge.web.audit.recording import clients_shown
 from harmonybridge.web.practice.http import PractitionerRequest, staff_view
 from harmonybridge.web.practice.policy import engagements_for
 
@@ -27,6 +30,23 @@ class SafetyActionForm(forms.Form):
         error_messages={"required": gettext_lazy("Choose what you did.")},
     )
     note = forms.CharField(max_length=500, required=False)
+
+
+@require_GET
+@staff_view
+def safety_cards(request: PractitionerRequest) -> HttpResponse:
+    """Every open safety card of my engagements, the one waiting longest first, with the
+    banner's card and action form (the banner shows the first few; ADR 0016)."""
+    cards = safety.cards_for(request.user)
+    audit.record(
+        request.user,
+        "safety_cards.view",
+        None,
+        request=request,
+        clients=[c for card in cards for c in clients_shown(card.latest)],
+        rows=len(cards),
+    )
+    return render(request, "alerts/safety_cards.html", {"cards": cards})
 
 
 @require_POST
