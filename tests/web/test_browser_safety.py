@@ -66,3 +66,23 @@ def test_banner_shows_three_cards_and_the_list_page_all(
     assert SafetyNotice.objects.open().count() == 4
     page.goto(f"{live_server.url}/alerts/safety/")
     assert page.locator(".safety-card").count() == 4
+
+
+@pytest.mark.browser
+def test_staff_pages_fit_a_phone(live_server, browser):
+    """On a 390 px phone the caseload's filter row made the whole page 696 px wide; a
+    wide table scrolls inside its own box instead."""
+    practitioner = factories.make_practitioner()
+    _five_cards(practitioner)
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, live_server, practitioner.username, PASSWORD)
+    for path in (
+        "/insights/",
+        "/insights/engagements/",
+        "/insights/alerts/",
+        "/alerts/safety/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+        save_screenshot(page, "safety-03-phone" + path.replace("/", "-").rstrip("-"))
