@@ -86,11 +86,8 @@ def _reference(frame):
     starts = dict(
         Score.objects.values_list("pk", "response__session__starts_at").order_by()
     )
-    keyed = dict(
-        (
-            (f"E{eid}", int(number), code or f"P{user}", inst, sub),
-            starts[pk],
-        )
+    keyed = {
+        (f"E{eid}", int(number), code or f"P{user}", inst, sub): starts[pk]
         for pk, eid, number, code, user, inst, sub in Score.objects.values_list(
             "pk",
             "response__session__engagement_id",
@@ -100,7 +97,7 @@ def _reference(frame):
             "response__instrument_id",
             "subscale",
         )
-    )
+    }
     return _per_row(
         [
             keyed[(r[0], r[1], r[2], r[3], r[4])]
@@ -123,11 +120,13 @@ def test_stored_scores_dates_equal_each_rows_own_session_time(edged, practitione
         frames.stored_scores(engagement_ids=[edged[1].pk]),
         frames.stored_scores(practice_id=practitioner.practice_id),
     ):
-        assert len(frame) and frame[schema.DATE].notna().all()
+        assert len(frame)
+        assert frame[schema.DATE].notna().all()
         pd.testing.assert_series_equal(
             frame[schema.DATE], _reference(frame), check_names=False
         )
     # the frame has no row for the session held without scores, and gained no column
     one = frames.stored_scores(engagement_ids=[edged[0].pk])
-    assert 20 not in set(one[schema.SESSION]) and 2 not in set(one[schema.SESSION])
+    assert 20 not in set(one[schema.SESSION])
+    assert 2 not in set(one[schema.SESSION])
     assert list(one.columns) == frames.COLUMNS
