@@ -570,15 +570,25 @@ def _classify(frame: pd.DataFrame, keys: list[str], p: _Params) -> pd.DataFrame:
         # Where the published value governs, no RCI is reported: it would be a
         # second verdict that can disagree with the category.
         rci = (post - pre) / sdiff if computed else np.full(len(pre), np.nan)
-    out = frame[keys].copy()
-    out["pre"], out["post"] = pre, post
-    out["rci"] = rci
-    out["s_diff"] = np.full(len(pre), sdiff, dtype="float64")
-    out["category"] = pd.Categorical(
-        _labels(pre, post, crit, p), categories=schema.CHANGE_CATEGORIES, ordered=True
-    )
     rel_source = p.reliability_source if computed else None
-    out["sd_source"] = pd.Series([sd_source] * len(out), dtype="object")
-    out["reliability_source"] = pd.Series([rel_source] * len(out), dtype="object")
-    out["criterion"] = pd.Series([crit.describe()] * len(out), dtype="object")
-    return out.reset_index(drop=True)
+    n = len(pre)
+    keyed = frame[keys].reset_index(drop=True)
+    # one frame built at once: a column assigned at a time cost most of a small call
+    return pd.DataFrame(
+        {
+            **{k: keyed[k] for k in keys},
+            "pre": pre,
+            "post": post,
+            "rci": rci,
+            "s_diff": np.full(n, sdiff, dtype="float64"),
+            "category": pd.Categorical(
+                _labels(pre, post, crit, p),
+                categories=schema.CHANGE_CATEGORIES,
+                ordered=True,
+            ),
+            "sd_source": pd.Series([sd_source] * n, dtype="object"),
+            "reliability_source": pd.Series([rel_source] * n, dtype="object"),
+            "criterion": pd.Series([crit.describe()] * n, dtype="object"),
+        },
+        index=keyed.index,
+    )
