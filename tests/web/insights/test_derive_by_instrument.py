@@ -44,14 +44,16 @@ def _whole_frame(scores, sessions, curve_sets, conventions):
 
 @pytest.fixture
 def varied(practitioner):
-    second = factories.make_client(practitioner)
     e = factories.make_engagement(
         practitioner,
-        clients=[factories.make_client(practitioner), second],
+        clients=[
+            factories.make_client(practitioner),
+            factories.make_client(practitioner),
+        ],
         kind=ServiceKind.THERAPY,
     )
-    fill(e, practitioner)
-    client = e.clients.first()
+    client = fill(e, practitioner)  # the client ``fill`` chose
+    second = e.clients.exclude(pk=client.pk).get()
     helpers.outcome_series(e, client, "gad7", [16, 16, 15, 15, 7, 7, 6, 6])
     helpers.outcome_series(e, second, "gad7", [9, 12, 13, 15, 16, 8])
     helpers.add_response(e, 3, second, "phq9", {"": None})  # a missing score

@@ -58,20 +58,18 @@ def stored_scores(
     engagement's first client), ``respondent_id`` the client code or ``P<user id>``.
     """
     qs = Score.objects.all()
-    held = TherapySession.objects.all()
     if engagement_ids is not None:
         ids = list(engagement_ids)
         qs = qs.filter(response__session__engagement_id__in=ids)
-        held = held.filter(engagement_id__in=ids)
     if practice_id is not None:
         qs = qs.filter(response__session__engagement__practice_id=practice_id)
-        held = held.filter(engagement__practice_id=practice_id)
     rows = list(
         qs.values_list(
             "response__session__engagement_id",
             "response__session__engagement__lead_id",
             "response__session__number",
             "response__session_id",
+            "response__session__starts_at",
             "response__rater_role",
             "response__respondent_client__code",
             "response__respondent_user_id",
@@ -97,6 +95,7 @@ def stored_scores(
             "lead",
             "number",
             "session_pk",
+            "starts_at",
             "role",
             "client_code",
             "user_id",
@@ -104,6 +103,11 @@ def stored_scores(
             "subscale",
             "score",
         ],
+    )
+    # one conversion a session, not one a score row (same query, no extra one)
+    first = ~raw["session_pk"].duplicated()
+    dates = session_dates(
+        zip(raw["session_pk"][first].tolist(), raw["starts_at"][first], strict=True)
     )
     is_client = raw["client_code"].notna()
     respondent = raw["client_code"].where(
@@ -117,10 +121,7 @@ def stored_scores(
             schema.ENGAGEMENT_ID: "E" + raw["eid"].astype(str),
             schema.PRACTITIONER_ID: "P" + raw["lead"].astype(str),
             schema.SESSION: raw["number"].astype("int64"),
-            # one date a session, not one a score row
-            schema.DATE: raw["session_pk"].map(
-                session_dates(held.values_list("pk", "starts_at"))
-            ),
+            schema.DATE: raw["session_pk"].map(dates),
             schema.RATER_ROLE: raw["role"].astype(str),
             schema.RESPONDENT_ID: respondent.astype(str),
             schema.INSTRUMENT: raw["instrument"].astype(str),
