@@ -62,7 +62,7 @@ def _by_session(
     not answered). Rows are unique per key, session and subscale (checked by the
     caller); other subscales are ignored. Filled from integer codes: a pandas
     ``unstack`` cost more than the whole scan on a dashboard's few hundred rows."""
-    which = pd.Index(RUPTURE_SUBSCALES).get_indexer(d[subscale])
+    which = pd.Index(RUPTURE_SUBSCALES).get_indexer(pd.Index(d[subscale]))
     keep = np.flatnonzero(which >= 0)
     ids, _ = pd.factorize(_key_codes(d, [*gkeys, time])[keep])
     first = np.full(int(ids.max()) + 1 if len(ids) else 0, len(keep), dtype=np.int64)
