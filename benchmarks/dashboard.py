@@ -2,10 +2,12 @@
 
 A client with 150 sessions, two raters and five instruments (client check-in,
 practitioner check-in, PHQ-9, GAD-7, WHO-5), against an in-run baseline of 10 sessions;
-a caseload of 500 active engagements against a baseline of 50. Prints p50/p90 per page,
-the ratio to the baseline, the query count of each page and peak memory. Targets
-(issue 5): dashboard p50 < 80 ms, caseload p50 < 150 ms, query counts independent of
-the number of sessions and clients.
+a caseload of 500 active engagements against a baseline of 50. Prints p50/p90 (wall)
+and the CPU p50 (``time.process_time``) per page, the ratio to the baseline, the query
+count of each page and peak memory. Targets (issue 5): dashboard p50 < 80 ms, caseload
+p50 < 150 ms, query counts independent of the number of sessions and clients; issue 14
+section 3: the first view after new data (an answer stored, no worker run, no cached
+panel: the page also refreshes the stale derived results) < 80 ms p50, CPU and wall.
 
     .venv/bin/python benchmarks/dashboard.py            # full sizes
     .venv/bin/python benchmarks/dashboard.py --quick    # smoke test (small sizes)
@@ -196,25 +198,48 @@ def _fill_caseload(practitioner, n: int, seed: int) -> None:
             )
 
 
+def _new_answer(engagement_id: int) -> None:
+    """What a new (or revised) answer does to the data version: the latest score of the
+    engagement is stored again (its ``updated_at`` moves). The cached panel and the
+    stored derived results of the old version no longer apply; no worker runs here."""
+    from django.utils import timezone
+
+    from harmonybridge.web.checkins.models import Score
+
+    latest = (
+        Score.objects.filter(response__session__engagement_id=engagement_id)
+        .order_by("-response__session__number", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    Score.objects.filter(pk=latest).update(updated_at=timezone.now())
+
+
 def _measure(
-    client, url: str, repeats: int, *, cold: bool = False, scratch: bool = False
+    client,
+    url: str,
+    repeats: int,
+    *,
+    cold: bool = False,
+    new_data: int | None = None,
 ) -> tuple[float, float, int, float]:
-    """p50, p90 (wall ms), query count and p50 CPU ms (``time.process_time``: the
-    machine is shared, CPU time is the steadier figure); ``cold`` empties the dashboard
-    cache first (the
-    first view after new data: the worker's evaluation stored the derived results, the
-    panel is computed on the request), ``scratch`` also drops the stored results."""
+    """p50, p90 (ms), query count and CPU p50 (ms, ``time.process_time``: the server
+    work of this process, SQLite included, whatever the load on the shared machine).
+
+    ``cold`` empties the dashboard cache first: the panel is computed on the request
+    from the derived results the worker's evaluation stored. ``new_data`` (an
+    engagement id) stores an answer of that engagement again before each request:
+    the honest first view after new data, when the worker has not run yet, so the
+    page computes the panel and also refreshes the stale derived results."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from harmonybridge.web.insights.models import EngagementSummary
-
     client.get(url)  # warm-up: templates, content types, curve cache
     times, cpu = [], []
     for _ in range(repeats):
-        if scratch:
-            EngagementSummary.objects.all().delete()
+        if new_data is not None:
+            _new_answer(new_data)
         if cold:
             cache.clear()
         t0, c0 = time.perf_counter(), time.process_time()
@@ -222,6 +247,8 @@ def _measure(
         cpu.append((time.process_time() - c0) * 1000)
         times.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, (url, response.status_code)
+    if new_data is not None:
+        _new_answer(new_data)
     if cold:
         cache.clear()
     with CaptureQueriesContext(connection) as ctx:
@@ -235,6 +262,8 @@ def _measure(
         statistics.median(cpu),
     )
 
+
+NEW_ANSWER = ", after a new answer"
 
 FIRST = r"""
 import os, sys, time
@@ -317,20 +346,23 @@ def main() -> int:
         if dashboards:
             client = Client()
             client.force_login(dash_user)
-            for cold, scratch, tag in (
+            for cold, new, tag in (
                 (False, False, ""),
-                (True, False, ", first view"),
-                (True, True, ", nothing stored"),
+                (True, False, ", cache emptied"),
+                (False, True, NEW_ANSWER),
             ):
                 for label, e in (
                     (f"dashboard, {base_sessions} sessions{tag}", small),
                     (f"dashboard, {n_sessions} sessions{tag}", big),
                 ):
                     url = reverse("insights:dashboard", args=[e.pk])
+                    new_data = e.pk if new else None
                     rows.append(
                         (
                             label,
-                            *_measure(client, url, repeats, cold=cold, scratch=scratch),
+                            *_measure(
+                                client, url, repeats, cold=cold, new_data=new_data
+                            ),
                         )
                     )
             url = reverse("insights:dashboard", args=[big.pk])
@@ -349,32 +381,36 @@ def main() -> int:
             )
 
     print(
-        f"\n{'page':<44} {'p50 ms':>8} {'p90 ms':>8} {'CPU ms':>8} {'queries':>8} "
+        f"\n{'page':<50} {'p50 ms':>8} {'p90 ms':>8} {'CPU ms':>8} {'queries':>8} "
         f"{'ratio':>7} {'CPU ratio':>9}"
     )
     for i, (label, p50, p90, queries, cpu) in enumerate(rows):
         base, base_cpu = rows[i - i % 2][1], rows[i - i % 2][4]
         print(
-            f"{label:<44} {p50:8.1f} {p90:8.1f} {cpu:8.1f} {queries:8d} "
+            f"{label:<50} {p50:8.1f} {p90:8.1f} {cpu:8.1f} {queries:8d} "
             f"{p50 / base:7.2f} {cpu / base_cpu:9.2f}"
         )
     targets = Targets()
+    fresh = None
     if dashboards:
         print(
-            "\ntargets: dashboard p50 < 80 ms, caseload p50 < 150 ms; queries equal "
-            "within each pair (a first view after new data computes the charts and "
-            "caches them; 'first view' renders from the derived results the worker's "
-            "evaluation stored, 'nothing stored' computes them too)"
+            "\ntargets: dashboard p50 < 80 ms, caseload p50 < 150 ms; queries equal within "
+            "each pair. 'cache emptied': the panel is computed on the request from the "
+            "derived results the worker's evaluation stored (it relies on the worker);"
+            f" '{NEW_ANSWER[2:]}': an answer is stored before each request and no worker "
+            "runs, so the page computes the panel and refreshes the stale derived results "
+            "(reliable change, gains, expected bands, rupture episodes): what the first "
+            "view after new data pays"
         )
-        first = [r for r in rows if r[0].endswith(", first view")]
+        fresh = [r for r in rows if r[0].endswith(NEW_ANSWER)][-1]
         cached = [
             r for r in rows if r[0].startswith("dashboard") and ", " not in r[0][11:]
         ]
         print(
-            f"issue 14 row: dashboard, first view after new data, {n_sessions} "
-            f"sessions: {first[-1][1]:.0f} ms p50 (target < 80 ms; in-run baseline, "
-            f"the cached view: {cached[-1][1]:.0f} ms, ratio "
-            f"{first[-1][1] / cached[-1][1]:.2f})"
+            f"issue 14 row: dashboard, first view after new data, {n_sessions} sessions: "
+            f"{fresh[1]:.0f} ms wall p50, {fresh[4]:.0f} ms CPU p50 (target < 80 ms; "
+            f"in-run baseline, the cached view: {cached[-1][1]:.0f} ms wall, "
+            f"{cached[-1][4]:.0f} ms CPU; ratio {fresh[4] / cached[-1][4]:.2f} CPU)"
         )
         print(
             "\nthe very first dashboard after the server starts "
@@ -409,14 +445,13 @@ def main() -> int:
     print(f"query counts independent of size: {'yes' if same else 'NO'}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MiB")
-    dash = [
-        p50
-        for label, p50, _, _, _ in rows
-        if label.startswith("dashboard") and "nothing stored" not in label
-    ]
-    load = [p50 for label, p50, _, _, _ in rows if label.startswith("caseload")]
-    if dash:
-        targets.hit("dashboard p50 < 80 ms", max(dash) < 80)
+    dash = [p50 for label, p50, *_ in rows if label.startswith("dashboard")]
+    load = [p50 for label, p50, *_ in rows if label.startswith("caseload")]
+    if fresh is not None:
+        what = f"dashboard, first view after new data, {n_sessions} sessions"
+        targets.hit(f"{what}, CPU p50 {fresh[4]:.0f} ms < 80 ms", fresh[4] < 80)
+        targets.hit(f"{what}, wall p50 {fresh[1]:.0f} ms < 80 ms", fresh[1] < 80)
+        targets.hit("dashboard p50 < 80 ms (every dashboard row, wall)", max(dash) < 80)
     targets.hit("caseload p50 < 150 ms", max(load) < 150)
     targets.hit("query counts independent of size", same)
     return targets.exit_code(args.check)

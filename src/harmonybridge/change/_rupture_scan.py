@@ -116,6 +116,8 @@ def _scan(
 
     def close(mask: np.ndarray, rep: np.ndarray | int, ty: np.ndarray | int) -> None:
         idx = np.flatnonzero(mask)
+        if not len(idx) and out["g"]:
+            return  # nothing ends here (most positions); the first call sets dtypes
         for key, arr in (
             ("g", idx),
             ("on", onset),

@@ -156,4 +156,5 @@ def _assemble(
         "repair_session": np.where(rep >= 0, w.times[gi, np.maximum(rep, 0)], np.nan),
         "type": _TYPES[ty.astype(np.int64)] if len(ty) else np.empty(0, dtype=object),
     }
-    return out.assign(**cols)
+    # one frame built at once (not ``assign``, a column at a time)
+    return pd.DataFrame({**{c: out[c] for c in out.columns}, **cols}, index=out.index)

@@ -118,19 +118,20 @@ def _gain_table(
     tx_change = x_rows[:, tx[0]] - x_rows[:, tx[1]]
     reversal_value = post + raw / 2.0
     magnitude, proportion = core.magnitude_and_proportion(raw, tx_change, params)
-    out = wide.keys.iloc[rows].reset_index(drop=True)
-    out["pregain_session"] = grid.take(pos).to_numpy()
-    out["postgain_session"] = grid.take(pos + 1).to_numpy()
-    out["n_gains"] = np.bincount(rows, minlength=len(x))[rows].astype("int64")
-    for name, values in around.items():
-        out[name] = values
-    out["magnitude"] = magnitude
-    out["tx_change"] = tx_change
-    out["change_proportion"] = proportion
-    out["reversal_value"] = reversal_value
+    keys = wide.keys.iloc[rows].reset_index(drop=True)
     rev = core.reversals(x_rows, pos, reversal_value, params)
-    out["reversal"] = pd.array(rev, dtype="Int64")
-    return out, rows
+    columns: dict[str, Any] = {name: keys[name] for name in keys.columns}
+    columns["pregain_session"] = grid.take(pos).to_numpy()
+    columns["postgain_session"] = grid.take(pos + 1).to_numpy()
+    columns["n_gains"] = np.bincount(rows, minlength=len(x))[rows].astype("int64")
+    columns.update(around)
+    columns["magnitude"] = magnitude
+    columns["tx_change"] = tx_change
+    columns["change_proportion"] = proportion
+    columns["reversal_value"] = reversal_value
+    columns["reversal"] = pd.array(rev, dtype="Int64")
+    # one frame built at once: a column assigned at a time cost most of a small call
+    return pd.DataFrame(columns, index=keys.index), rows
 
 
 def _run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,22 @@ def practitioner_code(user_id: int) -> str:
     return f"P{user_id}"
 
 
+def naive_utc(values: Iterable[Any]) -> pd.Series:
+    """Stored session times as the frame's ``date``: UTC wall time without a zone
+    (None: NaT). The one conversion of ``starts_at``; applied once per session."""
+    return pd.to_datetime(
+        pd.Series(list(values), dtype=object), utc=True
+    ).dt.tz_localize(None)
+
+
+def session_dates(sessions: Iterable[tuple[int, Any]]) -> pd.Series:
+    """``(session pk, starts_at)`` pairs as a Series of ``naive_utc`` dates by pk."""
+    pairs = list(sessions)
+    dates = naive_utc(starts for _, starts in pairs)
+    dates.index = pd.Index([pk for pk, _ in pairs], dtype="int64")
+    return dates
+
+
 def stored_scores(
     *,
     engagement_ids: Iterable[int] | None = None,
@@ -44,8 +61,6 @@ def stored_scores(
     if engagement_ids is not None:
         ids = list(engagement_ids)
         qs = qs.filter(response__session__engagement_id__in=ids)
-    else:
-        ids = None
     if practice_id is not None:
         qs = qs.filter(response__session__engagement__practice_id=practice_id)
     rows = list(
@@ -53,6 +68,7 @@ def stored_scores(
             "response__session__engagement_id",
             "response__session__engagement__lead_id",
             "response__session__number",
+            "response__session_id",
             "response__session__starts_at",
             "response__rater_role",
             "response__respondent_client__code",
@@ -78,6 +94,7 @@ def stored_scores(
             "eid",
             "lead",
             "number",
+            "session_pk",
             "starts_at",
             "role",
             "client_code",
@@ -86,6 +103,11 @@ def stored_scores(
             "subscale",
             "score",
         ],
+    )
+    # one conversion a session, not one a score row (same query, no extra one)
+    first = ~raw["session_pk"].duplicated()
+    dates = session_dates(
+        zip(raw["session_pk"][first].tolist(), raw["starts_at"][first], strict=True)
     )
     is_client = raw["client_code"].notna()
     respondent = raw["client_code"].where(
@@ -99,9 +121,7 @@ def stored_scores(
             schema.ENGAGEMENT_ID: "E" + raw["eid"].astype(str),
             schema.PRACTITIONER_ID: "P" + raw["lead"].astype(str),
             schema.SESSION: raw["number"].astype("int64"),
-            schema.DATE: pd.to_datetime(raw["starts_at"], utc=True).dt.tz_localize(
-                None
-            ),
+            schema.DATE: raw["session_pk"].map(dates),
             schema.RATER_ROLE: raw["role"].astype(str),
             schema.RESPONDENT_ID: respondent.astype(str),
             schema.INSTRUMENT: raw["instrument"].astype(str),

@@ -86,6 +86,16 @@ def episode_markers(episodes: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def observed(totals: pd.DataFrame, inst_id: str) -> pd.DataFrame:
+    """The observed (not missing) total scores of one instrument: the rows reliable
+    change, gains and the expected band start from. A frame holding only those rows
+    is returned as it is (``derive`` passes one instrument's rows: no copy)."""
+    keep = (totals[schema.INSTRUMENT] == inst_id).to_numpy() & totals[
+        schema.SCORE
+    ].notna().to_numpy()
+    return totals if keep.all() else totals[keep]
+
+
 def gain_markers(
     totals: pd.DataFrame, inst_id: str, conventions: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
@@ -94,7 +104,7 @@ def gain_markers(
     caseness convention)."""
     from harmonybridge.change import sudden_gains
 
-    one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
+    one = observed(totals, inst_id)
     if one[schema.SESSION].nunique() < 4:
         return []
     out = []
@@ -134,7 +144,7 @@ def reliable_change_rows(
     engagement."""
     from harmonybridge.change import reliable_change
 
-    one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
+    one = observed(totals, inst_id)
     if one[schema.SESSION].nunique() < 2:
         return []
     try:
@@ -189,7 +199,7 @@ def _expected(
     fit: Any, totals: pd.DataFrame, inst_id: str, last_session: int
 ) -> pd.DataFrame | None:
     """Expected-response band for the engagement's (single) client series."""
-    one = totals[totals[schema.INSTRUMENT] == inst_id].dropna(subset=[schema.SCORE])
+    one = observed(totals, inst_id)
     if fit is None or one.empty or one[schema.RESPONDENT_ID].nunique() != 1:
         return None
     first = one.sort_values(schema.SESSION).iloc[0]
@@ -224,15 +234,22 @@ def derive(
     out: dict[str, Any] = {"changes": {}, "gains": {}, "expected": {}}
     if scores.empty:
         return out
-    totals = scores[scores[schema.SUBSCALE] == ""]
+    # the columns the analyses read, split by instrument once (each analysis used to
+    # filter the whole frame again: most of the time on a dashboard's one client)
+    totals = scores.loc[
+        (scores[schema.SUBSCALE] == "").to_numpy(),
+        [schema.RESPONDENT_ID, schema.SESSION, schema.INSTRUMENT, schema.SCORE],
+    ]
     last = span_last(scores, sessions)
-    for inst_id in sorted(totals[schema.INSTRUMENT].unique()):
+    for key, rows in totals.groupby(schema.INSTRUMENT, sort=True):
+        inst_id = str(key)
         inst = instruments.find(inst_id)
         if inst is None or inst.kind != "outcome":
             continue
-        out["changes"][inst_id] = reliable_change_rows(totals, inst_id, conventions)
-        out["gains"][inst_id] = gain_markers(totals, inst_id, conventions)
-        band = _expected((curve_sets or {}).get(inst_id), totals, inst_id, last)
+        one = observed(rows, inst_id)
+        out["changes"][inst_id] = reliable_change_rows(one, inst_id, conventions)
+        out["gains"][inst_id] = gain_markers(one, inst_id, conventions)
+        band = _expected((curve_sets or {}).get(inst_id), one, inst_id, last)
         out["expected"][inst_id] = (
             None
             if band is None
