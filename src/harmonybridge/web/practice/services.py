@@ -62,9 +62,9 @@ def create_engagement(
     engagement = form.save(commit=False)
     engagement.practice_id = user.practice_id
     engagement.lead = user
-    engagement.save()
+    engagement.save()  # its receiver raises the practice's datastamp.touch ...
     engagement.practitioners.set([user, *co_practitioners])
-    EngagementClient.objects.bulk_create(
+    EngagementClient.objects.bulk_create(  # ... in this transaction, so these need none
         EngagementClient(engagement=engagement, client=c) for c in clients
     )
     apply_default_plan(engagement)
