@@ -20,8 +20,9 @@ from harmonybridge.web.accounts.models import Role
 from harmonybridge.web.checkins import revisions, storage
 from harmonybridge.web.checkins.models import Response, Score
 from harmonybridge.web.insights import alliance_display, alliance_tasks, analyses
-from harmonybridge.web.practice import catalogue, conventions
+from harmonybridge.web.practice import catalogue, conventions, datastamp
 from harmonybridge.web.practice.models import (
+    DataStamp,
     Engagement,
     EngagementClient,
     EngagementStatus,
@@ -208,6 +209,20 @@ def test_a_rolled_back_write_leaves_the_version_alone():
     with pytest.raises(RuntimeError):
         failing_write()
     assert analyses.data_version(w["admin"].practice_id) == before
+
+
+def test_a_rewound_counter_never_repeats_a_version():
+    """A restored backup rewinds the counter while a cache outside the database keeps
+    the figures of the later versions: the next raise must not reuse one of them."""
+    w = _world()
+    practice_id = w["admin"].practice_id
+    stamp = DataStamp.objects.get(practice_id=practice_id)
+    datastamp.touch(practice_id)
+    later = analyses.data_version(practice_id)
+    DataStamp.objects.filter(practice_id=practice_id).update(version=stamp.version)
+    datastamp.touch(practice_id)  # the same counter value as ``later`` again
+    assert DataStamp.objects.get(practice_id=practice_id).version == stamp.version + 1
+    assert analyses.data_version(practice_id) != later
 
 
 def test_reads_do_not_change_the_version(client):

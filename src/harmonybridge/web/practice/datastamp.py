@@ -72,12 +72,20 @@ def touch_engagement(engagement_id: int) -> None:
     touch_engagements(Engagement.objects.filter(pk=engagement_id))
 
 
-def version(practice_id: int) -> int:
-    """The practice's data version: 0 until its first write (one primary-key read)."""
+def version(practice_id: int) -> str:
+    """The practice's data version (one primary-key read): the counter and the time of
+    its last raise, ``"0"`` before the first write.
+
+    The time is there because the counter can be rewound while a cache outside the
+    database keeps its entries (a restored backup; a test's rolled-back transaction):
+    the next raise then repeats a counter value, never the time.
+    """
     found = DataStamp.objects.filter(practice_id=practice_id).values_list(
-        "version", flat=True
+        "version", "changed_at"
     )
-    return next(iter(found), 0)
+    for counter, changed_at in found:
+        return f"{counter}@{changed_at.isoformat()}"
+    return "0"
 
 
 def watch(model: type[Model], lookup: str | None, attname: str) -> None:
