@@ -62,9 +62,11 @@ def create_engagement(
     engagement = form.save(commit=False)
     engagement.practice_id = user.practice_id
     engagement.lead = user
-    engagement.save()  # its receiver raises the practice's datastamp.touch ...
+    engagement.save()
     engagement.practitioners.set([user, *co_practitioners])
-    EngagementClient.objects.bulk_create(  # ... in this transaction, so these need none
+    # no datastamp.touch for these: the save above raised the practice's data stamp
+    # (its receiver, ADR 0016) in this transaction, which commits them too
+    EngagementClient.objects.bulk_create(
         EngagementClient(engagement=engagement, client=c) for c in clients
     )
     apply_default_plan(engagement)
