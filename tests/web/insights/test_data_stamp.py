@@ -279,6 +279,9 @@ def test_the_leads_are_found_without_reading_every_engagement():
     (sql,) = _sql(alliance_display._leads, insights_scope(w["admin"]))
     assert 'from "accounts_user"' in sql
     assert "exists" in sql
+    # the probe is by lead alone: with the practice too, SQLite walked the practice's
+    # engagements one by one for a member of staff who leads none
+    assert sql.count("practice_id") == 1, sql
     assert alliance_display._leads(insights_scope(w["admin"])) == [w["lead"].pk]
 
 
