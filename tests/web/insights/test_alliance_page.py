@@ -240,6 +240,13 @@ def test_new_data_makes_a_new_version(demo, db):
     assert analyses.data_version(demo.pk) != version
 
 
+def test_the_demo_loader_raises_the_data_version(demo, db):
+    """The loader writes in bulk (no signals) and raises the practice's stamp itself."""
+    from harmonybridge.web.practice import datastamp
+
+    assert datastamp.version(demo.pk) != "0"
+
+
 def test_too_few_engagements_says_so(client, db):
     practitioner = factories.make_practitioner(role=Role.ADMIN)
     factories.make_session(factories.make_engagement(practitioner))

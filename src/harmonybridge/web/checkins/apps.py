@@ -10,3 +10,11 @@ class CheckinsConfig(AppConfig):
     name = "harmonybridge.web.checkins"
     label = "checkins"
     verbose_name = _("Checkins")
+
+    def ready(self) -> None:
+        from harmonybridge.web.checkins.models import Response, Score
+        from harmonybridge.web.practice import datastamp
+
+        # the practice's analyses read responses and scores (ADR 0016)
+        datastamp.watch(Response, "sessions", "session_id")
+        datastamp.watch(Score, "sessions__responses", "response_id")

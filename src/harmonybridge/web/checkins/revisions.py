@@ -72,5 +72,7 @@ def correct_response(
             instrument=inst.id,
             revision_id=revision.pk,
         )
+        # also raises the practice's data stamp (datastamp.touch_engagement), which the
+        # bulk writes above do not
         storage._after_commit(locked.session.engagement_id)
     return revision

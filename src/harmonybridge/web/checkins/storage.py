@@ -17,8 +17,9 @@ from harmonybridge.web.checkins import signals
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, CheckIn, Response, Score
 from harmonybridge.web.checkins.prepared import Prepared
-from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice import catalogue, datastamp
 from harmonybridge.web.practice.models import (
+    Engagement,
     InstrumentWording,
     PlanEntry,
     RaterRole,
@@ -296,8 +297,11 @@ def save_draft(
 
 def _after_commit(engagement_id: int) -> None:
     """Announce the answers being stored; alerts queue their evaluation atomically
-    with them (``alerts.receivers``)."""
+    with them (``alerts.receivers``). Then raise the practice's data version: the bulk
+    inserts sent no signal, and as the transaction's last statement the raise holds the
+    practice's stamp row only until the commit (ADR 0016)."""
     signals.answers_stored.send(sender=Response, engagement_id=engagement_id)
+    datastamp.touch_engagement(engagement_id)
 
 
 def rescore(response: Response) -> int:
@@ -316,5 +320,8 @@ def rescore(response: Response) -> int:
                 response=response, subscale=s, value=v, band=b, library_version=version
             )
             for s, v, b in score_rows(inst, answers)
+        )
+        datastamp.touch_engagements(
+            Engagement.objects.filter(sessions__responses=response.pk)
         )
     return 1

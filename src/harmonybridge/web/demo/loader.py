@@ -28,7 +28,7 @@ from harmonybridge.web.alerts.models import (
 from harmonybridge.web.alerts.rules import evaluate_engagements
 from harmonybridge.web.checkins.bulk import insert_rows
 from harmonybridge.web.checkins.models import Answer, Channel, Response, Score
-from harmonybridge.web.practice import catalogue
+from harmonybridge.web.practice import catalogue, datastamp
 from harmonybridge.web.practice.models import (
     _CODE_ALPHABET,
     Client,
@@ -118,6 +118,7 @@ def _load(data: Any) -> dict[str, int]:
     _predictions(practice)
     admin = User.objects.get(practice=practice, role=Role.ADMIN)
     research = add_demo_research(practice, admin)
+    datastamp.touch(practice.pk)  # the rows above went in in bulk, without signals
     return {
         "engagements": len(eng_by_id),
         "clients": len(client_by_id),

@@ -13,7 +13,12 @@ class PracticeConfig(AppConfig):
 
     def ready(self) -> None:
         from harmonybridge.web.audit.recording import set_engagement_members
-        from harmonybridge.web.practice.models import EngagementClient
+        from harmonybridge.web.practice import datastamp
+        from harmonybridge.web.practice.models import (
+            Engagement,
+            EngagementClient,
+            TherapySession,
+        )
 
         def members(engagement_id: int) -> list[str]:
             return list(
@@ -23,3 +28,7 @@ class PracticeConfig(AppConfig):
             )
 
         set_engagement_members(members)
+        # what the practice's analyses read (the check-ins app watches its own models)
+        datastamp.watch(Engagement, None, "practice_id")
+        datastamp.watch(EngagementClient, "pk", "engagement_id")
+        datastamp.watch(TherapySession, "pk", "engagement_id")

@@ -399,3 +399,20 @@ class CasenessConvention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id}: {self.convention}"
+
+
+class DataStamp(models.Model):
+    """A counter per practice that every write of the data its analyses read raises.
+
+    Kept by :mod:`harmonybridge.web.practice.datastamp` only (ADR 0016); pages that cache
+    figures computed from a whole practice key them by it instead of scanning the rows.
+    The practice is a plain id, not a foreign key: the row outlives a deleted practice,
+    so an id SQLite hands out again never starts from a version already cached.
+    """
+
+    practice_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"practice {self.practice_id}: data version {self.version}"

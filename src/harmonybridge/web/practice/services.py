@@ -64,6 +64,8 @@ def create_engagement(
     engagement.lead = user
     engagement.save()
     engagement.practitioners.set([user, *co_practitioners])
+    # no datastamp.touch for these: the save above raised the practice's data stamp
+    # (its receiver, ADR 0016) in this transaction, which commits them too
     EngagementClient.objects.bulk_create(
         EngagementClient(engagement=engagement, client=c) for c in clients
     )

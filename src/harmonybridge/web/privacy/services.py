@@ -24,6 +24,7 @@ from harmonybridge.web import audit
 from harmonybridge.web.audit.models import AuditEvent
 from harmonybridge.web.ops.cache import engagement_prefix, practice_prefix
 from harmonybridge.web.ops.cache import forget as forget_cached
+from harmonybridge.web.practice import datastamp
 from harmonybridge.web.practice.models import Client
 
 FORMAT = "harmonybridge-client-export"
@@ -247,6 +248,9 @@ def erase_client(client: Any, *, actor: Any, request: Any = None) -> dict[str, i
     practice_id = client.practice_id
     _force_delete(doomed)
     _force_delete([client])
+    # the practice's analyses lose this client's data: raise its data version here,
+    # whatever the deletes' receivers found (ADR 0016)
+    datastamp.touch(practice_id)
     # Cached dashboards of every engagement the client was in show their name and
     # scores: drop them too (shared engagements are recomputed for the others).
     # Practice aggregates (the insights page) may hold figures their data went into.
