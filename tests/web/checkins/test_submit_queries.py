@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 #: engagement and practice), the plan entries (with the practice's wordings), the
 #: savepoint of the store, the claim (UPDATE ... WHERE submitted_at IS NULL, which also
 #: locks), responses, answers, scores (one insert each), the audit row, the pending
-#: evaluation row, the task row, the raise of the practice's data stamp (ADR 0016: the
+#: evaluation row, the task row, the raise of the practice's data stamp (ADR 0017: the
 #: Insights page's cache key, one upsert, the transaction's last statement) and the
 #: savepoint's release. Before: 16 with two instruments, one more per instrument with
 #: practice-supplied wording; 12 before the data stamp.

@@ -3,7 +3,7 @@ unchanged by reads, per practice, and read in constant time by the cached Insigh
 
 Before, ``analyses.data_version`` aggregated every score, response, session, engagement
 and engagement client of the practice on each request (1.1 s a page at 1,455
-engagements). Now it reads the practice's data stamp (ADR 0016).
+engagements). Now it reads the practice's data stamp (ADR 0017).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Sessions stored with an impossible date before the 1900–2100 limit existed (issue 9).
 
 Such a session (9999-12-31 shown in a +14:00 time zone) broke the caseload for everyone.
-Migration practice.0006 gives each one the moment it was recorded and keeps the stored
+Migration practice.0007 gives each one the moment it was recorded and keeps the stored
 value in the audit log.
 """
 
@@ -21,7 +21,7 @@ from tests.web import factories
 pytestmark = pytest.mark.django_db
 
 repair = importlib.import_module(
-    "harmonybridge.web.practice.migrations.0006_repair_out_of_range_session_dates"
+    "harmonybridge.web.practice.migrations.0007_repair_out_of_range_session_dates"
 ).repair
 
 EXTREMES = {

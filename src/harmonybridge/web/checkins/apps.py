@@ -15,6 +15,6 @@ class CheckinsConfig(AppConfig):
         from harmonybridge.web.checkins.models import Response, Score
         from harmonybridge.web.practice import datastamp
 
-        # the practice's analyses read responses and scores (ADR 0016)
+        # the practice's analyses read responses and scores (ADR 0017)
         datastamp.watch(Response, "sessions", "session_id")
         datastamp.watch(Score, "sessions__responses", "response_id")

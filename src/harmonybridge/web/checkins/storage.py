@@ -299,7 +299,7 @@ def _after_commit(engagement_id: int) -> None:
     """Announce the answers being stored; alerts queue their evaluation atomically
     with them (``alerts.receivers``). Then raise the practice's data version: the bulk
     inserts sent no signal, and as the transaction's last statement the raise holds the
-    practice's stamp row only until the commit (ADR 0016)."""
+    practice's stamp row only until the commit (ADR 0017)."""
     signals.answers_stored.send(sender=Response, engagement_id=engagement_id)
     datastamp.touch_engagement(engagement_id)
 

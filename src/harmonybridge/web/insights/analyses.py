@@ -217,7 +217,7 @@ def practice_frame(scope: InsightsScope, filters: Filters) -> pd.DataFrame:
 def data_version(practice_id: int) -> str:
     """A short hash that changes whenever scores, sessions or engagements of the practice
     do, or its caseness conventions, or the figures' format: two reads by key, whatever
-    the practice's size (the data stamp is raised by every write, ADR 0016)."""
+    the practice's size (the data stamp is raised by every write, ADR 0017)."""
     parts: list[Any] = [
         datastamp.version(practice_id),
         # the caseness conventions decide the reliable-change figures

@@ -1,5 +1,5 @@
 """The practice's data stamp: one counter per practice, raised by every write of the data
-its analyses read (ADR 0016).
+its analyses read (ADR 0017).
 
 Figures computed from a whole practice (the Insights page) are cached under
 :func:`version`, one primary-key read, instead of a hash of aggregates over every score,

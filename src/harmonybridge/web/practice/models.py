@@ -404,7 +404,7 @@ class CasenessConvention(models.Model):
 class DataStamp(models.Model):
     """A counter per practice that every write of the data its analyses read raises.
 
-    Kept by :mod:`harmonybridge.web.practice.datastamp` only (ADR 0016); pages that cache
+    Kept by :mod:`harmonybridge.web.practice.datastamp` only (ADR 0017); pages that cache
     figures computed from a whole practice key them by it instead of scanning the rows.
     The practice is a plain id, not a foreign key: the row outlives a deleted practice,
     so an id SQLite hands out again never starts from a version already cached.

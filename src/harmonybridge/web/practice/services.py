@@ -65,7 +65,7 @@ def create_engagement(
     engagement.save()
     engagement.practitioners.set([user, *co_practitioners])
     # no datastamp.touch for these: the save above raised the practice's data stamp
-    # (its receiver, ADR 0016) in this transaction, which commits them too
+    # (its receiver, ADR 0017) in this transaction, which commits them too
     EngagementClient.objects.bulk_create(
         EngagementClient(engagement=engagement, client=c) for c in clients
     )

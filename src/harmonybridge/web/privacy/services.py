@@ -249,7 +249,7 @@ def erase_client(client: Any, *, actor: Any, request: Any = None) -> dict[str, i
     _force_delete(doomed)
     _force_delete([client])
     # the practice's analyses lose this client's data: raise its data version here,
-    # whatever the deletes' receivers found (ADR 0016)
+    # whatever the deletes' receivers found (ADR 0017)
     datastamp.touch(practice_id)
     # Cached dashboards of every engagement the client was in show their name and
     # scores: drop them too (shared engagements are recomputed for the others).

@@ -29,7 +29,7 @@ def repair(apps, schema_editor):
             starts_at=session.created_at, updated_at=session.created_at
         )
         audit_event.objects.create(
-            actor_label="migration practice.0006",
+            actor_label="migration practice.0007",
             practice_id_ref=session.engagement.practice_id,
             action="practice.session_date_repaired",
             target_type="TherapySession",
@@ -46,7 +46,7 @@ def repair(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0002_auditevent_client_codes"),
-        ("practice", "0005_casenessconvention"),
+        ("practice", "0006_datastamp"),
     ]
 
     operations = [migrations.RunPython(repair, migrations.RunPython.noop)]
