@@ -277,6 +277,28 @@ def _store_in_one(
     return responses
 
 
+def _claim(checkin_id: int, now: Any) -> bool:
+    """Mark the check-in submitted unless it is; whether this call did.
+
+    ``CheckIn.objects.filter(pk=..., submitted_at__isnull=True).update(submitted_at=now,
+    draft={}, updated_at=now)``, its SQL built once per connection (issue 14).
+    """
+    sql = connection.__dict__.get("_hb_claim_sql")
+    if sql is None:
+        qn, meta = connection.ops.quote_name, CheckIn._meta
+        col = {f.attname: qn(f.column) for f in meta.concrete_fields}
+        sql = connection.__dict__["_hb_claim_sql"] = (
+            f"UPDATE {qn(meta.db_table)} SET {col['submitted_at']} = %s, "
+            f"{col['draft']} = %s, {col['updated_at']} = %s "
+            f"WHERE {col['id']} = %s AND {col['submitted_at']} IS NULL"
+        )
+    at = connection.ops.adapt_datetimefield_value(now)
+    draft = CheckIn._meta.get_field("draft").get_db_prep_save({}, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, draft, at, checkin_id])
+        return cursor.rowcount == 1
+
+
 def submit_checkin(
     checkin: CheckIn | int,
     answers: Mapping[str, Mapping[int, Any]],
@@ -300,10 +322,7 @@ def submit_checkin(
                     .get(pk=checkin)
                 )
             now = timezone.now()
-            claimed = CheckIn.objects.filter(
-                pk=checkin.pk, submitted_at__isnull=True
-            ).update(submitted_at=now, draft={}, updated_at=now)
-            if not claimed:
+            if not _claim(checkin.pk, now):
                 return Stored(created=False)
             checkin.submitted_at, checkin.draft = now, {}
             session = checkin.session
