@@ -51,4 +51,5 @@ def test_a_missing_or_expired_session_is_empty_and_forgets_its_key(case):
         key = None
     ours, django = SessionStore(key), DjangoStore(key)
     assert dict(ours.items()) == dict(django.items()) == {}
-    assert ours.session_key is None and django.session_key is None
+    assert ours.session_key is None
+    assert django.session_key is None
