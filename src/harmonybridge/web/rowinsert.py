@@ -22,6 +22,16 @@ from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
 
+def columns(model: type[Model], conn: Any) -> dict[str, str]:
+    """Attribute name -> quoted column of the model's concrete fields, for ``conn``."""
+    qn = conn.ops.quote_name
+    return {
+        f.attname: qn(f.column)
+        for f in model._meta.concrete_fields
+        if f.column is not None
+    }
+
+
 class _Statement:
     def __init__(self, model: type[Model], alias: str) -> None:
         conn = connections[alias]
@@ -35,12 +45,13 @@ class _Statement:
         odd = [f.name for f in self.fields if f.generated or f.has_db_default()]
         if odd:  # values the database computes: save() knows how, this does not
             raise TypeError(f"{model.__name__}: fields {odd} need save()")
-        names = ", ".join(qn(f.column) for f in self.fields)
+        col = columns(model, conn)
+        names = ", ".join(col[f.attname] for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.table = meta.db_table
         self.sql = f"INSERT INTO {qn(self.table)} ({names}) VALUES ({marks})"
         if self.returns is not None and conn.features.can_return_columns_from_insert:
-            self.sql += f" RETURNING {qn(self.returns.column)}"
+            self.sql += f" RETURNING {col[self.returns.attname]}"
 
 
 def insert(obj: Model) -> Model:
@@ -70,7 +81,9 @@ def insert(obj: Model) -> Model:
             if conn.features.can_return_columns_from_insert:
                 value = cursor.fetchone()[0]
             else:  # pragma: no cover - every supported database returns it
-                value = conn.ops.last_insert_id(cursor, stmt.table, stmt.returns.column)
+                value = conn.ops.last_insert_id(
+                    cursor, stmt.table, str(stmt.returns.column)
+                )
             setattr(obj, stmt.returns.attname, value)
     obj._state.adding = False
     obj._state.db = alias

@@ -15,6 +15,8 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from harmonybridge.web.rowinsert import columns
+
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self) -> Any:
@@ -24,7 +26,7 @@ class SessionStore(db.SessionStore):
         sql = conn.__dict__.get("_hb_session_sql")
         if sql is None:
             qn, meta = conn.ops.quote_name, model._meta
-            col = {f.attname: qn(f.column) for f in meta.concrete_fields}
+            col = columns(model, conn)
             sql = conn.__dict__["_hb_session_sql"] = (
                 f"SELECT {col['session_key']}, {col['session_data']} "
                 f"FROM {qn(meta.db_table)} "

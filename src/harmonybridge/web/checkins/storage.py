@@ -25,6 +25,7 @@ from harmonybridge.web.practice.models import (
     RaterRole,
     TherapySession,
 )
+from harmonybridge.web.rowinsert import columns
 
 
 def _plan_entries(engagement: int, rater_role: str, practice: int) -> Any:
@@ -195,10 +196,7 @@ def _one_statement_sql() -> str:
     qn = connection.ops.quote_name
 
     def col(model: Any, attname: str) -> str:
-        (column,) = (
-            f.column for f in model._meta.concrete_fields if f.attname == attname
-        )
-        return qn(column)
+        return columns(model, connection)[attname]
 
     def table(model: Any) -> str:
         return qn(model._meta.db_table)
@@ -286,7 +284,7 @@ def _claim(checkin_id: int, now: Any) -> bool:
     sql = connection.__dict__.get("_hb_claim_sql")
     if sql is None:
         qn, meta = connection.ops.quote_name, CheckIn._meta
-        col = {f.attname: qn(f.column) for f in meta.concrete_fields}
+        col = columns(CheckIn, connection)
         sql = connection.__dict__["_hb_claim_sql"] = (
             f"UPDATE {qn(meta.db_table)} SET {col['submitted_at']} = %s, "
             f"{col['draft']} = %s, {col['updated_at']} = %s "
