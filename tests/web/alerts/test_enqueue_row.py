@@ -71,3 +71,14 @@ def test_other_backends_get_the_plain_enqueue(engagement, settings, monkeypatch)
     )
     tasks._enqueue(engagement.pk, coalesced=False)  # the immediate backend of the tests
     assert calls == [[engagement.pk]]
+
+
+def test_the_safety_email_row_is_the_backends_row(queue):
+    from harmonybridge.web.alerts.safety import send_safety_email
+
+    tasks.enqueue_row(send_safety_email, 5)
+    ours = queue.get()
+    queue.all().delete()
+    send_safety_email.enqueue(5)
+    assert _fields(ours) == _fields(queue.get())
+    assert ours.args_kwargs == {"args": [5], "kwargs": {}}

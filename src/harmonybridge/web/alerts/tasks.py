@@ -116,7 +116,11 @@ def enqueue_evaluation(engagement_id: int) -> None:
 
 
 def _enqueue(engagement_id: int, *, coalesced: bool) -> None:
-    """``evaluate_engagement_task.enqueue(...)``, cheaper with the database backend.
+    enqueue_row(evaluate_engagement_task, engagement_id, coalesced=coalesced)
+
+
+def enqueue_row(task: Any, *args: Any, **kwargs: Any) -> None:
+    """``task.enqueue(*args, **kwargs)``, cheaper with the database backend.
 
     That backend's ``enqueue`` checks the task, builds the row and saves it through the
     ORM on every call (issue 14: more CPU than the rest of the alert queueing). Here the
@@ -128,19 +132,17 @@ def _enqueue(engagement_id: int, *, coalesced: bool) -> None:
     """
     from django_tasks_db.models import DBTaskResult  # models load after the app
 
-    task = evaluate_engagement_task
     backend = task.get_backend()
     if not isinstance(backend, DatabaseBackend):
-        task.enqueue(engagement_id, coalesced=coalesced)
+        task.enqueue(*args, **kwargs)
         return
-    if getattr(backend, "_hb_validated", None) is not task:
+    checked = backend.__dict__.setdefault("_hb_validated", set())
+    if id(task) not in checked:
         backend.validate_task(task)
-        backend._hb_validated = task  # type: ignore[attr-defined]
+        checked.add(id(task))
     row: DBTaskResult[Any, Any] = DBTaskResult(
         id=backend._get_id(),
-        args_kwargs=normalize_json(
-            {"args": (engagement_id,), "kwargs": {"coalesced": coalesced}}
-        ),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
         priority=task.priority,
         task_path=task.module_path,
         queue_name=task.queue_name,
