@@ -254,6 +254,8 @@ CACHES = {
 }
 
 # --- Sessions and cookies ----------------------------------------------------------
+# Django's database sessions, the row read with SQL built once (accounts/sessions.py).
+SESSION_ENGINE = "harmonybridge.web.accounts.sessions"
 SESSION_COOKIE_AGE = env_int("HB_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 HB_SESSION_IDLE_SECONDS = env_int("HB_SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

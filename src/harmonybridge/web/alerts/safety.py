@@ -40,6 +40,7 @@ from harmonybridge.formatting import fmt_score
 from harmonybridge.instruments import short_title
 from harmonybridge.web import audit
 from harmonybridge.web.alerts.models import EmailState, SafetyNotice
+from harmonybridge.web.alerts.tasks import enqueue_row
 from harmonybridge.web.checkins.models import CheckIn
 from harmonybridge.web.practice import catalogue
 from harmonybridge.web.practice.policy import engagements_for
@@ -64,22 +65,23 @@ def raise_notice(
     queue the email to the lead practitioner and the safety contact."""
     fired = fired_answer(inst, answers or {}) if inst is not None else None
     with transaction.atomic():
+        shown: dict[str, Any] = {}
+        if fired is not None:
+            shown = {"instrument": inst.id, "item_number": fired[0]}
+            shown["answer"] = float(fired[1])
         notice, created = SafetyNotice.objects.get_or_create(
             checkin=checkin,
             defaults={
                 "engagement_id": checkin.session.engagement_id,
                 "session": checkin.session,
                 "client_id": checkin.respondent_id,
+                **shown,  # a new notice is stored with its answer: no second write
             },
         )
-        if fired is not None:
-            item, value = fired
-            notice.instrument = inst.id
-            notice.item_number = item
-            notice.answer = float(value)
-            notice.save(
-                update_fields=["instrument", "item_number", "answer", "updated_at"]
-            )
+        if shown and not created:
+            for name, value in shown.items():
+                setattr(notice, name, value)
+            notice.save(update_fields=[*shown, "updated_at"])
         if created:
             audit.record(
                 None,
@@ -88,7 +90,7 @@ def raise_notice(
                 practice_id=checkin.session.engagement.practice_id,
                 session_id=checkin.session_id,
             )
-            transaction.on_commit(lambda: send_safety_email.enqueue(notice.pk))
+            transaction.on_commit(lambda: enqueue_row(send_safety_email, notice.pk))
     return notice
 
 

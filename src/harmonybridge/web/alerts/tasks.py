@@ -12,14 +12,18 @@ arrive (``benchmarks/checkin_load.py`` reports it).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json, task_enqueued
 
 from harmonybridge.web.alerts.models import PendingEvaluation
 from harmonybridge.web.alerts.rules import evaluate_engagements
 from harmonybridge.web.alerts.signals import engagement_evaluated
+from harmonybridge.web.rowinsert import insert
 
 #: Engagements one task evaluates at most (one call into the vectorised core).
 BATCH = 50
@@ -101,7 +105,7 @@ def enqueue_evaluation(engagement_id: int) -> None:
         return
     for _attempt in range(3):
         if _insert_pending(engagement_id):
-            evaluate_engagement_task.enqueue(engagement_id, coalesced=True)
+            _enqueue(engagement_id, coalesced=True)
             return
         # A row exists: a queued task has not claimed it yet and will see these
         # answers. The update locks the row, so that claim waits for our commit.
@@ -109,6 +113,45 @@ def enqueue_evaluation(engagement_id: int) -> None:
             return
         # claimed between the two statements: that task may miss us; insert again
     evaluate_engagement_task.enqueue(engagement_id)  # never lose an evaluation
+
+
+def _enqueue(engagement_id: int, *, coalesced: bool) -> None:
+    enqueue_row(evaluate_engagement_task, engagement_id, coalesced=coalesced)
+
+
+def enqueue_row(task: Any, *args: Any, **kwargs: Any) -> None:
+    """``task.enqueue(*args, **kwargs)``, cheaper with the database backend.
+
+    That backend's ``enqueue`` checks the task, builds the row and saves it through the
+    ORM on every call (issue 14: more CPU than the rest of the alert queueing). Here the
+    task is checked once per backend and the row, built field by field as the backend
+    builds it (so the ``db_worker`` runs it like any other), is written by one INSERT
+    whose SQL is built once per connection; ``task_enqueued`` is sent as the backend
+    sends it. ``tests/web/alerts/test_enqueue_row.py`` compares the two rows and runs
+    the worker on ours. Other backends get the plain ``enqueue``.
+    """
+    from django_tasks_db.models import DBTaskResult  # models load after the app
+
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        task.enqueue(*args, **kwargs)
+        return
+    checked = backend.__dict__.setdefault("_hb_validated", set())
+    if id(task) not in checked:
+        backend.validate_task(task)
+        checked.add(id(task))
+    row: DBTaskResult[Any, Any] = DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
+    insert(row)
+    if task_enqueued.has_listeners(type(backend)):
+        task_enqueued.send(type(backend), task_result=row.task_result)
 
 
 def _insert_pending(engagement_id: int) -> bool:

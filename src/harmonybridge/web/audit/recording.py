@@ -7,6 +7,7 @@ from typing import Any
 
 from harmonybridge.web.audit.models import AuditEvent
 from harmonybridge.web.clientaddress import client_address
+from harmonybridge.web.rowinsert import insert
 
 _SAFE_DETAIL = (str, int, float, bool, type(None))
 
@@ -102,7 +103,7 @@ def record(
         if is_staff_actor
         else detail.get("practice_id")
     )
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor if is_staff_actor else None,
         actor_label=actor.get_username() if is_staff_actor else "client check-in",
         practice_id_ref=practice_id,
@@ -114,6 +115,8 @@ def record(
         ip_address=ip,
         detail=detail,
     )
+    # One row, its INSERT built once per connection (issue 14: the check-in submit).
+    return insert(event)  # type: ignore[return-value]
 
 
 def _joined(codes: list[str]) -> str:

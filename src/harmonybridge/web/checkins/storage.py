@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from harmonybridge.web.practice.models import (
     RaterRole,
     TherapySession,
 )
+from harmonybridge.web.rowinsert import columns
 
 
 def _plan_entries(engagement: int, rater_role: str, practice: int) -> Any:
@@ -124,9 +126,17 @@ def _store(
     client_id: int | None = None,
     user_id: int | None = None,
 ) -> list[Response]:
-    """Insert responses, answers and core scores for (instrument, answers) pairs: 3 queries."""
+    """Insert responses, answers and core scores for (instrument, answers) pairs.
+
+    One statement on PostgreSQL (:func:`_store_in_one`), three elsewhere.
+    """
     now = timezone.now()
-    responses = Response.objects.bulk_create(
+    version = harmonybridge.__version__
+    scores = [
+        score_rows(catalogue.scoring_instrument(inst.id), answers)
+        for inst, answers in filled
+    ]
+    responses = [
         Response(
             session=session,
             checkin=checkin,
@@ -140,7 +150,10 @@ def _store(
             submitted_at=now,
         )
         for inst, _answers in filled
-    )
+    ]
+    if connection.vendor == "postgresql":
+        return _store_in_one(responses, filled, scores, now)
+    responses = Response.objects.bulk_create(responses)
     insert_rows(
         Answer,
         ("response_id", "item", "value"),
@@ -150,19 +163,139 @@ def _store(
             for item, value in answers.items()
         ),
     )
-    version = harmonybridge.__version__
     insert_rows(
         Score,
         ("response_id", "subscale", "value", "band", "library_version"),
         (
             (response.pk, sub, value, band, version)
-            for response, (inst, answers) in zip(responses, filled, strict=True)
-            for sub, value, band in score_rows(
-                catalogue.scoring_instrument(inst.id), answers
-            )
+            for response, rows in zip(responses, scores, strict=True)
+            for sub, value, band in rows
         ),
     )
     return responses
+
+
+#: The fields of a stored response that are the same for each instrument of one store.
+_SHARED = (
+    "session_id",
+    "checkin_id",
+    "rater_role",
+    "respondent_client_id",
+    "respondent_user_id",
+    "respondent_key",
+    "channel",
+    "submitted_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _one_statement_sql() -> str:
+    """PostgreSQL: responses, their answers and scores in one ``INSERT`` with
+    data-modifying ``WITH`` parts, the rows passed as JSON text (one parameter each:
+    cheap to send, where an array parameter is converted value by value)."""
+    qn = connection.ops.quote_name
+
+    def col(model: Any, attname: str) -> str:
+        return columns(model, connection)[attname]
+
+    def table(model: Any) -> str:
+        return qn(model._meta.db_table)
+
+    rid, rinst = col(Response, "id"), col(Response, "instrument_id")
+    shared = ", ".join(col(Response, a) for a in _SHARED)
+    now = "%(now)s, %(now)s"
+    return (
+        f"WITH r AS (INSERT INTO {table(Response)} "
+        f"({shared}, {rinst}, {col(Response, 'instrument_version')}) "
+        f"SELECT {', '.join(f'%({a})s' for a in _SHARED)}, x.i, x.v "
+        "FROM json_to_recordset(%(responses)s::json) AS x(i text, v text) "
+        f"RETURNING {rid}, {rinst}), "
+        f"a AS (INSERT INTO {table(Answer)} ({col(Answer, 'response_id')}, "
+        f"{col(Answer, 'item')}, {col(Answer, 'value')}, "
+        f"{col(Answer, 'created_at')}, {col(Answer, 'updated_at')}) "
+        f"SELECT r.{rid}, x.n, x.v, {now} "
+        "FROM json_to_recordset(%(answers)s::json) AS x(i text, n int, v float8) "
+        f"JOIN r ON r.{rinst} = x.i), "
+        f"s AS (INSERT INTO {table(Score)} ({col(Score, 'response_id')}, "
+        f"{col(Score, 'subscale')}, {col(Score, 'value')}, {col(Score, 'band')}, "
+        f"{col(Score, 'library_version')}, "
+        f"{col(Score, 'created_at')}, {col(Score, 'updated_at')}) "
+        f"SELECT r.{rid}, x.s, x.v, x.b, %(version)s, {now} "
+        "FROM json_to_recordset(%(scores)s::json) AS x(i text, s text, v float8, b text) "
+        f"JOIN r ON r.{rinst} = x.i) "
+        f"SELECT {rid}, {rinst} FROM r"
+    )
+
+
+def _store_in_one(
+    responses: list[Response],
+    filled: list[tuple[Any, Mapping[int, Any]]],
+    scores: list[list[tuple[str, float | None, str]]],
+    now: Any,
+) -> list[Response]:
+    """Store as :func:`_store` does, in one statement (PostgreSQL) whose SQL is built
+    once per connection; ``responses`` are the unsaved rows, saved on return."""
+    if not responses:
+        return responses
+    sql = connection.__dict__.get("_hb_store_sql")
+    if sql is None:
+        sql = connection.__dict__["_hb_store_sql"] = _one_statement_sql()
+    for response in responses:
+        response.created_at = response.updated_at = now
+    ops = connection.ops
+    params: dict[str, Any] = {a: getattr(responses[0], a) for a in _SHARED}
+    for a in ("submitted_at", "created_at", "updated_at"):
+        params[a] = ops.adapt_datetimefield_value(params[a])
+    params["now"] = params["created_at"]
+    params["version"] = harmonybridge.__version__
+    dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+    params["responses"] = dumps(
+        [{"i": r.instrument_id, "v": r.instrument_version} for r in responses]
+    )
+    params["answers"] = dumps(
+        [
+            {"i": inst.id, "n": item, "v": value}
+            for inst, answers in filled
+            for item, value in answers.items()
+        ]
+    )
+    params["scores"] = dumps(
+        [
+            {"i": inst.id, "s": sub, "v": value, "b": band}
+            for (inst, _a), rows in zip(filled, scores, strict=True)
+            for sub, value, band in rows
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = {inst_id: pk for pk, inst_id in cursor.fetchall()}
+    for response in responses:
+        response.pk = ids[response.instrument_id]
+        response._state.adding, response._state.db = False, connection.alias
+    return responses
+
+
+def _claim(checkin_id: int, now: Any) -> bool:
+    """Mark the check-in submitted unless it is; whether this call did.
+
+    ``CheckIn.objects.filter(pk=..., submitted_at__isnull=True).update(submitted_at=now,
+    draft={}, updated_at=now)``, its SQL built once per connection (issue 14).
+    """
+    sql = connection.__dict__.get("_hb_claim_sql")
+    if sql is None:
+        qn, meta = connection.ops.quote_name, CheckIn._meta
+        col = columns(CheckIn, connection)
+        sql = connection.__dict__["_hb_claim_sql"] = (
+            f"UPDATE {qn(meta.db_table)} SET {col['submitted_at']} = %s, "
+            f"{col['draft']} = %s, {col['updated_at']} = %s "
+            f"WHERE {col['id']} = %s AND {col['submitted_at']} IS NULL"
+        )
+    at = connection.ops.adapt_datetimefield_value(now)
+    draft = CheckIn._meta.get_field("draft").get_db_prep_save({}, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, draft, at, checkin_id])
+        return cursor.rowcount == 1
 
 
 def submit_checkin(
@@ -188,10 +321,7 @@ def submit_checkin(
                     .get(pk=checkin)
                 )
             now = timezone.now()
-            claimed = CheckIn.objects.filter(
-                pk=checkin.pk, submitted_at__isnull=True
-            ).update(submitted_at=now, draft={}, updated_at=now)
-            if not claimed:
+            if not _claim(checkin.pk, now):
                 return Stored(created=False)
             checkin.submitted_at, checkin.draft = now, {}
             session = checkin.session
