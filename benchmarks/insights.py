@@ -288,10 +288,11 @@ def main() -> int:
             at_size,
         )
     else:
-        targets.hit(
-            "cached insights page p50 < 200 ms at 50,000 closed engagements, fits in "
-            f"the worker (not measured: inferred from {large['n']:,} and a flat cost)",
-            at_size and flat,
+        # an inference is not a measurement: it is printed, never counted as met
+        print(
+            "target cached insights page p50 < 200 ms at 50,000 closed engagements, fits "
+            f"in the worker: NOT MEASURED (the cost is {'flat' if flat else 'NOT flat'} "
+            f"up to {large['n']:,}; run with --n 50000)"
         )
     return targets.exit_code(args.check)
 
