@@ -204,9 +204,9 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     Path(args.report).write_text(html, encoding="utf-8")
     if args.pdf:
-        from weasyprint import HTML
+        from harmonybridge.reports.pdf import layout_pdf
 
-        HTML(string=html).write_pdf(args.pdf)
+        Path(args.pdf).write_bytes(layout_pdf(html))
         print(f"wrote {args.pdf}")
     if insights is not None:
         fitted = [o.outcome for o in insights.outcomes if o.growth is not None]

@@ -11,10 +11,13 @@ with its file descriptor. A request that finds no free slot within its wait gets
 from __future__ import annotations
 
 import fcntl
+import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +26,7 @@ from django.conf import settings
 
 T = TypeVar("T")
 
-#: How much nicer than the web worker the rendering thread runs (Linux thread nice).
+#: How much nicer than the web worker the render process runs.
 #: The client's check-ins on the same host then get the CPU first (issue 14 §5).
 RENDER_NICE = 10
 
@@ -66,37 +69,46 @@ def pdf_slot(wait: float = 0.0) -> Iterator[bool]:
         os.close(fd)
 
 
-def at_low_priority(work: Callable[[], T]) -> T:
-    """Run CPU-heavy ``work`` (WeasyPrint's layout) in a thread of lower CPU priority.
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
-    Linux gives each thread its own nice value: the thread lowers its own priority and
-    ends with the work, so the web worker itself keeps its priority for the next
-    request (a process cannot raise its priority again once lowered). The calling
-    request waits for the result, as it would for the work done inline. ``work`` must
-    not use the database (the thread's connection would be a new one).
+
+def _render_pool() -> ProcessPoolExecutor:
+    """This worker's render process, started on first use from a fork server that has
+    WeasyPrint imported (so a render does not pay the import, and the child holds none
+    of the web worker's threads, sockets or database connections)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["harmonybridge.reports.pdf", "weasyprint"])
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_lower_priority
+            )
+        return _pool
+
+
+def _lower_priority() -> None:
+    # not allowed here: render at the usual priority
+    with suppress(OSError):
+        os.nice(RENDER_NICE)
+
+
+def in_render_process(work: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy ``work(*args)`` (WeasyPrint's layout) in this worker's render
+    process, ``RENDER_NICE`` nicer than the web worker, and wait for its result.
+
+    A thread of the web worker, even a nicer one, held the interpreter lock its
+    check-in threads needed: submits during a burst of report requests waited up to
+    1.6 s (issue 14 §5). The waiting request's thread releases the lock; ``work`` and
+    its arguments and result cross the process boundary (picklable, module-level), and
+    ``work`` must not use the database.
     """
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            # not allowed here (or not Linux): render at the usual priority
-            with suppress(OSError, AttributeError):
-                os.setpriority(
-                    os.PRIO_PROCESS,
-                    threading.get_native_id(),
-                    _nice_now() + RENDER_NICE,
-                )
-            result["value"] = work()
-        except BaseException as exc:  # handed to the caller, raised there
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, name="hb-pdf-render")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]  # type: ignore[no-any-return]
-
-
-def _nice_now() -> int:
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    try:
+        return _render_pool().submit(work, *args).result()
+    except BrokenProcessPool:
+        # the render process died (killed, out of memory): start a new one next time
+        global _pool
+        with _pool_lock:
+            _pool = None
+        raise

@@ -67,20 +67,14 @@ def report_context(
 
 
 def render_pdf(context: dict[str, Any], request: Any = None) -> bytes:
-    """The report of ``report_context`` as PDF bytes (WeasyPrint imported here: heavy)."""
-    from weasyprint import CSS, HTML
-
-    from harmonybridge.web.insights.pdfslots import at_low_priority
+    """The report of ``report_context`` as PDF bytes: the HTML here, the layout (the
+    CPU-heavy part) in the worker's render process, at a lower priority than check-ins
+    (issue 14)."""
+    from harmonybridge.reports.pdf import layout_pdf
+    from harmonybridge.web.insights.pdfslots import in_render_process
 
     html = render_to_string("insights/report.html", {**context, "pdf": True}, request)
-    # The layout is the CPU-heavy part: at a lower priority than check-ins (issue 14).
-    return bytes(
-        at_low_priority(
-            lambda: HTML(string=html).write_pdf(
-                stylesheets=[CSS(filename=str(REPORT_CSS))]
-            )
-        )
-    )
+    return in_render_process(layout_pdf, html, str(REPORT_CSS))
 
 
 def _is_alliance(key: str) -> bool:
