@@ -15,11 +15,25 @@ bottom, and the alerts' task queue both use it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
+
+T = TypeVar("T")
+
+
+def built_once(conn: Any, key: str, build: Callable[[], T]) -> T:
+    """What ``build()`` returns for this database connection, built on first use and
+    kept on the connection (SQL text, compiled queries): a new connection, or a test's
+    other database, builds its own."""
+    try:
+        return conn.__dict__[key]  # type: ignore[no-any-return]
+    except KeyError:
+        value = conn.__dict__[key] = build()
+        return value
 
 
 def columns(model: type[Model], conn: Any) -> dict[str, str]:
@@ -64,10 +78,11 @@ def insert(obj: Model) -> Model:
         raise ValueError(f"{model.__name__}: the database assigns the primary key")
     alias = router.db_for_write(model, instance=obj)
     conn = connections[alias]
-    key = f"_hb_rowinsert_{model._meta.label_lower}"
-    stmt: _Statement | None = conn.__dict__.get(key)
-    if stmt is None:
-        stmt = conn.__dict__[key] = _Statement(model, alias)
+    stmt = built_once(
+        conn,
+        f"_hb_rowinsert_{model._meta.label_lower}",
+        lambda: _Statement(model, alias),
+    )
     if pre_save.has_listeners(model):
         pre_save.send(
             sender=model, instance=obj, raw=False, using=alias, update_fields=None

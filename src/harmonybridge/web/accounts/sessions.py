@@ -15,7 +15,7 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
-from harmonybridge.web.rowinsert import columns
+from harmonybridge.web.rowinsert import built_once, columns
 
 
 class SessionStore(db.SessionStore):
@@ -23,15 +23,16 @@ class SessionStore(db.SessionStore):
         model = self.model
         alias = router.db_for_read(model)
         conn = connections[alias]
-        sql = conn.__dict__.get("_hb_session_sql")
-        if sql is None:
-            qn, meta = conn.ops.quote_name, model._meta
+
+        def build() -> str:
             col = columns(model, conn)
-            sql = conn.__dict__["_hb_session_sql"] = (
+            return (
                 f"SELECT {col['session_key']}, {col['session_data']} "
-                f"FROM {qn(meta.db_table)} "
+                f"FROM {conn.ops.quote_name(model._meta.db_table)} "
                 f"WHERE {col['session_key']} = %s AND {col['expire_date']} > %s"
             )
+
+        sql = built_once(conn, "_hb_session_sql", build)
         now = conn.ops.adapt_datetimefield_value(timezone.now())
         with conn.cursor() as cursor:
             cursor.execute(sql, [self.session_key, now])

@@ -19,6 +19,8 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from harmonybridge.web.rowinsert import built_once
+
 #: Marker values for the parameters: numbers and strings no real row holds.
 _INT_MARK = -7_300_000_001
 _STR_MARK = "\x00hb-prepared-"
@@ -93,12 +95,11 @@ class Prepared:
 
     def __call__(self, **values: Any) -> list[Any]:
         conn = connections[router.db_for_read(self.model)]
-        compiled = conn.__dict__.get(self.key)
-        if compiled is None:
-            marks = {
-                name: _mark(i, name, kind)
-                for i, (name, kind) in enumerate(self.kinds.items())
-            }
-            compiled = _Compiled(self.build(**marks), marks)
-            conn.__dict__[self.key] = compiled
-        return compiled.run(values)
+        return built_once(conn, self.key, self._compile).run(values)
+
+    def _compile(self) -> _Compiled:
+        marks = {
+            name: _mark(i, name, kind)
+            for i, (name, kind) in enumerate(self.kinds.items())
+        }
+        return _Compiled(self.build(**marks), marks)

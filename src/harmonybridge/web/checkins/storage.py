@@ -26,7 +26,7 @@ from harmonybridge.web.practice.models import (
     RaterRole,
     TherapySession,
 )
-from harmonybridge.web.rowinsert import columns
+from harmonybridge.web.rowinsert import built_once, columns
 
 
 def _plan_entries(engagement: int, rater_role: str, practice: int) -> Any:
@@ -238,9 +238,7 @@ def _store_in_one(
     once per connection; ``responses`` are the unsaved rows, saved on return."""
     if not responses:
         return responses
-    sql = connection.__dict__.get("_hb_store_sql")
-    if sql is None:
-        sql = connection.__dict__["_hb_store_sql"] = _one_statement_sql()
+    sql = built_once(connection, "_hb_store_sql", _one_statement_sql)
     for response in responses:
         response.created_at = response.updated_at = now
     ops = connection.ops
@@ -282,15 +280,16 @@ def _claim(checkin_id: int, now: Any) -> bool:
     ``CheckIn.objects.filter(pk=..., submitted_at__isnull=True).update(submitted_at=now,
     draft={}, updated_at=now)``, its SQL built once per connection (issue 14).
     """
-    sql = connection.__dict__.get("_hb_claim_sql")
-    if sql is None:
-        qn, meta = connection.ops.quote_name, CheckIn._meta
+
+    def build() -> str:
         col = columns(CheckIn, connection)
-        sql = connection.__dict__["_hb_claim_sql"] = (
-            f"UPDATE {qn(meta.db_table)} SET {col['submitted_at']} = %s, "
-            f"{col['draft']} = %s, {col['updated_at']} = %s "
+        return (
+            f"UPDATE {connection.ops.quote_name(CheckIn._meta.db_table)} SET "
+            f"{col['submitted_at']} = %s, {col['draft']} = %s, {col['updated_at']} = %s "
             f"WHERE {col['id']} = %s AND {col['submitted_at']} IS NULL"
         )
+
+    sql = built_once(connection, "_hb_claim_sql", build)
     at = connection.ops.adapt_datetimefield_value(now)
     draft = CheckIn._meta.get_field("draft").get_db_prep_save({}, connection)
     with connection.cursor() as cursor:
