@@ -103,3 +103,26 @@ def make_checkin(
     session = session or make_session()
     respondent = respondent or session.engagement.clients.first()
     return tokens.issue(session, respondent)
+
+
+def make_safety_notice(
+    practitioner: User, *, answer: int = 1, created_at: Any = None
+) -> Any:
+    """An open PHQ-9 item 9 notice for a new therapy engagement of ``practitioner``'s,
+    raised at ``created_at`` (now by default)."""
+    from harmonybridge.web.alerts.models import SafetyNotice
+    from harmonybridge.web.practice.models import ServiceKind
+
+    e = make_engagement(practitioner, kind=ServiceKind.THERAPY)
+    notice = SafetyNotice.objects.create(
+        engagement=e,
+        session=make_session(e),
+        client=e.clients.first(),
+        instrument="phq9",
+        item_number=9,
+        answer=answer,
+    )
+    if created_at is not None:  # auto_now_add: set afterwards
+        SafetyNotice.objects.filter(pk=notice.pk).update(created_at=created_at)
+        notice.refresh_from_db()
+    return notice

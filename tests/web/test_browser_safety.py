@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from harmonybridge.web.alerts.models import SafetyNotice
-from harmonybridge.web.practice.models import ServiceKind
 from tests.web import factories
 from tests.web.browser import save_screenshot, sign_in
 
@@ -20,17 +19,8 @@ PASSWORD = "correct horse battery staple"
 def _five_cards(practitioner) -> None:
     start = timezone.now() - dt.timedelta(days=2)
     for i in range(5):
-        e = factories.make_engagement(practitioner, kind=ServiceKind.THERAPY)
-        notice = SafetyNotice.objects.create(
-            engagement=e,
-            session=factories.make_session(e),
-            client=e.clients.first(),
-            instrument="phq9",
-            item_number=9,
-            answer=1 + i % 3,
-        )
-        SafetyNotice.objects.filter(pk=notice.pk).update(
-            created_at=start + dt.timedelta(hours=i)
+        factories.make_safety_notice(
+            practitioner, answer=1 + i % 3, created_at=start + dt.timedelta(hours=i)
         )
 
 

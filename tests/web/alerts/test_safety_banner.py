@@ -16,7 +16,6 @@ from harmonybridge.web.accounts.models import Role
 from harmonybridge.web.alerts import safety
 from harmonybridge.web.alerts.models import SafetyNotice
 from harmonybridge.web.audit.models import AuditEvent
-from harmonybridge.web.practice.models import ServiceKind
 from tests.web import factories
 
 pytestmark = pytest.mark.django_db
@@ -32,23 +31,14 @@ def _cards(html: str) -> list[str]:
 def _open_cards(practitioner, n: int) -> list[SafetyNotice]:
     """n clients with one open safety notice each, the first one waiting longest."""
     start = timezone.now() - dt.timedelta(days=n)
-    made = []
-    for i in range(n):
-        e = factories.make_engagement(practitioner, kind=ServiceKind.THERAPY)
-        notice = SafetyNotice.objects.create(
-            engagement=e,
-            session=factories.make_session(e),
-            client=e.clients.first(),
-            instrument="phq9",
-            item_number=9,
-            answer=1,
+    # newest created first, so that the order cannot come from the ids
+    made = [
+        factories.make_safety_notice(
+            practitioner, created_at=start + dt.timedelta(hours=n - i)
         )
-        # newest created first, so that the order cannot come from the ids
-        SafetyNotice.objects.filter(pk=notice.pk).update(
-            created_at=start + dt.timedelta(hours=n - i)
-        )
-        made.append(notice)
-    return sorted(made, key=lambda x: SafetyNotice.objects.get(pk=x.pk).created_at)
+        for i in range(n)
+    ]
+    return sorted(made, key=lambda x: x.created_at)
 
 
 def test_the_banner_shows_three_cards_and_counts_the_others(owner_client, practitioner):
