@@ -304,7 +304,6 @@ def _association_figures(o: Any, name: str) -> list[dict[str, Any]]:
     a = o.association
     if a.empty:
         return []
-    out: list[dict[str, Any]] = []
     rows = [
         [
             _LABEL.get(r.alliance, r.alliance),
@@ -326,7 +325,7 @@ def _association_figures(o: Any, name: str) -> list[dict[str, Any]]:
         if first is not None
         else f"Too few engagements to relate early alliance to {name}."
     )
-    out.append(
+    return [
         _figure(
             "association",
             "Early alliance and outcome",
@@ -341,8 +340,7 @@ def _association_figures(o: Any, name: str) -> list[dict[str, Any]]:
             rows,
             ["Alliance", "Outcome", "r", "Uncertainty", "r²", "n engagements"],
         )
-    )
-    return out
+    ]
 
 
 def _growth_figures(o: Any, name: str) -> list[dict[str, Any]]:
@@ -416,10 +414,9 @@ def _lagged_figures(o: Any, name: str) -> list[dict[str, Any]]:
     lg = o.lagged
     if lg is None:
         return []
-    out: list[dict[str, Any]] = []
     c = lg.coefficients.set_index("term")
     w, bt = c.loc["within"], c.loc["between"]
-    out.append(
+    return [
         _figure(
             "lagged",
             "Does a better session predict a better next one?",
@@ -433,17 +430,14 @@ def _lagged_figures(o: Any, name: str) -> list[dict[str, Any]]:
             f"{_n(o.n_practitioners, 'practitioner')}",
             note=lg.caveat,
         )
-    )
-    return out
+    ]
 
 
 def _icc_figures(o: Any, name: str) -> list[dict[str, Any]]:
     """The practitioners' share of the outcome's variance."""
     if o.icc is None:
         return []
-    out: list[dict[str, Any]] = []
-    out.append(_icc_figure("icc", f"Practitioner share of {name}", o.icc))
-    return out
+    return [_icc_figure("icc", f"Practitioner share of {name}", o.icc)]
 
 
 def _surface_figures(o: Any, name: str) -> list[dict[str, Any]]:
@@ -451,9 +445,8 @@ def _surface_figures(o: Any, name: str) -> list[dict[str, Any]]:
     rs = o.response_surface
     if rs.empty:
         return []
-    out: list[dict[str, Any]] = []
     rs = rs[rs["term"].str.startswith("a")]
-    out.append(
+    return [
         _figure(
             "response_surface",
             "Client–practitioner congruence (response surface)",
@@ -464,8 +457,7 @@ def _surface_figures(o: Any, name: str) -> list[dict[str, Any]]:
             [[r.term, _num(r.estimate, 3), _num(r.std_error, 3)] for r in _tuples(rs)],
             ["Surface test", "Estimate", "SE"],
         )
-    )
-    return out
+    ]
 
 
 def _rupture_figures(o: Any, name: str) -> list[dict[str, Any]]:
@@ -473,8 +465,7 @@ def _rupture_figures(o: Any, name: str) -> list[dict[str, Any]]:
     ro = o.rupture_outcome
     if ro.empty:
         return []
-    out: list[dict[str, Any]] = []
-    out.append(
+    return [
         _figure(
             "rupture_outcome",
             "Ruptures, repair and outcome",
@@ -493,8 +484,7 @@ def _rupture_figures(o: Any, name: str) -> list[dict[str, Any]]:
             ],
             ["Ruptures", "Mean change", "Uncertainty", "n engagements"],
         )
-    )
-    return out
+    ]
 
 
 def _reliable_change_figures(o: Any, name: str) -> list[dict[str, Any]]:
@@ -502,7 +492,6 @@ def _reliable_change_figures(o: Any, name: str) -> list[dict[str, Any]]:
     rc = o.reliable_change
     if rc.empty:
         return []
-    out: list[dict[str, Any]] = []
     practice = rc[rc["level"] == "practice"]
     n_series = int(practice["n_series"].iloc[0]) if len(practice) else 0
     share = {r.category: r.proportion for r in _tuples(practice)}
@@ -518,7 +507,7 @@ def _reliable_change_figures(o: Any, name: str) -> list[dict[str, Any]]:
         ]
         for r in _tuples(rc)
     ]
-    out.append(
+    return [
         _figure(
             "reliable_change",
             "Reliable change",
@@ -532,8 +521,7 @@ def _reliable_change_figures(o: Any, name: str) -> list[dict[str, Any]]:
             rows,
             ["Level", "Group", "Change", "n", "of", "Share", "Shrunken"],
         )
-    )
-    return out
+    ]
 
 
 def _icc_figure(fid: str, title: str, icc: Any) -> dict[str, Any]:
