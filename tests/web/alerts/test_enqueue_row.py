@@ -1,4 +1,4 @@
-"""The alert task row written by ``tasks._enqueue`` is the row django-tasks writes.
+"""The alert task row written by ``tasks.enqueue_row`` is the row django-tasks writes.
 
 Issue 14: the submit writes the task row with one INSERT built once per connection
 (``harmonybridge.web.rowinsert``) instead of the database backend's ``enqueue``. The row
@@ -32,7 +32,7 @@ def _fields(row) -> dict:
 
 
 def test_the_row_is_the_backends_row(engagement, queue):
-    tasks._enqueue(engagement.pk, coalesced=True)
+    tasks.enqueue_row(tasks.evaluate_engagement_task, engagement.pk, coalesced=True)
     ours = queue.get()
     queue.all().delete()
     tasks.evaluate_engagement_task.enqueue(engagement.pk, coalesced=True)
@@ -69,7 +69,9 @@ def test_other_backends_get_the_plain_enqueue(engagement, settings, monkeypatch)
     monkeypatch.setattr(
         tasks, "evaluate_engagements", lambda ids, at="current": calls.append(ids) or []
     )
-    tasks._enqueue(engagement.pk, coalesced=False)  # the immediate backend of the tests
+    tasks.enqueue_row(
+        tasks.evaluate_engagement_task, engagement.pk, coalesced=False
+    )  # the immediate backend of the tests
     assert calls == [[engagement.pk]]
 
 

@@ -191,7 +191,7 @@ class SafetyCard:
 
     @property
     def item_text(self) -> str:
-        inst, n = self._inst(), self.latest.item_number
+        inst, n = self._instrument, self.latest.item_number
         if inst is None or n is None:
             return ""
         item = next((it for it in inst.items if it.number == n), None)
@@ -200,7 +200,7 @@ class SafetyCard:
     @property
     def answer_label(self) -> str:
         """The answer as the client saw it, with its value: "Several days (1)"."""
-        inst, value = self._inst(), self.latest.answer
+        inst, value = self._instrument, self.latest.answer
         if value is None:
             return ""
         label = ""
@@ -223,9 +223,6 @@ class SafetyCard:
     def waiting_since(self) -> Any:
         """When the oldest open answer of the card came in (the banner's order)."""
         return self.notices[-1].created_at
-
-    def _inst(self) -> Any:
-        return self._instrument
 
     @cached_property
     def _instrument(self) -> Any:  # looked up once per card, not once per property

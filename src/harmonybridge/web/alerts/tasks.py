@@ -105,7 +105,7 @@ def enqueue_evaluation(engagement_id: int) -> None:
         return
     for _attempt in range(3):
         if _insert_pending(engagement_id):
-            _enqueue(engagement_id, coalesced=True)
+            enqueue_row(evaluate_engagement_task, engagement_id, coalesced=True)
             return
         # A row exists: a queued task has not claimed it yet and will see these
         # answers. The update locks the row, so that claim waits for our commit.
@@ -113,10 +113,6 @@ def enqueue_evaluation(engagement_id: int) -> None:
             return
         # claimed between the two statements: that task may miss us; insert again
     evaluate_engagement_task.enqueue(engagement_id)  # never lose an evaluation
-
-
-def _enqueue(engagement_id: int, *, coalesced: bool) -> None:
-    enqueue_row(evaluate_engagement_task, engagement_id, coalesced=coalesced)
 
 
 def enqueue_row(task: Any, *args: Any, **kwargs: Any) -> None:
